@@ -1,0 +1,86 @@
+"""Roles, and the BPMN lane names that map to them.
+
+A lane in a BPMN file names the people who do its user tasks. The lane name is what a process owner sees in the
+modeler, so it is the readable form; the role code is what is stored against users and tasks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CASEWORKER = "la_caseworker"
+    MANAGER = "la_manager"
+    EDUCATIONAL_PSYCHOLOGIST = "educational_psychologist"
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+    SCHOOL = "school"
+    FAMILY = "family"
+    MEDIATION = "mediation"
+    ADMIN = "admin"
+    PROCESS_OWNER = "process_owner"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CASEWORKER: "LA caseworker",
+    Role.MANAGER: "LA manager or decision panel",
+    Role.EDUCATIONAL_PSYCHOLOGIST: "Educational psychologist",
+    Role.HEALTH: "Health",
+    Role.SOCIAL_CARE: "Social care",
+    Role.SCHOOL: "School or setting",
+    Role.FAMILY: "Parent or young person",
+    Role.MEDIATION: "Mediation service",
+    Role.ADMIN: "Administrator",
+    Role.PROCESS_OWNER: "Process owner",
+}
+
+# Lane names accepted in BPMN files. Several spellings map to one role because process owners name lanes the way
+# their authority speaks ("decision panel" and "manager" are the same people in most LAs).
+LANE_ROLES: dict[str, Role] = {
+    "LA caseworker": Role.CASEWORKER,
+    "LA manager": Role.MANAGER,
+    "LA decision panel": Role.MANAGER,
+    "Educational psychologist": Role.EDUCATIONAL_PSYCHOLOGIST,
+    "Health": Role.HEALTH,
+    "Social care": Role.SOCIAL_CARE,
+    "School": Role.SCHOOL,
+    "Family": Role.FAMILY,
+    "Mediation": Role.MEDIATION,
+}
+
+# Which kind of organisation on a case does the work of each role.
+ROLE_PARTY: dict[Role, str] = {
+    Role.CASEWORKER: "local_authority",
+    Role.MANAGER: "local_authority",
+    Role.EDUCATIONAL_PSYCHOLOGIST: "local_authority",
+    Role.SOCIAL_CARE: "local_authority",
+    Role.HEALTH: "health_body",
+    Role.SCHOOL: "setting",
+    Role.MEDIATION: "mediation_service",
+    Role.FAMILY: "family",
+}
+
+# Roles that may be granted by a holder of the key role (an admin cannot create a role above their own).
+ROLE_RANK: dict[Role, int] = {
+    Role.FAMILY: 0,
+    Role.SCHOOL: 1,
+    Role.HEALTH: 1,
+    Role.SOCIAL_CARE: 1,
+    Role.EDUCATIONAL_PSYCHOLOGIST: 1,
+    Role.MEDIATION: 1,
+    Role.CASEWORKER: 1,
+    Role.MANAGER: 2,
+    Role.PROCESS_OWNER: 3,
+    Role.ADMIN: 4,
+}
+
+
+def role_for_lane(lane: str | None) -> Role | None:
+    if lane is None:
+        return None
+    return LANE_ROLES.get(lane.strip())

@@ -1,0 +1,100 @@
+"""Instance state serialization that keeps the process spec out of every instance.
+
+SpiffWorkflow's default workflow converter embeds the whole spec in each serialized instance (half or more of its
+size). Specs are stored once per process version instead; an instance's state names its spec and is restored with the
+spec object of the exact version it runs on, which the caller supplies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+SpecPair = tuple[Any, dict[str, Any]]
+_specs_for_restore: contextvars.ContextVar[SpecPair | None] = contextvars.ContextVar("ehcflow_specs", default=None)
+
+
+class SpecByReferenceConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec"] = workflow.spec.name
+        dct["subprocess_specs"] = sorted(workflow.subprocess_specs)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        specs = _specs_for_restore.get()
+        if specs is None:
+            raise RuntimeError("restoring an instance needs its process version's specs")
+        spec, subprocess_specs = specs
+        name = dct.pop("spec")
+        if name != spec.name:
+            raise RuntimeError(f"state is for process {name!r} but the version supplied is for {spec.name!r}")
+        dct.pop("subprocess_specs", None)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _config() -> dict[Any, Any]:
+    config = dict(SPIFF_CONFIG)  # a copy: the library's global config must stay as it is
+    config[BpmnWorkflow] = SpecByReferenceConverter
+    return config
+
+
+class StateSerializer:
+    """Serializes instances without their spec, and specs on their own."""
+
+    def __init__(self) -> None:
+        self._instances = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
+        self._specs = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG)))
+        # The full serializer, for comparisons in the benchmarks.
+        self.embedded = self._specs
+
+    @property
+    def version(self) -> str:
+        return self._instances.VERSION
+
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        return self._instances.serialize_json(workflow)
+
+    def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+        with _restoring_with((spec, subprocess_specs)):
+            return self._instances.deserialize_json(state)
+
+    def dump_specs(self, spec: Any, subprocess_specs: dict[str, Any]) -> str:
+        return json.dumps(
+            {
+                "spec": self._specs.to_dict(spec),
+                "subprocess_specs": {name: self._specs.to_dict(s) for name, s in subprocess_specs.items()},
+            }
+        )
+
+    def load_specs(self, text: str) -> SpecPair:
+        dct = json.loads(text)
+        spec = self._specs.from_dict(dct["spec"])
+        subs = {name: self._specs.from_dict(s) for name, s in dct["subprocess_specs"].items()}
+        return spec, subs
+
+
+@contextlib.contextmanager
+def _restoring_with(specs: SpecPair) -> Iterator[None]:
+    token = _specs_for_restore.set(specs)
+    try:
+        yield
+    finally:
+        _specs_for_restore.reset(token)
