@@ -18,19 +18,89 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 SpecPair = tuple[Any, dict[str, Any]]
 _specs_for_restore: contextvars.ContextVar[SpecPair | None] = contextvars.ContextVar("ehcflow_specs", default=None)
 
 
+# Finished history kept above the point where the live branches meet. SpiffWorkflow looks a few levels up from a
+# task (boundary-event splits, gateways), never to the start of a long loop; the audit trail keeps the history.
+KEEP_ANCESTORS = 8
+
+
+def history_to_drop(workflow: BpmnWorkflow) -> set[UUID]:
+    """Finished tasks above the live part of the tree, which the workflow will never look at again.
+
+    SpiffWorkflow keeps every completed task, so without this a looping route's state (and the cost of every step)
+    grows with its age. The live tasks (waiting, ready, predicted) all descend from one lowest common ancestor; the
+    finished chain above it, less a margin of KEEP_ANCESTORS, is dropped.
+    """
+    root = workflow.task_tree
+    if root is None or workflow.is_completed():
+        return set()
+    live_below: dict[UUID, bool] = {}
+    order: list[Any] = []
+    stack = [root]
+    while stack:
+        task = stack.pop()
+        order.append(task)
+        stack.extend(task.children)
+    for task in reversed(order):
+        live_below[task.id] = not task.has_state(TaskState.FINISHED_MASK) or any(
+            live_below[child.id] for child in task.children)
+    node = root
+    while not node.has_state(TaskState.NOT_FINISHED_MASK):
+        live_children = [child for child in node.children if live_below[child.id]]
+        if len(live_children) != 1:
+            break
+        node = live_children[0]
+    for _ in range(KEEP_ANCESTORS):
+        if node.parent is None:
+            return set()
+        node = node.parent
+    keep: set[UUID] = set()
+    stack = [node]
+    while stack:
+        task = stack.pop()
+        keep.add(task.id)
+        stack.extend(task.children)
+    return set(workflow.tasks) - keep
+
+
 class SpecByReferenceConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dropped = history_to_drop(workflow)
+        if dropped:
+            dct = self._pruned(workflow, dropped)
+        else:
+            dct = WorkflowConverter.to_dict(self, workflow)
         dct["spec"] = workflow.spec.name
         dct["subprocess_specs"] = sorted(workflow.subprocess_specs)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["subprocesses"] = {str(k): self.registry.convert(v) for k, v in workflow.subprocesses.items()
+                               if k not in dropped}
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
+
+    def _pruned(self, workflow: BpmnWorkflow, dropped: set[UUID]) -> dict[str, Any]:
+        tasks = {str(tid): self.registry.convert(task) for tid, task in workflow.tasks.items() if tid not in dropped}
+        new_root = next(task for tid, task in workflow.tasks.items()
+                        if tid not in dropped and (task.parent is None or task.parent.id in dropped))
+        # The new root carries its whole data: the others store a delta against their parent.
+        root_dict = tasks[str(new_root.id)]
+        root_dict["parent"] = None
+        root_dict["data"] = self.registry.convert(self.registry.clean(new_root.data))
+        root_dict["delta"] = {}
+        last = workflow.last_task
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(last.id) if last is not None and last.id not in dropped else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": tasks,
+            "root": str(new_root.id),
+        }
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         specs = _specs_for_restore.get()

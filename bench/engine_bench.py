@@ -1,0 +1,231 @@
+"""Engine benchmarks (run on demand, never by the test suite): `.venv/bin/python -m bench.engine_bench`.
+
+Measures, on a fresh SQLite database in a temporary folder (or DATABASE_URL):
+1. complete-task latency through the engine, committed, p50 and p95, with 1,000 / 10,000 / 100,000 cases stored;
+2. cost against instance age: 200 steps through a looping process, mean of the last 20 over the first 20;
+3. timers fired per second by one worker;
+4. the same persisted steps with SpiffWorkflow's default serialization (spec embedded), as a ratio in the same run.
+Prints a Markdown report to paste into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from engine.clock import FrozenClock, active_clock
+from engine.db import make_engine, make_session_factory
+from engine.migrate import upgrade
+from engine.models import Case, HumanTask, Organisation, ProcessInstance
+from engine.registry import ProcessRegistry
+from engine.runtime import WorkflowEngine
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def setup(url: str | None) -> tuple[WorkflowEngine, int]:
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='ehcflow-bench-')}/bench.sqlite3"
+    db = make_engine(url)
+    upgrade(db)
+    engine = WorkflowEngine(make_session_factory(db), FrozenClock(datetime(2026, 3, 2, 10, tzinfo=timezone.utc)))
+    registry = ProcessRegistry.from_texts(
+        {
+            "workflows/looping.bpmn": (DATA / "looping.bpmn").read_text(),
+            "workflows/runtime_demo.bpmn": (ROOT / "tests/engine/data/runtime_demo.bpmn").read_text(),
+        },
+        DATA,
+        extra_forms={p.name: p.read_text() for p in (ROOT / "tests/engine/data/forms").glob("*.json")},
+    )
+    engine.deploy(registry)
+    with engine.session_factory() as s:
+        la = Organisation(name="Bench Council", kind="local_authority", code="BEN")
+        s.add(la)
+        s.commit()
+        return engine, la.id
+
+
+def add_cases(engine: WorkflowEngine, la_id: int, target: int) -> None:
+    """Bulk-adds cases, each with a running instance and an open task, cloned from one real instance's rows."""
+    with engine.session_factory() as s:
+        have = s.scalar(select(func.count()).select_from(Case)) or 0
+        if have >= target:
+            return
+        template_case = engine.open_case(s, la_id, "Template", "Case")
+        s.commit()
+        template_case_id = template_case.id
+    iid = engine.start(template_case_id, "runtime_demo", {"explode": False})
+    with engine.session_factory() as s:
+        inst = s.get(ProcessInstance, iid)
+        task = s.scalars(select(HumanTask).where(HumanTask.instance_id == iid)).one()
+        now = engine.clock.now()
+        batch = 5000
+        start_id = (s.scalar(select(func.max(Case.id))) or 0) + 1
+        while have < target:
+            n = min(batch, target - have)
+            ids = range(start_id, start_id + n)
+            s.execute(insert(Case), [
+                {"id": i, "reference": f"BEN-{i:07d}", "child_first_name": f"Child{i}", "child_last_name": "Bench",
+                 "la_id": la_id, "status": "open", "created_at": now} for i in ids])
+            first_inst = (s.scalar(select(func.max(ProcessInstance.id))) or 0) + 1
+            s.execute(insert(ProcessInstance), [
+                {"id": first_inst + k, "case_id": i, "process_version_id": inst.process_version_id,
+                 "process_id": inst.process_id, "status": inst.status, "state": inst.state,
+                 "serializer_version": inst.serializer_version, "revision": 1, "next_timer_due": None,
+                 "created_at": now, "updated_at": now} for k, i in enumerate(ids)])
+            s.execute(insert(HumanTask), [
+                {"instance_id": first_inst + k, "case_id": i, "task_guid": task.task_guid, "process_id": task.process_id,
+                 "bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane, "role": task.role,
+                 "organisation_id": task.organisation_id, "status": "open", "created_at": now, "form": task.form}
+                for k, i in enumerate(ids)])
+            s.commit()
+            have += n
+            start_id += n
+
+
+def complete_latency(engine: WorkflowEngine, la_id: int, samples: int = 200) -> list[float]:
+    """Starts fresh instances (among the stored cases) and times complete_task on each, committed."""
+    with engine.session_factory() as s:
+        case = engine.open_case(s, la_id, "Timed", "Case")
+        s.commit()
+        case_id = case.id
+    timings: list[float] = []
+    for _ in range(samples):
+        iid = engine.start(case_id, "runtime_demo", {"explode": False})
+        with engine.session_factory() as s:
+            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
+        t0 = time.perf_counter()
+        engine.complete_task(task_id, {"concern": "benchmark"})
+        timings.append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
+def age_cost(engine: WorkflowEngine, la_id: int, steps: int = 200) -> tuple[list[float], int, int]:
+    with engine.session_factory() as s:
+        case = engine.open_case(s, la_id, "Loop", "Case")
+        s.commit()
+        case_id = case.id
+    iid = engine.start(case_id, "looping", {"steps": 0, "limit": steps + 1})
+    timings: list[float] = []
+    sizes: list[int] = []
+    for _ in range(steps):
+        with engine.session_factory() as s:
+            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid,
+                                                           HumanTask.status == "open")).one()
+        t0 = time.perf_counter()
+        engine.complete_task(task_id, {"note": "x" * 50})
+        timings.append((time.perf_counter() - t0) * 1000)
+        with engine.session_factory() as s:
+            sizes.append(len(s.get(ProcessInstance, iid).state))
+    return timings, sizes[0], sizes[-1]
+
+
+def embedded_ratio(engine: WorkflowEngine, la_id: int, steps: int = 60) -> tuple[float, float]:
+    """Persisted step cost (deserialize + step + serialize) by reference vs with the spec embedded, in memory."""
+    with engine.session_factory() as s:
+        case = engine.open_case(s, la_id, "Ratio", "Case")
+        s.commit()
+        case_id = case.id
+    iid = engine.start(case_id, "looping", {"steps": 0, "limit": steps + 10})
+    with engine.session_factory() as s:
+        instance = s.get(ProcessInstance, iid)
+        wf = engine.load_workflow(instance)
+        loaded = engine.load_version(instance.version)
+    ser = engine.serializer
+    by_ref: list[float] = []
+    embedded: list[float] = []
+    state_ref = ser.dumps(wf)
+    state_emb = ser.embedded.serialize_json(wf)
+    with active_clock(engine.clock):
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            w = ser.loads(state_ref, loaded.spec, loaded.subprocess_specs)
+            w.script_engine = engine.script_engine
+            _step(w)
+            state_ref = ser.dumps(w)
+            by_ref.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            w = ser.embedded.deserialize_json(state_emb)
+            w.script_engine = engine.script_engine
+            _step(w)
+            state_emb = ser.embedded.serialize_json(w)
+            embedded.append(time.perf_counter() - t0)
+    return statistics.mean(embedded) / statistics.mean(by_ref), len(state_emb) / len(state_ref)
+
+
+def _step(wf) -> None:
+    from SpiffWorkflow.util.task import TaskState
+
+    task = wf.get_next_task(state=TaskState.READY, manual=True)
+    task.set_data(note="x")
+    task.run()
+    wf.refresh_timers()
+    wf.do_engine_steps()
+
+
+def timer_throughput(engine: WorkflowEngine, la_id: int, count: int = 300) -> float:
+    with engine.session_factory() as s:
+        case = engine.open_case(s, la_id, "Timer", "Case")
+        s.commit()
+        case_id = case.id
+    for _ in range(count):
+        iid = engine.start(case_id, "runtime_demo", {"explode": False})
+        with engine.session_factory() as s:
+            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
+        engine.complete_task(task_id, {"concern": "x"})
+    assert isinstance(engine.clock, FrozenClock)
+    engine.clock.advance(weeks=10)
+    t0 = time.perf_counter()
+    fired = 0
+    while True:
+        n = engine.fire_due_timers(limit=50)
+        fired += n
+        if n == 0:
+            break
+    elapsed = time.perf_counter() - t0
+    engine.clock.advance(days=-70)
+    return fired / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    engine, la_id = setup(os.environ.get("DATABASE_URL"))
+    print(f"Machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"database {engine.session_factory.kw['bind'].dialect.name}\n")
+    print("| cases stored | complete-task p50 (ms) | p95 (ms) |\n|---|---|---|")
+    for size in (int(x) for x in args.sizes.split(",")):
+        add_cases(engine, la_id, size)
+        timings = complete_latency(engine, la_id, args.samples)
+        print(f"| {size:,} | {percentile(timings, 50):.1f} | {percentile(timings, 95):.1f} |")
+    timings, first_size, last_size = age_cost(engine, la_id)
+    first, last = statistics.mean(timings[:20]), statistics.mean(timings[-20:])
+    print(f"\nCost against age (200 steps of one looping instance): first 20 mean {first:.2f} ms, last 20 mean "
+          f"{last:.2f} ms, ratio **{last / first:.2f}**; state {first_size:,} B after step 1, {last_size:,} B after 200")
+    rate = timer_throughput(engine, la_id)
+    print(f"\nTimers fired by one worker: **{rate:.0f} instances per second**")
+    ratio, size_ratio = embedded_ratio(engine, la_id)
+    print(f"\nPersisted step (load + step + save, in memory) with the spec embedded vs by reference: time ratio "
+          f"**{ratio:.2f}**, size ratio {size_ratio:.2f}")
+
+
+if __name__ == "__main__":
+    _ = timedelta
+    main()
