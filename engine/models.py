@@ -379,3 +379,43 @@ def _refuse_audit_update(mapper: Any, connection: Any, target: AuditEvent) -> No
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_audit_delete(mapper: Any, connection: Any, target: AuditEvent) -> None:
     raise PermissionError("the audit trail is append-only")
+
+
+class PlanVersion(Base):
+    """One version of a case's EHC plan: its sections A–K as structured data.
+
+    Draft versions may be edited; an issued version (final or amended) never changes: the migration adds a trigger
+    that refuses any UPDATE of an issued row's content, and a new version is made instead.
+    """
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_plan_version_case_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    # draft, final, amended
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(80))
+    sections: Mapped[dict[str, Any]]
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("plan_version.id"))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime | None]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    @property
+    def is_issued(self) -> bool:
+        return self.issued_at is not None
+
+
+@event.listens_for(PlanVersion, "before_update")
+def _refuse_issued_plan_change(mapper: Any, connection: Any, target: PlanVersion) -> None:
+    from sqlalchemy import inspect as sa_inspect
+
+    history = sa_inspect(target).attrs.issued_at.history
+    was_issued = bool(history.deleted and history.deleted[0] is not None) or (
+        not history.has_changes() and target.issued_at is not None)
+    if was_issued:
+        raise PermissionError("an issued plan never changes; make a new version")
