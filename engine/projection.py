@@ -7,6 +7,7 @@ inside call activities.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,20 @@ from engine.roles import ROLE_PARTY, Role, role_for_lane
 
 
 _ONE_SECOND = timedelta(seconds=1)
+
+# Element properties that make the engine do something in Python when the element completes (in the same
+# transaction): things a sandboxed BPMN script must not do itself, such as writing documents or moving a case.
+# Each target is called as target(projector, task, property_value); modules load only when a route uses them.
+COMPLETION_HOOKS: dict[str, str] = {
+    "document": "engine.documents:issue_documents",
+    "planVersion": "engine.plans:record_plan_version",
+    "transferCase": "engine.transfer:apply_transfer",
+}
+
+
+def _hook(target: str) -> Any:
+    module_name, _, function = target.partition(":")
+    return getattr(importlib.import_module(module_name), function)
 
 
 @dataclass
@@ -151,10 +166,9 @@ class Projector:
             due = calendar.as_date(self.evaluate(task, expression.strip()))
             name = props.get("deadlineName") or task.task_spec.bpmn_name or key.strip()
             self._open(key.strip(), name, due, timer_guid=None, attached=None)
-        if props.get("document"):
-            from engine.documents import issue_documents  # documents need templates; load them only when used
-
-            issue_documents(self, task, props["document"])
+        for name, target in COMPLETION_HOOKS.items():
+            if props.get(name):
+                _hook(target)(self, task, props[name])
 
     def _meet(self, row: Deadline) -> None:
         if row.met_at is not None or row.status == "cancelled":
