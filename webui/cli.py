@@ -123,6 +123,39 @@ def workflows_deploy(paths: tuple[str, ...], forms_dir: str) -> None:
         click.echo("Nothing changed: every process is already deployed at this version.")
 
 
+@workflows.command("test")
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--workflows", "workflows_dir", default=str(PROJECT_ROOT / "workflows"), show_default=True,
+              help="Folder of the BPMN files to test (deployed or not).")
+@click.option("--forms", "forms_dir", default=str(PROJECT_ROOT / "forms"), show_default=True)
+def workflows_test(scenarios: tuple[str, ...], workflows_dir: str, forms_dir: str) -> None:
+    """Run scenario files against the routes in a folder, on a throw-away database; exit 1 if any step fails."""
+    from engine.scenarios import ScenarioError, load_scenario, run_scenario
+
+    try:
+        registry = ProcessRegistry.from_files(_bpmn_paths((workflows_dir,)), Path(forms_dir))
+    except RegistryError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        raise click.ClickException("The workflows have problems; fix them before testing.") from exc
+    failed = 0
+    for name in scenarios:
+        try:
+            scenario = load_scenario(Path(name))
+        except ScenarioError as exc:
+            click.echo(str(exc))
+            failed += 1
+            continue
+        result = run_scenario(scenario, registry, name)
+        click.echo(f"{name}: {'passed' if result.passed else 'FAILED'}")
+        for step in result.steps:
+            mark = "ok  " if step.passed else "FAIL"
+            click.echo(f"  {mark} {step.number:>2}. {step.description}{': ' + step.message if step.message else ''}")
+        failed += 0 if result.passed else 1
+    if failed:
+        sys.exit(1)
+
+
 # ---- demo, users ---------------------------------------------------------------------------------------------------
 def _print_credentials(ctx: object) -> None:
     from engine.demo import DEMO_PASSWORD
