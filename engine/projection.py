@@ -270,6 +270,36 @@ class Projector:
             self.session.add(row)
             self.events.append(("task_opened", f"Task ready: {row.name}", {"bpmn_id": spec.bpmn_id}))
 
+    def refresh_open_tasks(self) -> None:
+        """Re-reads open tasks' names, forms and due dates from their (possibly new) specs, after a migration."""
+        ready = {str(t.id): t for t in ready_user_tasks(self.wf)}
+        case = self.session.get(Case, self.instance.case_id)
+        for row in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == self.instance.id,
+                                                                 HumanTask.status == "open")):
+            task = ready.get(row.task_guid)
+            if task is None:
+                continue
+            spec = task.task_spec
+            role = role_for_lane(spec.lane)
+            row.name = spec.bpmn_name or spec.bpmn_id
+            row.form = form_of(spec)
+            row.documentation = spec.documentation
+            row.lane = spec.lane
+            row.role = role.value if role else None
+            row.organisation_id = self._organisation_for(case, role, task)
+            row.due_date = self._due_date(task)
+        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+        for timer in self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id,
+                                                              Timer.status == "waiting")):
+            task = waiting.get(timer.task_guid)
+            due = timer_due(task) if task is not None else None
+            if due is None or due == timer.due_at:
+                continue
+            timer.due_at = due
+            for deadline in self.session.scalars(select(Deadline).where(Deadline.timer_guid == timer.task_guid,
+                                                                        Deadline.status == "open")):
+                deadline.due_date = calendar.to_london_date(due - _ONE_SECOND)
+
     def _organisation_for(self, case: Case | None, role: Role | None, task: Task) -> int | None:
         if case is None or role is None:
             return None

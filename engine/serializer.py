@@ -136,6 +136,11 @@ class StateSerializer:
         self.embedded = self._specs
 
     @property
+    def spec_registry(self) -> Any:
+        """The converter registry, which SpiffWorkflow's spec diff uses to compare task specs."""
+        return self._specs.registry
+
+    @property
     def version(self) -> str:
         return self._instances.VERSION
 
