@@ -73,3 +73,26 @@ def test_refused_for_other_processes_and_same_version(services: Services, world:
     iid = engine.start(world.case_id, "runtime_demo", {"explode": False})
     with pytest.raises(InvalidState, match="already runs"):
         migrate_instance(engine, iid, v1, None)
+
+
+def test_version_diff_lists_changes_and_which_instances_could_move(services: Services, world: World) -> None:
+    from engine.version_diff import diff_versions
+
+    engine = services.engine
+    v1 = deploy(services, V1)
+    waiting = engine.start(world.case_id, "runtime_demo", {"explode": False})  # at UT_register
+    moved_on = engine.start(world.case_id, "runtime_demo", {"explode": False})
+    with services.session_factory() as s:
+        task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == moved_on)).one()
+    engine.complete_task(task_id, {"concern": "x"})  # UT_register completed
+    v2 = deploy(services, V1.replace('name="Register the request"', 'name="Register the referral"')
+                .replace("deadline_at(decision_due)", "deadline_at(add_weeks(decision_due, 1))"))
+    with services.session_factory() as s:
+        diff = diff_versions(engine, s, v1, v2)
+    assert diff.added == [] and diff.removed == []
+    # Elements are labelled by their name in the old version.
+    assert sorted(diff.changed) == ["Decision due (6 weeks) [TE_decide_due]", "Register the request [UT_register]"]
+    assert diff.timers_changed == {"TE_decide_due": ("deadline_at(decision_due)",
+                                                     "deadline_at(add_weeks(decision_due, 1))")}
+    assert diff.can_migrate == [waiting]
+    assert list(diff.cannot_migrate) == [moved_on]
