@@ -47,3 +47,67 @@ def create_user(session: Session, email: str, name: str, password: str, clock: C
                            detail={"roles": [[org.name if org else None, Role(role).value] for org, role in roles or []]}))
     session.flush()
     return user
+
+
+def _rank_of(session: Session, actor: User, organisation_id: int | None) -> int:
+    """The highest role rank the actor holds in that organisation (admins rank everywhere in their own one)."""
+    from engine.roles import ROLE_RANK
+
+    ranks = [ROLE_RANK[Role(m.role)] for m in session.scalars(select(Membership).where(Membership.user_id == actor.id))
+             if m.organisation_id == organisation_id]
+    return max(ranks, default=-1)
+
+
+def grant_role(session: Session, actor: User, user: User, organisation: Organisation | None, role: Role,
+               clock: Clock) -> Membership:
+    """Gives a user a role; an actor can never grant a role ranked above their own in that organisation."""
+    from engine.roles import ROLE_RANK
+
+    org_id = organisation.id if organisation else None
+    if role != Role.FAMILY and organisation is None:
+        raise ValueError("This role needs an organisation")
+    if role == Role.FAMILY and organisation is not None:
+        raise ValueError("A family member does not belong to an organisation")
+    # Only an organisation's admins manage its people; a family role is granted by the admin of any organisation.
+    if role == Role.FAMILY:
+        if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
+                                                          Membership.role == Role.ADMIN.value)):
+            raise PermissionError("Only an administrator can add a family member")
+    elif not _is_admin_of(session, actor, org_id):
+        raise PermissionError("Only an administrator of that organisation can grant its roles")
+    elif _rank_of(session, actor, org_id) < ROLE_RANK[role]:
+        raise PermissionError("You cannot grant a role above your own")
+    existing = session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                        Membership.organisation_id == org_id,
+                                                        Membership.role == role.value)).first()
+    if existing is not None:
+        raise ValueError(f"{user.name} already has that role")
+    membership = Membership(user_id=user.id, organisation_id=org_id, role=role.value)
+    session.add(membership)
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="role_granted",
+                           summary=f"{actor.name} gave {user.email} the role {role.label}"
+                                   f"{' at ' + organisation.name if organisation else ''}"))
+    session.flush()
+    return membership
+
+
+def _is_admin_of(session: Session, actor: User, organisation_id: int | None) -> bool:
+    return session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
+                                                      Membership.organisation_id == organisation_id,
+                                                      Membership.role == Role.ADMIN.value)) is not None
+
+
+def set_active(session: Session, actor: User, user: User, active: bool, clock: Clock) -> None:
+    if actor.id == user.id and not active:
+        raise ValueError("You cannot deactivate your own account")
+    user.active = active
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="user_activated" if active else "user_deactivated",
+                           summary=f"{actor.name} {'reactivated' if active else 'deactivated'} {user.email}"))
+
+
+def reset_password(session: Session, actor: User, user: User, new_password: str, clock: Clock) -> None:
+    user.password_hash = hash_password(new_password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="password_reset",
+                           summary=f"{actor.name} reset the password of {user.email}"))
