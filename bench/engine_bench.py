@@ -16,7 +16,7 @@ import platform
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -43,7 +43,7 @@ def setup(url: str | None) -> tuple[WorkflowEngine, int]:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='ehcflow-bench-')}/bench.sqlite3"
     db = make_engine(url)
     upgrade(db)
-    engine = WorkflowEngine(make_session_factory(db), FrozenClock(datetime(2026, 3, 2, 10, tzinfo=timezone.utc)))
+    engine = WorkflowEngine(make_session_factory(db), FrozenClock(datetime(2026, 3, 2, 10, tzinfo=UTC)))
     registry = ProcessRegistry.from_texts(
         {
             "workflows/looping.bpmn": (DATA / "looping.bpmn").read_text(),

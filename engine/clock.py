@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
@@ -22,7 +22,7 @@ class Clock:
     """The real clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def today(self) -> date:
         """The statutory date: the calendar date in England."""
@@ -35,7 +35,7 @@ class FrozenClock(Clock):
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FrozenClock needs an aware datetime")
-        self.current = start.astimezone(timezone.utc)
+        self.current = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self.current
@@ -43,7 +43,7 @@ class FrozenClock(Clock):
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("FrozenClock needs an aware datetime")
-        self.current = when.astimezone(timezone.utc)
+        self.current = when.astimezone(UTC)
 
     def advance(self, **kwargs: float) -> datetime:
         self.current += timedelta(**kwargs)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import calendar
+from engine.access import roles_in
 from engine.clock import Clock
 from engine.errors import FormInvalid, InvalidState, NotAllowed, NotFound
 from engine.models import AuditEvent, Case, Deadline, User
-from engine.access import roles_in
 from engine.roles import Role
 
 EXCEPTION_REASONS: dict[str, str] = {

@@ -13,18 +13,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import calendar
 from engine.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
 from engine.registry import form_of, properties_of
 from engine.roles import ROLE_PARTY, Role, role_for_lane
-
 
 _ONE_SECOND = timedelta(seconds=1)
 

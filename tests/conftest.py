@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc))
+    return FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture

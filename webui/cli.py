@@ -10,9 +10,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import click
+from engine.lint import check_files
 
 from engine.db import PROJECT_ROOT, default_database_url
-from engine.lint import check_files
 from engine.registry import ParsedProcess, ProcessRegistry, RegistryError
 from engine.services import Services, build
 

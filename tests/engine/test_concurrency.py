@@ -7,7 +7,7 @@ otherwise). The race is forced, not hoped for: both sides load the instance and 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -91,7 +91,7 @@ def test_two_workers_race_for_the_same_due_timers(db_services: Services) -> None
             task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid,
                                                            HumanTask.bpmn_id == "UT_register")).one()
         engine.complete_task(task_id, {"concern": "x"})
-    engine.clock.set(datetime(2026, 5, 1, tzinfo=timezone.utc))
+    engine.clock.set(datetime(2026, 5, 1, tzinfo=UTC))
     # Two workers, each with its own engine (as on two hosts), sharing the database and the clock.
     workers = [engine, WorkflowEngine(db_services.session_factory, engine.clock)]
     counts: list[int] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from engine.models import Deadline
 from engine.reports import overdue_by_route, sen2_csv, timeliness
@@ -22,18 +22,18 @@ def test_timeliness_with_and_without_exceptions(services: Services, world: World
     c = world.case_id
     with services.session_factory() as s:
         # March 2026: 4 plans issued: 2 on time, 1 late with an exception, 1 late without.
-        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 2, 12, tzinfo=timezone.utc), False)
-        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 19, 12, tzinfo=timezone.utc), False)
-        _deadline(s, c, "final_plan_20w", date(2026, 3, 2), datetime(2026, 3, 25, 12, tzinfo=timezone.utc), True,
+        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 2, 12, tzinfo=UTC), False)
+        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 19, 12, tzinfo=UTC), False)
+        _deadline(s, c, "final_plan_20w", date(2026, 3, 2), datetime(2026, 3, 25, 12, tzinfo=UTC), True,
                   "exceptional_personal_circumstances")
-        _deadline(s, c, "final_plan_20w", date(2026, 3, 2), datetime(2026, 3, 31, 22, 30, tzinfo=timezone.utc), True)
+        _deadline(s, c, "final_plan_20w", date(2026, 3, 2), datetime(2026, 3, 31, 22, 30, tzinfo=UTC), True)
         # 31 March 22:30 UTC is 23:30 BST on 31 March: still March. 30 April 23:30 UTC is 1 May in London.
-        _deadline(s, c, "final_plan_20w", date(2026, 5, 20), datetime(2026, 4, 30, 23, 30, tzinfo=timezone.utc), False)
+        _deadline(s, c, "final_plan_20w", date(2026, 5, 20), datetime(2026, 4, 30, 23, 30, tzinfo=UTC), False)
         # Not counted: still open, or no longer applies.
         _deadline(s, c, "final_plan_20w", date(2026, 3, 20), None, False)
-        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 3, tzinfo=timezone.utc), False,
+        _deadline(s, c, "final_plan_20w", date(2026, 3, 20), datetime(2026, 3, 3, tzinfo=UTC), False,
                   status="cancelled")
-        _deadline(s, c, "decide_whether_to_assess", date(2026, 2, 16), datetime(2026, 2, 10, tzinfo=timezone.utc),
+        _deadline(s, c, "decide_whether_to_assess", date(2026, 2, 16), datetime(2026, 2, 10, tzinfo=UTC),
                   False)
         s.commit()
         rows = {(r.measure, r.period): r for r in timeliness(s)}
@@ -53,7 +53,7 @@ def test_timeliness_with_and_without_exceptions(services: Services, world: World
 def test_overdue_by_route_and_sen2_export(services: Services, world: World) -> None:
     with services.session_factory() as s:
         _deadline(s, world.case_id, "decide_whether_to_assess", date(2026, 2, 16),
-                  datetime(2026, 2, 20, 9, tzinfo=timezone.utc), True)
+                  datetime(2026, 2, 20, 9, tzinfo=UTC), True)
         _deadline(s, world.case_id, "final_plan_20w", date(2026, 5, 25), None, False)
         _deadline(s, world.other_case_id, "final_plan_20w", date(2026, 2, 25), None, False)
         s.commit()

@@ -6,7 +6,7 @@ restored and re-serialized here, so each test saves and restores the instance be
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -91,8 +91,8 @@ def test_deadline_timer_met_when_task_done_in_time(services: Services, world: Wo
         assert (deadline.key, deadline.due_date, deadline.status) == ("decide", date(2026, 4, 13), "open")
         instance = s.get(ProcessInstance, started)
         # 13 April is in BST: the day is over at 23:00 UTC.
-        assert instance.next_timer_due == datetime(2026, 4, 13, 23, 0, tzinfo=timezone.utc)
-    engine.clock.set(datetime(2026, 4, 13, 16, 0, tzinfo=timezone.utc))
+        assert instance.next_timer_due == datetime(2026, 4, 13, 23, 0, tzinfo=UTC)
+    engine.clock.set(datetime(2026, 4, 13, 16, 0, tzinfo=UTC))
     assert engine.fire_due_timers() == 0
     engine.complete_task(decide.id, {"decision": "no"}, world.users["manager"])
     restore_roundtrip(services, started)
@@ -106,9 +106,9 @@ def test_deadline_timer_met_when_task_done_in_time(services: Services, world: Wo
 def test_deadline_missed_escalates_and_work_carries_on(services: Services, world: World, started: int) -> None:
     engine = services.engine
     engine.complete_task(open_task(services, "UT_register").id, {"concern": "speech"}, world.users["caseworker"])
-    engine.clock.set(datetime(2026, 4, 13, 22, 59, tzinfo=timezone.utc))
+    engine.clock.set(datetime(2026, 4, 13, 22, 59, tzinfo=UTC))
     assert engine.fire_due_timers() == 0
-    engine.clock.set(datetime(2026, 4, 13, 23, 0, 1, tzinfo=timezone.utc))  # 00:00:01 BST on 14 April
+    engine.clock.set(datetime(2026, 4, 13, 23, 0, 1, tzinfo=UTC))  # 00:00:01 BST on 14 April
     assert engine.fire_due_timers() == 1
     restore_roundtrip(services, started)
     assert engine.fire_due_timers() == 0  # fired exactly once
@@ -236,7 +236,7 @@ def test_failed_instance_leaves_the_timer_queue_until_retried(services: Services
         instance.status = "failed"
         instance.last_error = {"previous_status": "waiting_person", "message": "test"}
         s.commit()
-    engine.clock.set(datetime(2026, 6, 1, tzinfo=timezone.utc))
+    engine.clock.set(datetime(2026, 6, 1, tzinfo=UTC))
     assert engine.fire_due_timers() == 0
     engine.retry(iid)
     assert open_task(services, "UT_escalation").role == "la_manager"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ def test_looping_route_state_stays_flat_and_still_runs_correctly(services: Servi
                                                            HumanTask.status == "open")).one()
         if step == 20:
             # A boundary timer armed before the history was pruned still fires afterwards.
-            engine.clock.set(datetime(2027, 3, 2, 9, tzinfo=timezone.utc))  # started_on + 52 weeks = 1 March 2027
+            engine.clock.set(datetime(2027, 3, 2, 9, tzinfo=UTC))  # started_on + 52 weeks = 1 March 2027
             assert engine.fire_due_timers() == 1
         engine.complete_task(task_id, {"note": f"step {step}"})
         with services.session_factory() as s:

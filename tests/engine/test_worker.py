@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -22,10 +22,10 @@ def test_sleeps_until_the_earliest_due_timer_but_rechecks(services: Services, wo
     engine.start(world.case_id, "runtime_demo", {"explode": False})
     engine.complete_task(open_task(services, "UT_register").id, {"concern": "x"})
     # Deadline 13 April 2026 is over at 23:00 UTC.
-    assert earliest_due(engine) == datetime(2026, 4, 13, 23, 0, tzinfo=timezone.utc)
-    engine.clock.set(datetime(2026, 4, 13, 22, 59, 50, tzinfo=timezone.utc))
+    assert earliest_due(engine) == datetime(2026, 4, 13, 23, 0, tzinfo=UTC)
+    engine.clock.set(datetime(2026, 4, 13, 22, 59, 50, tzinfo=UTC))
     assert worker.seconds_until_next() == 10
-    engine.clock.set(datetime(2026, 4, 14, 9, 0, tzinfo=timezone.utc))
+    engine.clock.set(datetime(2026, 4, 14, 9, 0, tzinfo=UTC))
     assert worker.seconds_until_next() == 0
 
 
@@ -37,7 +37,7 @@ def test_catches_up_after_downtime_firing_each_timer_once(services: Services, wo
         with services.session_factory() as s:
             task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
         engine.complete_task(task_id, {"concern": "x"})
-    engine.clock.set(datetime(2026, 9, 1, tzinfo=timezone.utc))  # the worker was down for months
+    engine.clock.set(datetime(2026, 9, 1, tzinfo=UTC))  # the worker was down for months
     assert run_once(engine, batch_size=20) == 45
     assert run_once(engine, batch_size=20) == 0
     with services.session_factory() as s:
