@@ -128,6 +128,11 @@ class Projector:
             )
         )
 
+    def _missed_unfinished(self, key: str) -> list[Deadline]:
+        return list(self.session.scalars(select(Deadline).where(
+            Deadline.case_id == self.instance.case_id, Deadline.key == key,
+            Deadline.status == "missed", Deadline.met_at.is_(None))))
+
     def _deadline_key(self, task: Task, base: str) -> str:
         detail_expr = properties_of(task.task_spec).get("deadlineDetail")
         if not detail_expr:
@@ -149,7 +154,8 @@ class Projector:
             self._meet(row)
         if props.get("meetsDeadline"):
             for key in _keys(props["meetsDeadline"]):
-                for row in self._open_deadlines(key):
+                # A missed deadline still records when the work was finally done.
+                for row in self._open_deadlines(key) + self._missed_unfinished(key):
                     self._meet(row)
         if props.get("cancelsDeadlines"):
             for key in _keys(props["cancelsDeadlines"]):

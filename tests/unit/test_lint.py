@@ -1,0 +1,330 @@
+"""engine.lint: every kind of mistake in a BPMN file or a form is reported with its file, line and element."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.lint import Problem, check_files
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+BROKEN = FIXTURES / "broken"
+FORMS = FIXTURES / "forms"
+VALID = FIXTURES / "valid" / "simple.bpmn"
+
+
+def lint(*paths: Path, forms: Path = FORMS, extra_forms: dict[str, str] | None = None) -> list[Problem]:
+    return check_files(list(paths), forms, extra_forms)
+
+
+def line_of(path: Path, marker: str, occurrence: int = 1) -> int:
+    """The line of the n-th line containing marker (so edited copies need no hard-coded numbers)."""
+    hits = [number for number, text in enumerate(path.read_text().splitlines(), start=1) if marker in text]
+    return hits[occurrence - 1]
+
+
+# ---- one fixture per kind of mistake -------------------------------------------------------------------------------
+# (fixture, file the problem is in, line, element id, part of the message)
+BROKEN_CASES = [
+    ("malformed_xml.bpmn", "malformed_xml.bpmn", 26, None,
+     "malformed XML: Opening and ending tag mismatch: userTask line 18 and userTsk"),
+    ("xsd_invalid.bpmn", "xsd_invalid.bpmn", 18, "UT_review",
+     "not valid BPMN (XML schema): Element 'bpmn:userTask', attribute 'priority': The attribute 'priority' is not "
+     "allowed"),
+    ("missing_called_process.bpmn", "missing_called_process.bpmn", 19, "CA_advice",
+     "calls process 'ehc_not_deployed', which is not defined in any of the files being checked"),
+    ("bad_script_syntax.bpmn", "bad_script_syntax.bpmn", 23, "ST_prepare",
+     "syntax error in the script, line 2: expected ':'"),
+    ("bad_condition.bpmn", "bad_condition.bpmn", 43, "Flow_answer_yes",
+     "syntax error in the condition: invalid syntax in 'answer = \"yes\"'"),
+    ("unquoted_timer.bpmn", "unquoted_timer.bpmn", 37, "TE_review_due",
+     'timer literal must be a quoted string, e.g. "P6W"'),
+    ("bad_timer_expression.bpmn", "bad_timer_expression.bpmn", 37, "TE_review_due",
+     "syntax error in the timer expression: '(' was never closed"),
+    ("unknown_lane.bpmn", "unknown_lane.bpmn", 9, "Lane_1",
+     "lane 'Parents' holds user tasks (UT_review) but is not a role; lanes with user tasks must be named one of: "
+     "LA caseworker, LA manager"),
+    ("missing_form.bpmn", "missing_form.bpmn", 21, "UT_review", "form file 'no_such_form.json' does not exist"),
+    ("invalid_form_schema.bpmn", "invalid_form_schema.json", 5, "UT_review",
+     "form invalid_form_schema.json is not a valid JSON Schema: 'answer' is not of type 'array' (at required)"),
+    ("reserved_id.bpmn", "reserved_id.bpmn", 15, "Start", "the id 'Start' is reserved by the engine"),
+    ("sandbox_escape.bpmn", "sandbox_escape.bpmn", 22, "ST_prepare",
+     'the sandbox refuses the script, line 1: "__subclasses__" is an invalid attribute name'),
+    ("flow_to_missing_element.bpmn", "flow_to_missing_element.bpmn", 30, "Flow_review_done",
+     "sequence flow goes to 'EE_finished', which is not an element of process 'lint_flow_to_missing_element'"),
+    ("bad_deadline_property.bpmn", "bad_deadline_property.bpmn", 22, "UT_review",
+     "the 'deadline' property is only allowed on timer events, not on a userTask"),
+]
+
+
+@pytest.mark.parametrize(("fixture", "file", "line", "element_id", "message"), BROKEN_CASES,
+                         ids=[case[0] for case in BROKEN_CASES])
+def test_each_broken_fixture_reports_exactly_its_problem(fixture: str, file: str, line: int,
+                                                         element_id: str | None, message: str) -> None:
+    problems = lint(BROKEN / fixture)
+
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    problem = problems[0]
+    assert Path(problem.file).name == file
+    assert (problem.line, problem.element_id) == (line, element_id)
+    assert message in problem.message
+
+
+def test_every_broken_fixture_has_a_case() -> None:
+    assert sorted(p.name for p in BROKEN.glob("*.bpmn")) == sorted(case[0] for case in BROKEN_CASES)
+
+
+def test_problem_file_is_the_path_as_given() -> None:
+    path = BROKEN / "reserved_id.bpmn"
+    assert lint(path)[0].file == str(path)
+    assert lint(BROKEN / "invalid_form_schema.bpmn")[0].file == str(FORMS / "invalid_form_schema.json")
+
+
+def test_the_valid_fixture_has_no_problems() -> None:
+    assert lint(VALID) == []
+
+
+def test_all_fixtures_together_sorted_by_file_then_line() -> None:
+    problems = lint(VALID, *sorted(BROKEN.glob("*.bpmn")))
+
+    assert len(problems) == len(BROKEN_CASES)
+    keys = [(p.file, p.line if p.line is not None else -1) for p in problems]
+    assert keys == sorted(keys)
+
+
+def test_sandbox_escape_is_refused_at_lint_time() -> None:
+    [problem] = lint(BROKEN / "sandbox_escape.bpmn")
+
+    for attribute in ("__subclasses__", "__base__", "__class__"):
+        assert attribute in problem.message
+
+
+# ---- Problem ------------------------------------------------------------------------------------------------------
+def test_problem_str() -> None:
+    assert str(Problem("workflows/a.bpmn", 12, "UT_x", "user task has no form")) == \
+        "workflows/a.bpmn:12: UT_x: user task has no form"
+    assert str(Problem("workflows/a.bpmn", None, None, "cannot read the file")) == \
+        "workflows/a.bpmn:?: -: cannot read the file"
+
+
+def test_problem_is_frozen_and_ordered() -> None:
+    first, second = Problem("a.bpmn", 1, "X", "m"), Problem("a.bpmn", 2, "X", "m")
+    assert sorted([second, first]) == [first, second]
+    with pytest.raises(AttributeError):
+        first.line = 3  # type: ignore[misc]
+
+
+# ---- forms and extra_forms ----------------------------------------------------------------------------------------
+GOOD_FORM = '{"type": "object", "properties": {"answer": {"type": "string"}}}'
+
+
+def test_extra_forms_supply_a_missing_form() -> None:
+    assert lint(BROKEN / "missing_form.bpmn", extra_forms={"no_such_form.json": GOOD_FORM}) == []
+
+
+def test_extra_forms_win_over_the_forms_folder() -> None:
+    assert lint(BROKEN / "invalid_form_schema.bpmn", extra_forms={"invalid_form_schema.json": GOOD_FORM}) == []
+
+    [problem] = lint(VALID, extra_forms={"simple.json": '{\n  "type": "object",\n  "properties": {\n}}}'})
+    assert problem == Problem(str(FORMS / "simple.json"), 4, "UT_decide",
+                              "form simple.json is not valid JSON: Extra data (column 3)")
+
+
+@pytest.mark.parametrize(("form", "line", "message"), [
+    ('{\n  "type": "array",\n  "items": {"type": "string"}\n}', 2,
+     'form f.json must have "type": "object" at the top level'),
+    ('{\n  "type": "object",\n  "properties": {\n    "typename": {"type": "string"}\n  }\n}', 4,
+     "form f.json has a field called 'typename'"),
+    ('{\n  "type": "object",\n  "properties": {\n    "child": {\n      "type": "object",\n      "properties": {\n'
+     '        "typename": {"type": "string"}\n      }\n    }\n  }\n}', 7,
+     "form f.json has a field called 'typename'"),
+    ('{\n  "type": "object",\n  "properties": {\n    "today": {"type": "string"}\n  }\n}', 4,
+     "form f.json has a field called 'today', the name of a script function"),
+    ('[1, 2]', 1, "form f.json must be a JSON object"),
+    ('{\n  "type": "object",\n  "properties": {"a": {"type": "strin"}}\n}', 3,
+     "form f.json is not a valid JSON Schema: 'strin' is not valid under any of the given schemas"),
+])
+def test_form_content_problems(tmp_path: Path, form: str, line: int, message: str) -> None:
+    bpmn = copy_valid(tmp_path, ('value="simple.json"', 'value="f.json"'))
+
+    [problem] = lint(bpmn, forms=tmp_path, extra_forms={"f.json": form})
+
+    assert (problem.file, problem.line, problem.element_id) == (str(tmp_path / "f.json"), line, "UT_decide")
+    assert message in problem.message
+
+
+def test_a_form_used_twice_is_reported_once(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path)
+    other = copy_valid(tmp_path, ("lint_simple", "lint_other"), name="other.bpmn")
+
+    problems = lint(bpmn, other, extra_forms={"simple.json": "{"})
+
+    assert [p.file for p in problems] == [str(FORMS / "simple.json")]
+
+
+def test_form_names_must_not_be_paths(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('value="simple.json"', 'value="../forms/simple.json"'))
+
+    [problem] = lint(bpmn)
+
+    assert problem.element_id == "UT_decide"
+    assert "must be a file name in the forms folder" in problem.message
+
+
+def test_user_task_without_form_property(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('<spiffworkflow:property name="formJsonSchemaFilename" value="simple.json" />', ""))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, 'id="UT_decide"'), "UT_decide")
+    assert "user task has no formJsonSchemaFilename property" in problem.message
+
+
+def test_user_task_outside_any_lane(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ("<bpmn:flowNodeRef>UT_decide</bpmn:flowNodeRef>", ""))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, 'id="UT_decide"'), "UT_decide")
+    assert problem.message.startswith("user task is not in a lane")
+
+
+# ---- more mistakes, on copies of the valid fixture ------------------------------------------------------------------
+def copy_valid(tmp_path: Path, *replacements: tuple[str, str], name: str = "simple.bpmn") -> Path:
+    text = VALID.read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "element_id", "message"), [
+    ('<spiffworkflow:property name="dueDate" value="decide_by" />',
+     '<spiffworkflow:property name="dueDate" value="decide_by +" />', 'name="dueDate"', "UT_decide",
+     "syntax error in the dueDate expression"),
+    ('value="final_plan_20w: add_weeks(today(), 20)"', 'value="final_plan_20w add_weeks(today(), 20)"',
+     'name="opensDeadline"', "ST_yes", "opensDeadline must be written 'key: expression'"),
+    ('value="final_plan_20w: add_weeks(today(), 20)"', 'value="final_plan_20w: add_weeks(today(), 20"',
+     'name="opensDeadline"', "ST_yes", "syntax error in the opensDeadline expression"),
+    ('value="final_plan_20w, decide_whether_to_assess"', 'value="final plan, decide_whether_to_assess"',
+     'name="cancelsDeadlines"', "EE_not_assess", "cancelsDeadlines must be deadline keys separated by commas"),
+    ("value='child_name or \"child\"'", 'value="child_name or"', 'name="deadlineDetail"', "TE_decide_due",
+     "syntax error in the deadlineDetail expression"),
+    ('deadline_at(decide_by)', '"P1W2D"', "<bpmn:timeDate", "TE_decide_due",
+     "timer value 'P1W2D' is not an ISO 8601 date and time"),
+    ('deadline_at(decide_by)', '"2026-05-01T17:00:00"', "<bpmn:timeDate", "TE_decide_due",
+     "has no UTC offset"),
+    ('deadline_at(decide_by)', '2026-05-01T17:00:00+01:00', "<bpmn:timeDate", "TE_decide_due",
+     'timer literal must be a quoted string, e.g. "2026-05-01T17:00:00+01:00"'),
+    ('deadline_at(decide_by)', 'decide_by.__class__', "<bpmn:timeDate", "TE_decide_due",
+     "the sandbox refuses the timer expression"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>import os\nlate = True</bpmn:script>",
+     "<bpmn:script>import os", "ST_late", "imports are not allowed in the script"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>late = True\nprint(late)</bpmn:script>",
+     "print(late)", "ST_late", "the script calls print(), which is not available in the sandbox"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>today = True</bpmn:script>",
+     "<bpmn:script>today", "ST_late", "the script sets 'today', the name of a script function"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>\n  late = True</bpmn:script>",
+     "  late = True", "ST_late", "syntax error in the script, line 2: unexpected indent"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script> </bpmn:script>",
+     'id="ST_late"', "ST_late", "script task has no script"),
+    ('answer == "yes" and', '__import__("os") and', "<bpmn:conditionExpression", "Flow_answer_yes",
+     "the sandbox refuses the condition"),
+    ('default="Flow_answer_no"', 'default="Flow_elsewhere"', 'id="GW_answer"', "GW_answer",
+     "default flow 'Flow_elsewhere' is not one of this gateway's outgoing sequence flows"),
+    ('<spiffworkflow:property name="opensDeadline"', '<spiffworkflow:property name="planVersion" value="first" />'
+     '<spiffworkflow:property name="document" value="no_such_letter" /><spiffworkflow:property name="opensDeadline"',
+     'name="planVersion"', "ST_yes", "planVersion must be one of draft, final, amended, not 'first'"),
+    ('<spiffworkflow:property name="opensDeadline"', '<spiffworkflow:property name="document" '
+     'value="decision_to_assess, no_such_letter" /><spiffworkflow:property name="opensDeadline"',
+     'name="document"', "ST_yes", "document template 'no_such_letter' does not exist"),
+])
+def test_mistakes_in_a_copy_of_the_valid_fixture(tmp_path: Path, old: str, new: str, marker: str,
+                                                 element_id: str, message: str) -> None:
+    bpmn = copy_valid(tmp_path, (old, new))
+
+    problems = lint(bpmn)
+
+    assert [message in p.message for p in problems].count(True) == 1, "\n".join(map(str, problems))
+    [problem] = [p for p in problems if message in p.message]
+    assert (problem.file, problem.line, problem.element_id) == (str(bpmn), line_of(bpmn, marker), element_id)
+
+
+def test_names_that_may_be_task_data_are_not_flagged(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('answer == "yes" and', 'unknown_field == "yes" and len(other or []) &gt; 0 and'),
+                      ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>late = not_set_yet</bpmn:script>"))
+
+    assert lint(bpmn) == []
+
+
+def test_spiffworkflow_structural_errors_get_a_line(tmp_path: Path) -> None:
+    # A second flow leaving a script task: only gateways may split the flow.
+    bpmn = copy_valid(tmp_path, (
+        '<bpmn:sequenceFlow id="Flow_init_decide" sourceRef="ST_init" targetRef="UT_decide" />',
+        '<bpmn:sequenceFlow id="Flow_init_decide" sourceRef="ST_init" targetRef="UT_decide" />'
+        '<bpmn:sequenceFlow id="Flow_init_late" sourceRef="ST_init" targetRef="ST_late" />'))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, 'id="ST_init"'), "ST_init")
+    assert "only gateways may split the flow" in problem.message
+
+
+def test_a_process_must_be_executable(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('isExecutable="true"', 'isExecutable="false"'))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, "<bpmn:process "), "lint_simple")
+    assert "not executable" in problem.message
+
+
+# ---- several files -------------------------------------------------------------------------------------------------
+def test_call_activities_resolve_across_files(tmp_path: Path) -> None:
+    caller = tmp_path / "caller.bpmn"
+    shutil.copy(BROKEN / "missing_called_process.bpmn", caller)
+    callee = copy_valid(tmp_path, ("lint_simple", "ehc_not_deployed"), name="callee.bpmn")
+
+    assert lint(caller, callee) == []
+
+
+def test_duplicate_process_ids_across_files(tmp_path: Path) -> None:
+    first = copy_valid(tmp_path, name="first.bpmn")
+    second = copy_valid(tmp_path, name="second.bpmn")
+
+    [problem] = lint(first, second)
+
+    assert (problem.file, problem.line, problem.element_id) == (str(second), line_of(second, "<bpmn:process "),
+                                                                "lint_simple")
+    assert problem.message == f"process id 'lint_simple' is also used in {first}; process ids must be unique"
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    problems = lint(BROKEN / "malformed_xml.bpmn", BROKEN / "xsd_invalid.bpmn", BROKEN / "unquoted_timer.bpmn")
+
+    assert [Path(p.file).name for p in problems] == ["malformed_xml.bpmn", "unquoted_timer.bpmn", "xsd_invalid.bpmn"]
+
+
+# ---- bad input never raises -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read the file"),
+    (b"", "malformed XML"),
+    (b"\x00\xff\xfe binary", "malformed XML"),
+    (b"<notbpmn/>", "not valid BPMN (XML schema)"),
+    (b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<d>&e;</d>',
+     "not valid BPMN (XML schema)"),
+])
+def test_bad_input_is_a_problem_not_an_exception(tmp_path: Path, content: bytes | None, message: str) -> None:
+    path = tmp_path / "odd.bpmn"
+    if content is not None:
+        path.write_bytes(content)
+
+    problems = lint(path)
+
+    assert problems and all(p.file == str(path) for p in problems)
+    assert message in problems[0].message
+    assert "root:" not in " ".join(p.message for p in problems)
