@@ -419,3 +419,49 @@ def _refuse_issued_plan_change(mapper: Any, connection: Any, target: PlanVersion
         not history.has_changes() and target.issued_at is not None)
     if was_issued:
         raise PermissionError("an issued plan never changes; make a new version")
+
+
+class OutboxEmail(Base):
+    """An email waiting to be sent (or sent): filled by engine.notifications, sent by the worker.
+
+    ``key`` makes queueing idempotent (one email per event and recipient). The body holds nothing personal beyond a
+    link: the recipient signs in to see what it is about.
+    """
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # task_opened, task_assigned, task_due_soon, task_overdue, document_issued
+    kind: Mapped[str] = mapped_column(String(40))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link_path: Mapped[str] = mapped_column(String(300))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    created_at: Mapped[datetime]
+    # pending, sent, failed (gave up after the last attempt)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie holds a random token; only its SHA-256 is stored here, so signing out
+    (or an administrator deactivating the user) ends the session on the server, whatever the browser kept."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    # signed_out, idle, expired, user_inactive
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+    ip_address: Mapped[str | None] = mapped_column(String(64))

@@ -142,6 +142,10 @@ class Projector:
     def _on_completed(self, task: Task) -> None:
         props = properties_of(task.task_spec)
         if _is_timer(task) and props.get("deadline"):
+            if self.session.scalar(select(Deadline.id).where(Deadline.timer_guid == str(task.id))) is None:
+                # Armed after its moment had passed (e.g. a review started late): it fired in this very command
+                # without ever being seen waiting, so the deadline is opened here and missed below.
+                self._open_for_timer(task, props["deadline"])
             for row in self.session.scalars(select(Deadline).where(Deadline.timer_guid == str(task.id))):
                 if row.status == "open":
                     row.status = "missed"
@@ -174,6 +178,17 @@ class Projector:
         for name, target in COMPLETION_HOOKS.items():
             if props.get(name):
                 _hook(target)(self, task, props[name])
+
+    def _open_for_timer(self, task: Task, key: str) -> None:
+        due = timer_due(task)
+        if due is None:
+            return
+        # The deadline day is the last day before the timer's moment, in England.
+        due_day = calendar.to_london_date(due - _ONE_SECOND)
+        attached = attached_task(task)
+        name = properties_of(task.task_spec).get("deadlineName") or task.task_spec.bpmn_name or key
+        self._open(self._deadline_key(task, key), name, due_day, timer_guid=str(task.id),
+                   attached=str(attached.id) if attached is not None else None)
 
     def _meet(self, row: Deadline) -> None:
         if row.met_at is not None or row.status == "cancelled":
@@ -226,12 +241,7 @@ class Projector:
                                        name=task.task_spec.bpmn_name, due_at=due, status="waiting"))
                 key = properties_of(task.task_spec).get("deadline")
                 if key:
-                    # The deadline day is the last day before the timer's moment, in England.
-                    due_day = calendar.to_london_date(due - _ONE_SECOND)
-                    attached = attached_task(task)
-                    name = properties_of(task.task_spec).get("deadlineName") or task.task_spec.bpmn_name or key
-                    self._open(self._deadline_key(task, key), name, due_day, timer_guid=guid,
-                               attached=str(attached.id) if attached is not None else None)
+                    self._open_for_timer(task, key)
         for guid, row in rows.items():
             task = after.get(UUID(guid))
             if task is not None and task.state == TaskState.WAITING:

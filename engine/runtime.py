@@ -39,6 +39,7 @@ from engine.errors import (
     TaskAlreadyCompleted,
 )
 from engine.forms import validate_form
+from engine.messages import accepts
 from engine.incidents import describe_failure
 from engine.models import (
     AuditEvent,
@@ -163,8 +164,11 @@ class WorkflowEngine:
 
     # ---- commands ------------------------------------------------------------------------------------------------
     def start(self, case_id: int, process_id: str, data: dict[str, Any] | None = None, actor: User | None = None,
-              parent_instance_id: int | None = None) -> int:
-        """Starts a route on a case and runs it until it waits; returns the instance id."""
+              parent_instance_id: int | None = None, message: BpmnEvent | None = None) -> int:
+        """Starts a route on a case and runs it until it waits; returns the instance id.
+
+        With a message, the route is one that a message starts: its message start event receives it straight away.
+        """
         with self.session_factory() as session, active_clock(self.clock):
             case = session.get(Case, case_id)
             if case is None:
@@ -186,6 +190,10 @@ class WorkflowEngine:
             before = Snapshot()
             try:
                 wf.do_engine_steps()
+                if message is not None:
+                    wf.send_event(message)
+                    wf.refresh_timers()
+                    wf.do_engine_steps()
                 self._save(session, instance, wf, before, actor, "started", f"Started {version.name or process_id}",
                            {"process_id": process_id, "version": version.version_hash})
                 session.commit()
@@ -262,7 +270,7 @@ class WorkflowEngine:
         with self.session_factory() as session:
             registry_process = self._process_started_by(session, name)
         if registry_process is not None:
-            instance_id = self.start(case_id, registry_process, {"message": name, name: payload}, actor)
+            instance_id = self.start(case_id, registry_process, {"message": name}, actor, message=event)
             self._record_message(case_id, name, payload, actor, instance_id, "delivered")
             return instance_id
         self._record_message(case_id, name, payload, actor, None, "undeliverable")
@@ -574,8 +582,7 @@ class WorkflowEngine:
                 return False
             with active_clock(self.clock):
                 wf = self.load_workflow(instance)
-            # Only tasks already waiting can catch; predicted (future) catch events would accept nothing yet.
-            return bool(wf.get_tasks(state=TaskState.WAITING, catches_event=event))
+            return accepts(wf, event)
 
     def _process_started_by(self, session: Session, message_name: str) -> str | None:
         for version in session.scalars(select(ProcessVersion).where(ProcessVersion.is_current.is_(True))):

@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template_string
-from sqlalchemy import func, select
+from flask import Flask
 
-from engine.models import HumanTask, ProcessVersion
+from engine.db import instance_dir
 from engine.services import Services, build
+from webui import config as config_module
+from webui import context, jinja, layout, security
+from webui.extensions import csrf, login_manager
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("EHCFLOW_INSTANCE_DIR") or None)
-    app.config.from_mapping(SECRET_KEY=os.environ.get("EHCFLOW_SECRET_KEY", "dev-only-not-secret"))
-    app.config.update(config or {})
+    """Builds the web app over the engine's services (built from the environment when not given).
+
+    Args:
+        config: settings that override the defaults and the environment (tests pass ``TESTING`` and a key here);
+            ``INSTANCE_PATH`` sets the instance folder (uploads, the generated secret key).
+        services: the engine, its database and folders, shared with the CLI and the worker.
+    """
+    config = dict(config or {})
+    instance_path = Path(config.pop("INSTANCE_PATH", None) or instance_dir())
+    app = Flask(__name__, instance_path=str(instance_path.resolve()))
+    config_module.configure(app, config)
     services = services or build(app.config.get("DATABASE_URL"))
     app.extensions["ehcflow"] = services
 
-    @app.get("/")
-    def home() -> str:
-        with services.session_factory() as session:
-            versions = session.scalars(select(ProcessVersion).where(ProcessVersion.is_current.is_(True))
-                                       .order_by(ProcessVersion.process_id)).all()
-            open_tasks = session.scalar(select(func.count(HumanTask.id)).where(HumanTask.status == "open"))
-        return render_template_string(
-            "<h1>EHC Flow</h1><ul>{% for v in versions %}<li>{{ v.process_id }} {{ v.short_hash }}</li>{% endfor %}"
-            "</ul><p>{{ open_tasks }} open tasks</p>", versions=versions, open_tasks=open_tasks)
+    context.init_app(app)
+    jinja.init_app(app)
+    layout.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
 
+    from webui.auth.routes import bp as auth_bp
+    from webui.cases.routes import bp as cases_bp
+    from webui.common.routes import bp as common_bp
+    from webui.common.routes import register_error_handlers
+    from webui.family.routes import bp as family_bp
+    from webui.tasks.routes import bp as tasks_bp
+
+    # One blueprint per area; the admin console (issue 8) registers its own here.
+    for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
     return app
+
+
+def _init_login(app: Flask) -> None:
+    from webui.auth.user import load_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        from webui.auth.routes import unauthorized_response
+
+        return unauthorized_response()

@@ -1,0 +1,190 @@
+"""Signing in and out.
+
+Failed sign-ins are throttled three ways: an account is locked for 15 minutes after 5 failures in a row (in the
+database, so it holds across processes); an email address that is not an account is treated the same (in memory), so
+the messages never tell an attacker which addresses exist; and one client address may fail only 20 times in 15
+minutes, whichever accounts it tries.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent, User
+from engine.passwords import hash_password, verify_password
+from webui.access import public, signed_in
+from webui.auth.user import SESSION_KEY, end_session, start_session
+from webui.context import clock, db
+from webui.security import Throttle
+
+bp = Blueprint("auth", __name__)
+
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real Argon2 hash of a random password: checking it costs what checking a real account costs, so the time a
+    failed sign-in takes does not reveal whether the account exists."""
+    return hash_password(secrets.token_hex(16))
+
+
+WRONG = "Enter a correct email address and password"
+LOCKED = "You have tried to sign in too many times. Wait {minutes} minutes, then try again"
+
+
+def _throttles() -> tuple[Throttle, Throttle]:
+    store = current_app.extensions.setdefault("ehcflow_throttles", {})
+    if not store:
+        cfg = current_app.config
+        store["ip"] = Throttle(cfg["SIGN_IN_IP_MAX_FAILURES"], timedelta(minutes=cfg["SIGN_IN_IP_WINDOW_MINUTES"]))
+        store["email"] = Throttle(cfg["SIGN_IN_MAX_FAILURES"], timedelta(minutes=cfg["SIGN_IN_LOCK_MINUTES"]))
+    return store["ip"], store["email"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site (never another host, never a scheme-relative //host)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def home_for(user: Any) -> str:
+    return url_for("family.index") if user.is_family_only else url_for("tasks.my_tasks")
+
+
+def unauthorized_response() -> ResponseReturnValue:
+    """Not signed in (or the session has ended): to the sign-in page, coming back here afterwards."""
+    reason = g.pop("session_ended", None)
+    rescued = False
+    if reason in ("idle", "expired") and request.method == "POST" and request.endpoint == "tasks.task_page":
+        from webui.tasks.form_page import rescue_draft
+
+        rescued = rescue_draft(g.pop("session_ended_user_id", None), (request.view_args or {}).get("task_id"))
+    kept = " What you had typed has been saved as a draft." if rescued else ""
+    if reason == "idle":
+        flash(f"You were signed out because you did nothing for {current_app.config['SESSION_IDLE_MINUTES']} minutes."
+              f"{kept} Sign in again to continue.", "info")
+    elif reason == "expired":
+        flash(f"You were signed out because your session ended.{kept} Sign in again to continue.", "info")
+    if request.path.endswith(".json"):
+        return {"error": "Sign in to see this"}, 401
+    target = request.full_path if request.method == "GET" else request.path
+    return redirect(url_for("auth.sign_in", next=target.rstrip("?")))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in() -> ResponseReturnValue:
+    """The sign-in page."""
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or home_for(current_user))
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        password = request.form.get("password") or ""
+        if not email:
+            errors["email"] = "Enter your email address"
+        elif "@" not in email:
+            errors["email"] = "Enter an email address in the correct format, like name@example.com"
+        if not password:
+            errors["password"] = "Enter your password"
+        if not errors:
+            result = _attempt(email, password)
+            if isinstance(result, User):
+                return _signed_in(result, next_url)
+            if result == "ip":
+                return render_template("auth/too_many.html"), 429
+            errors["email"] = result
+    return render_template("auth/sign_in.html", errors=errors, email=email, next_url=next_url or "")
+
+
+def _attempt(email: str, password: str) -> User | str:
+    """The user when the password is right; else the message to show, or "ip" when the client is throttled."""
+    ip_throttle, email_throttle = _throttles()
+    now = clock().now()
+    ip = request.remote_addr or "unknown"
+    cfg = current_app.config
+    locked_message = LOCKED.format(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
+    if ip_throttle.blocked(ip, now):
+        return "ip"
+    s = db()
+    user = s.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        ip_throttle.failed(ip, now)
+        if email_throttle.blocked(email, now):
+            return locked_message
+        email_throttle.failed(email, now)
+        return locked_message if email_throttle.blocked(email, now) else WRONG
+    if user.locked_until is not None and user.locked_until > now:
+        ip_throttle.failed(ip, now)
+        return locked_message
+    if verify_password(user.password_hash, password) and user.active:
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        user.last_sign_in_at = now
+        return user
+    ip_throttle.failed(ip, now)
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    if user.failed_sign_ins >= cfg["SIGN_IN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
+        user.failed_sign_ins = 0
+        s.add(AuditEvent(at=now, actor_id=None, action="account_locked",
+                         summary=f"Sign-in locked for {cfg['SIGN_IN_LOCK_MINUTES']} minutes after repeated failures",
+                         detail={"user_id": user.id}))
+        s.commit()
+        return locked_message
+    s.commit()
+    return WRONG
+
+
+def _signed_in(user: User, next_url: str | None) -> ResponseReturnValue:
+    from webui.auth.user import load_user
+
+    # A new session on every sign-in: nothing from before (such as a planted session) survives it.
+    session.clear()
+    token = start_session(user)
+    db().add(AuditEvent(at=clock().now(), actor_id=user.id, action="signed_in", summary=f"{user.email} signed in"))
+    db().commit()
+    session[SESSION_KEY] = token
+    session.permanent = True
+    web_user = load_user(str(user.id))
+    assert web_user is not None
+    login_user(web_user, remember=False)
+    return redirect(next_url or home_for(web_user))
+
+
+@bp.route("/sign-out", methods=["GET", "POST"])
+@public
+def sign_out() -> ResponseReturnValue:
+    """Signing out is a POST (from the header's button); GET shows a page with that button, for links."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.sign_in"))
+        return render_template("auth/sign_out.html")
+    end_session("signed_out")
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account")
+@signed_in
+def account() -> ResponseReturnValue:
+    """Who you are signed in as, and your roles."""
+    return render_template("auth/account.html")

@@ -1,0 +1,61 @@
+"""The directories a form's ``x-options`` names, as choices for a select list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Organisation
+from webui.forms.schema_form import Option
+
+SETTING_TYPE_LABELS = {
+    "maintained_school": "maintained school",
+    "maintained_nursery": "maintained nursery school",
+    "academy": "academy",
+    "free_school": "free school",
+    "fe_college": "further education college",
+    "sixth_form_college": "sixth form college",
+    "non_maintained_special": "non-maintained special school",
+    "independent_s41": "independent special school (section 41)",
+    "early_years": "early years provider",
+}
+
+
+def _settings(session: Session) -> list[Option]:
+    las = {o.id: o.name for o in session.scalars(select(Organisation).where(Organisation.kind == "local_authority"))}
+    rows = session.scalars(select(Organisation).where(Organisation.kind == "setting", Organisation.active.is_(True))
+                           .order_by(Organisation.name))
+    out = []
+    for org in rows:
+        details = [SETTING_TYPE_LABELS.get(org.setting_type or "", org.setting_type or "")]
+        if org.maintaining_la_id in las:
+            details.append(las[org.maintaining_la_id])
+        out.append(Option(str(org.id), f"{org.name} ({', '.join(d for d in details if d)})"))
+    return out
+
+
+def _local_authorities(session: Session) -> list[Option]:
+    rows = session.scalars(select(Organisation).where(Organisation.kind == "local_authority",
+                                                      Organisation.active.is_(True)).order_by(Organisation.name))
+    return [Option(str(org.id), org.name) for org in rows]
+
+
+PROVIDERS = {
+    "settings_directory": _settings,
+    "local_authorities": _local_authorities,
+}
+
+
+def provider(session: Session):  # type: ignore[no-untyped-def]
+    """An OptionsProvider over the session; unknown directories give no choices (and are logged by the caller)."""
+    cache: dict[str, list[Option]] = {}
+
+    def options(name: str, schema: dict[str, Any]) -> list[Option]:
+        if name not in cache:
+            make = PROVIDERS.get(name)
+            cache[name] = make(session) if make else []
+        return cache[name]
+
+    return options

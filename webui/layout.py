@@ -1,0 +1,56 @@
+"""What every page's layout needs: the organisation in the header and the navigation for the signed-in user."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, current_app, g, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine.models import Case, CaseParty, Organisation
+from engine.roles import Role
+from webui.context import db
+
+
+def header_organisation() -> str:
+    """The signed-in user's organisation; for a family, their child's local authority."""
+    if "header_organisation" in g:
+        return g.header_organisation
+    name: str | None = None
+    if current_user.is_authenticated:
+        name = current_user.organisation_name
+        if name is None and current_user.is_family:
+            name = db().scalar(
+                select(Organisation.name).join(Case, Case.la_id == Organisation.id)
+                .join(CaseParty, CaseParty.case_id == Case.id)
+                .where(CaseParty.user_id == current_user.id, CaseParty.role == Role.FAMILY.value,
+                       CaseParty.active.is_(True)).order_by(Case.id).limit(1))
+    g.header_organisation = name or current_app.config["DEFAULT_ORGANISATION"]
+    return g.header_organisation
+
+
+def navigation_items() -> list[dict[str, Any]]:
+    if not current_user.is_authenticated:
+        return []
+    endpoint = request.endpoint or ""
+    items: list[dict[str, Any]] = []
+    if current_user.is_staff:
+        items += [
+            {"text": "My tasks", "href": url_for("tasks.my_tasks"), "active": endpoint == "tasks.my_tasks"},
+            {"text": "Team tasks", "href": url_for("tasks.team_tasks"), "active": endpoint == "tasks.team_tasks"},
+            {"text": "Cases", "href": url_for("cases.index"), "active": endpoint.startswith("cases.")},
+        ]
+    if current_user.is_family:
+        items.append({"text": "Your cases" if not current_user.is_staff else "Family view",
+                      "href": url_for("family.index"), "active": endpoint.startswith("family.")})
+    return items
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("DEFAULT_ORGANISATION", os.environ.get("EHCFLOW_ORGANISATION") or "SEND services")
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {"header_organisation": header_organisation(), "navigation_items": navigation_items()}

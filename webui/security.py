@@ -1,0 +1,91 @@
+"""Security headers and the sign-in throttles.
+
+Content security policy: scripts and styles only from this app's own files (no inline script or style, no eval),
+nothing loaded from anywhere else, no framing, forms posted only to this app. The browser tests fail on any
+violation, so a change that needs more (an inline script, a style attribute) shows up at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from datetime import datetime, timedelta
+
+from flask import Flask, Response, request
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            # Pages hold personal data: never keep them in a shared or back-button cache.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Pragma", "no-cache")
+        return response
+
+
+class Throttle:
+    """Counts failures per key in a sliding window, in memory (per process; the per-account lock is in the database)."""
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, key: str, now: datetime) -> bool:
+        with self._lock:
+            blocked = len(self._recent(key, now)) >= self.limit
+            if not self._failures.get(key):
+                self._failures.pop(key, None)
+            return blocked
+
+    def failed(self, key: str, now: datetime) -> int:
+        with self._lock:
+            times = self._recent(key, now)
+            times.append(now)
+            if len(self._failures) > 100_000:  # bound the memory an attacker can make us use
+                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] <= self.window}
+            return len(times)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
