@@ -37,21 +37,12 @@ def seed_routes(engine: WorkflowEngine, ctx: DemoContext) -> None:
 def seed_plan_drafting(engine: WorkflowEngine, ctx: DemoContext) -> None:
     """Leo Hughes (Year 9, Oakwood Academy, Northshire): draft 1, the family's comments and a request to name
     Oakwood, a personal budget, draft 2 with the agreed changes, the consultation, and the final plan."""
-    import logging
     from datetime import timedelta
 
-    from engine import documents
     from engine.models import CaseParty, HumanTask
-    from engine.plans import PLAN_DOCUMENTS, PLAN_RECIPIENT_RULES
     from engine.roles import Role
     from engine.users import create_user
 
-    if not (set(PLAN_DOCUMENTS) <= set(documents.TEMPLATES)
-            and set(PLAN_RECIPIENT_RULES) <= set(documents.RECIPIENT_RULES)):
-        # Every step that sends a notice would fail: leave the demo without this case rather than half a case.
-        logging.getLogger(__name__).warning("plan drafting demo skipped: engine.documents does not know the plan "
-                                            "notices yet (docs/routes/plan-drafting.md, integration notes)")
-        return
     nsh, oakwood = ctx.organisations["NSH"], ctx.organisations["Oakwood Academy"]
     with engine.session_factory() as session:
         parent = create_user(session, "parent.hughes@example.com", "Dana Hughes", _demo_password(), engine.clock,
@@ -466,17 +457,17 @@ class _Driver:
 
 
 def _route_documents_known() -> bool:
-    """Whether engine.documents knows this section's notices (the change in docs/routes/transfer-and-disagreement.md)."""
+    """Whether engine.documents knows this section's notices (it loads the routes' own templates on demand)."""
     import logging
 
     from engine import documents, transfer
 
-    known = set(transfer.DOCUMENTS) <= set(documents.TEMPLATES) and set(transfer.RECIPIENT_RULES) <= set(
-        documents.RECIPIENT_RULES)
+    documents.load_route_documents()
+    known = set(transfer.DOCUMENTS) <= set(documents.TEMPLATES)
     if not known:
         # Every step that sends a notice would fail: leave the demo without these cases rather than half of them.
         logging.getLogger(__name__).warning("transfer and disagreement demo skipped: engine.documents does not know "
-                                            "their notices yet (docs/routes/transfer-and-disagreement.md)")
+                                            "their notices")
     return known
 
 
@@ -522,7 +513,7 @@ def seed_plan_transfer(engine: WorkflowEngine, ctx: DemoContext) -> None:
         caseworker = driver.user("caseworker@northshire.example")
         sbh = ctx.organisations["SBH"]
         oliver = driver.new_case("NSH", "Oliver", "Bennett", f"{driver.today.year - 9}-04-22",
-                                 "Elm Park Primary School", "parent.bennett@example.com", "Laura Bennett")
+                                 "Elm Park Primary School", "laura.bennett@example.com", "Laura Bennett")
         _give_plan(driver, oliver, "Elm Park Primary School", 300)
         driver.move(driver.day(3))
         engine.start(oliver, "plan_transfer", actor=caseworker)
