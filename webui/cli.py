@@ -10,9 +10,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import click
-from engine.lint import check_files
 
 from engine.db import PROJECT_ROOT, default_database_url
+from engine.lint import check_files
 from engine.registry import ParsedProcess, ProcessRegistry, RegistryError
 from engine.services import Services, build
 
@@ -249,6 +249,14 @@ def users_create(email: str, name: str, role_code: str, org_code: str | None, pa
     click.echo(f"Created {email} as {role.label}{' at ' + org.name if org else ''}.")
 
 
+def _notifier(services: Services):  # noqa: ANN202
+    """Sends the outbox (emails about tasks and documents) after each worker pass."""
+    from engine.notifications import NotificationSettings, run_notifications
+
+    settings = NotificationSettings.from_env()
+    return lambda: run_notifications(services.session_factory, services.engine.clock, settings)
+
+
 # ---- running -------------------------------------------------------------------------------------------------------
 @main.command()
 @click.option("--once", is_flag=True, help="Fire what is due now and exit (for cron).")
@@ -259,10 +267,12 @@ def worker(once: bool, batch: int, recheck: float) -> None:
     from engine.worker import Worker, run_once
 
     services = _services()
+    notify = _notifier(services)
     if once:
         click.echo(f"Fired timers on {run_once(services.engine, batch)} instance(s).")
+        notify()
         return
-    Worker(services.engine, batch, recheck).run_forever()
+    Worker(services.engine, batch, recheck).run_forever(after_pass=notify)
 
 
 @main.command()
@@ -282,7 +292,8 @@ def run(host: str, port: int, with_worker: bool) -> None:
     app = create_app(services=services)
     if with_worker:
         background = Worker(services.engine)
-        threading.Thread(target=background.run_forever, kwargs={"install_signals": False}, daemon=True,
+        threading.Thread(target=background.run_forever,
+                         kwargs={"install_signals": False, "after_pass": _notifier(services)}, daemon=True,
                          name="timer-worker").start()
     click.echo(f"EHC Flow is running at http://{host}:{port}/  (database: {default_database_url()})")
     click.echo("Sign in with any demo user listed by `ehcflow setup`, e.g. caseworker@northshire.example")
