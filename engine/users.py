@@ -13,7 +13,17 @@ from engine.roles import Role
 ORGANISATION_KINDS = ("local_authority", "health_body", "setting", "mediation_service", "service")
 
 
-def create_organisation(session: Session, name: str, kind: str, clock: Clock, **fields: object) -> Organisation:
+ORGANISATION_KIND_LABELS = {
+    "local_authority": "Local authority",
+    "health_body": "Health body (integrated care board or trust)",
+    "setting": "School, college or early years setting",
+    "mediation_service": "Mediation service",
+    "service": "Other service",
+}
+
+
+def create_organisation(session: Session, name: str, kind: str, clock: Clock, actor: User | None = None,
+                        **fields: object) -> Organisation:
     if kind not in ORGANISATION_KINDS:
         raise ValueError(f"Unknown kind of organisation {kind!r}; use one of {', '.join(ORGANISATION_KINDS)}")
     if not name.strip():
@@ -23,7 +33,9 @@ def create_organisation(session: Session, name: str, kind: str, clock: Clock, **
     org = Organisation(name=name.strip(), kind=kind, **fields)
     session.add(org)
     session.flush()
-    session.add(AuditEvent(at=clock.now(), action="organisation_created", summary=f"Organisation {org.name} created"))
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id if actor else None, action="organisation_created",
+                           summary=f"Organisation {org.name} created",
+                           detail={"organisation_id": org.id, "kind": kind}))
     return org
 
 
@@ -59,7 +71,7 @@ def _rank_of(session: Session, actor: User, organisation_id: int | None) -> int:
 
 
 def grant_role(session: Session, actor: User, user: User, organisation: Organisation | None, role: Role,
-               clock: Clock) -> Membership:
+               clock: Clock, reason: str = "") -> Membership:
     """Gives a user a role; an actor can never grant a role ranked above their own in that organisation."""
     from engine.roles import ROLE_RANK
 
@@ -86,7 +98,9 @@ def grant_role(session: Session, actor: User, user: User, organisation: Organisa
     session.add(membership)
     session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="role_granted",
                            summary=f"{actor.name} gave {user.email} the role {role.label}"
-                                   f"{' at ' + organisation.name if organisation else ''}"))
+                                   f"{' at ' + organisation.name if organisation else ''}",
+                           detail={"user_id": user.id, "organisation_id": org_id, "role": role.value,
+                                   "reason": reason or None}))
     session.flush()
     return membership
 
@@ -97,17 +111,75 @@ def _is_admin_of(session: Session, actor: User, organisation_id: int | None) -> 
                                                       Membership.role == Role.ADMIN.value)) is not None
 
 
-def set_active(session: Session, actor: User, user: User, active: bool, clock: Clock) -> None:
+def can_manage_user(session: Session, actor: User, user: User) -> bool:
+    """An administrator manages the people who hold a role in an organisation they administer."""
+    administered = select(Membership.organisation_id).where(Membership.user_id == actor.id,
+                                                           Membership.role == Role.ADMIN.value)
+    return session.scalar(select(Membership.id).where(Membership.user_id == user.id,
+                                                      Membership.organisation_id.in_(administered)).limit(1)) \
+        is not None
+
+
+def _check_manages(session: Session, actor: User, user: User) -> None:
+    if not can_manage_user(session, actor, user):
+        raise PermissionError("Only an administrator of one of this person's organisations can do that")
+
+
+def set_active(session: Session, actor: User, user: User, active: bool, clock: Clock, reason: str = "") -> None:
     if actor.id == user.id and not active:
         raise ValueError("You cannot deactivate your own account")
+    _check_manages(session, actor, user)
+    if user.active == active:
+        raise ValueError(f"{user.name} is already {'active' if active else 'deactivated'}")
     user.active = active
     session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="user_activated" if active else "user_deactivated",
-                           summary=f"{actor.name} {'reactivated' if active else 'deactivated'} {user.email}"))
+                           summary=f"{actor.name} {'reactivated' if active else 'deactivated'} {user.email}",
+                           detail={"user_id": user.id, "reason": reason or None}))
 
 
-def reset_password(session: Session, actor: User, user: User, new_password: str, clock: Clock) -> None:
+def reset_password(session: Session, actor: User, user: User, new_password: str, clock: Clock,
+                   reason: str = "") -> None:
+    _check_manages(session, actor, user)
     user.password_hash = hash_password(new_password)
     user.failed_sign_ins = 0
     user.locked_until = None
     session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="password_reset",
-                           summary=f"{actor.name} reset the password of {user.email}"))
+                           summary=f"{actor.name} reset the password of {user.email}",
+                           detail={"user_id": user.id, "reason": reason or None}))
+
+
+def revoke_role(session: Session, actor: User, membership: Membership, clock: Clock, reason: str = "") -> None:
+    """Takes a role away; as with granting, only the organisation's administrators, never a role above their own."""
+    from engine.roles import ROLE_RANK
+
+    role = Role(membership.role)
+    if membership.organisation_id is None or not _is_admin_of(session, actor, membership.organisation_id):
+        raise PermissionError("Only an administrator of that organisation can take away its roles")
+    if _rank_of(session, actor, membership.organisation_id) < ROLE_RANK[role]:
+        raise PermissionError("You cannot take away a role above your own")
+    if membership.user_id == actor.id and role == Role.ADMIN:
+        raise ValueError("You cannot take away your own administrator role; ask another administrator")
+    user = session.get(User, membership.user_id)
+    organisation = session.get(Organisation, membership.organisation_id)
+    assert user is not None and organisation is not None
+    session.delete(membership)
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="role_revoked",
+                           summary=f"{actor.name} took the role {role.label} at {organisation.name} from {user.email}",
+                           detail={"user_id": user.id, "organisation_id": organisation.id, "role": role.value,
+                                   "reason": reason or None}))
+    session.flush()
+
+
+def create_organisation_as_admin(session: Session, actor: User, name: str, kind: str, clock: Clock,
+                                 **fields: object) -> Organisation:
+    """An administrator adds an organisation and becomes its first administrator, so they can add its people."""
+    if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
+                                                      Membership.role == Role.ADMIN.value).limit(1)):
+        raise PermissionError("Only an administrator can add an organisation")
+    org = create_organisation(session, name, kind, clock, actor=actor, **fields)
+    session.add(Membership(user_id=actor.id, organisation_id=org.id, role=Role.ADMIN.value))
+    session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="role_granted",
+                           summary=f"{actor.name} became an administrator of {org.name}, which they added",
+                           detail={"user_id": actor.id, "organisation_id": org.id, "role": Role.ADMIN.value}))
+    session.flush()
+    return org
