@@ -42,6 +42,12 @@ def navigation_items() -> list[dict[str, Any]]:
             {"text": "Team tasks", "href": url_for("tasks.team_tasks"), "active": endpoint == "tasks.team_tasks"},
             {"text": "Cases", "href": url_for("cases.index"), "active": endpoint.startswith("cases.")},
         ]
+        # The admin console and the process owners' pages appear for the people who hold those roles.
+        for role, home, text, prefix in ((Role.ADMIN, "admin.home", "Admin", "admin."),
+                                         (Role.PROCESS_OWNER, "owner.home", "Routes", "owner."),
+                                         (Role.MANAGER, "reports.home", "Reports", "reports.")):
+            if home in current_app.view_functions and any(r == role.value for _, r in current_user.holder.roles):
+                items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
     if current_user.is_family:
         items.append({"text": "Your cases" if not current_user.is_staff else "Family view",
                       "href": url_for("family.index"), "active": endpoint.startswith("family.")})

@@ -1,0 +1,1 @@
+"""Statutory reports: timeliness, work in progress, the SEN2 export (issue 8)."""

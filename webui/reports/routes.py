@@ -1,0 +1,143 @@
+"""Statutory reports for a local authority's managers and administrators: timeliness, work in progress, and the
+SEN2 export. Figures come from engine.reports (and engine.reports_sen2); an authority's pages only ever count its
+own cases.
+
+Process owners do not see them: they change routes, and the SEN2 export is personal data about every child of the
+authority. A process owner who is also a manager sees them as a manager.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import reports
+from engine.models import Organisation
+from engine.queries import route_names
+from engine.reports_sen2 import sen2_csv, sen2_years
+from engine.roles import Role
+from webui.access import staff
+from webui.context import db, today
+from webui.reports import charts
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORT_ROLES = (Role.MANAGER.value, Role.ADMIN.value)
+MONTHS_CHARTED = 12
+
+
+def authorities() -> list[Organisation]:
+    """The local authorities whose reports the signed-in user may see: where they are a manager or an admin."""
+    ids = {org for org, role in current_user.holder.roles if org is not None and role in REPORT_ROLES}
+    if not ids:
+        return []
+    return list(db().scalars(select(Organisation).where(Organisation.id.in_(ids),
+                                                        Organisation.kind == "local_authority")
+                             .order_by(Organisation.name)))
+
+
+def authority() -> tuple[Organisation, list[Organisation]]:
+    """The authority asked for (`?la=<id>`, else the first); 403 for someone who has none, 404 for another's."""
+    allowed = authorities()
+    if not allowed:
+        abort(403)
+    asked = request.args.get("la", "")
+    if not asked:
+        return allowed[0], allowed
+    chosen = next((la for la in allowed if asked.isdigit() and la.id == int(asked)), None)
+    if chosen is None:
+        abort(404)
+    return chosen, allowed
+
+
+@bp.get("/")
+@staff
+def home() -> ResponseReturnValue:
+    la, allowed = authority()
+    return render_template("reports/home.html", la=la, authorities=allowed)
+
+
+@bp.get("/timeliness")
+@staff
+def timeliness() -> ResponseReturnValue:
+    la, allowed = authority()
+    monthly = reports.timeliness(db(), la_id=la.id, by="month")
+    yearly = reports.timeliness(db(), la_id=la.id, by="year")
+    plans = [r for r in monthly if r.measure == "EHC plans issued within 20 weeks"][-MONTHS_CHARTED:]
+    chart = None
+    if plans:
+        labels = [reports.month_label(r.period) for r in plans]
+        described = "; ".join(
+            f"{label}: {_percent(r.percent)} including exceptions, {_percent(r.percent_excluding_exceptions)} "
+            f"excluding exceptions, of {r.completed} issued" for label, r in zip(labels, plans, strict=True))
+        chart = charts.grouped_bars(
+            "chart-plans-20-weeks", "EHC plans issued within 20 weeks, by month",
+            f"Percentage of new EHC plans issued within 20 weeks, by the month they were issued. {described}.",
+            [f"{label[:3]} {label[-4:]}" for label in labels],
+            [("Including exceptions", [r.percent for r in plans]),
+             ("Excluding exceptions", [r.percent_excluding_exceptions for r in plans])])
+    return render_template("reports/timeliness.html", la=la, authorities=allowed, measures=reports.TIMELINESS_MEASURES,
+                           monthly=_by_measure(monthly), yearly=_by_measure(yearly), chart=chart,
+                           month_label=reports.month_label, percent=_percent)
+
+
+@bp.get("/work-in-progress")
+@staff
+def work_in_progress() -> ResponseReturnValue:
+    la, allowed = authority()
+    day = today()
+    names = route_names(db())
+    stages = [(reports.stage_label(stage, names), n) for stage, n in reports.open_cases_by_stage(db(), la_id=la.id)]
+    by_route = [(names.get(p, p), n) for p, n in reports.overdue_by_route(db(), day, la_id=la.id)]
+    by_team = reports.overdue_by_team(db(), day, la_id=la.id)
+    tasks = [(names.get(p, p), step, n) for p, step, n in reports.open_tasks_by_stage(db(), la_id=la.id)]
+    chart = None
+    if stages:
+        chart = charts.horizontal_bars(
+            "chart-cases-by-stage", "Open cases by stage",
+            "Number of open cases at each stage: " + "; ".join(f"{label}: {n}" for label, n in stages) + ".", stages)
+    return render_template("reports/work.html", la=la, authorities=allowed, stages=stages, by_route=by_route,
+                           by_team=by_team, tasks=tasks, chart=chart, today=day,
+                           total_cases=sum(n for _, n in stages), total_overdue=sum(n for _, n in by_route))
+
+
+@bp.get("/sen2")
+@staff
+def sen2() -> ResponseReturnValue:
+    la, allowed = authority()
+    return render_template("reports/sen2.html", la=la, authorities=allowed, years=sen2_years(today()),
+                           year=str(today().year), errors={})
+
+
+@bp.get("/sen2.csv")
+@staff
+def sen2_download() -> ResponseReturnValue:
+    la, allowed = authority()
+    years = sen2_years(today())
+    raw = request.args.get("year", "").strip()
+    if raw not in ("all", *map(str, years)):
+        message = "Select the year of the return" if not raw else \
+            f"Select a year from {years[-1]} to {years[0]}, or all years"
+        return render_template("reports/sen2.html", la=la, authorities=allowed, years=years, year=raw,
+                               errors={"year": message}), 400
+    year = None if raw == "all" else int(raw)
+    body = sen2_csv(db(), la_id=la.id, year=year)
+    code = "".join(ch for ch in (la.code or str(la.id)) if ch.isalnum()) or str(la.id)
+    filename = f"sen2-{code.lower()}-{raw}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+def _percent(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}%"
+
+
+def _by_measure(rows: list[reports.TimelinessRow]) -> dict[str, list[reports.TimelinessRow]]:
+    grouped: dict[str, list[reports.TimelinessRow]] = {name: [] for name in reports.TIMELINESS_MEASURES}
+    for row in rows:
+        grouped[row.measure].append(row)
+    return grouped
