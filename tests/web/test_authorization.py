@@ -21,9 +21,10 @@ from engine.clock import FrozenClock
 from engine.models import Deadline, HumanTask
 from engine.runtime import WorkflowEngine
 from engine.services import Services
-from tests.conftest import World
+from tests.conftest import ROOT, World, deploy_files
 from tests.web.conftest import ROUTE, Client, make_app, open_task
 from tests.web.test_cases import ADVICE, DRAFT, add_document
+from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
@@ -69,18 +70,26 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("cases.diagram", "GET", ""): CASE_STAFF,
     ("cases.exception", "GET", ""): {"caseworker", "manager"},
     ("cases.exception", "POST", ""): {"caseworker", "manager"},
+    ("cases.message", "GET", ""): {"caseworker", "manager"},
+    ("cases.message", "POST", ""): {"caseworker", "manager"},
+    ("cases.transfer_package", "GET", ""): {"caseworker", "manager"},
     ("family.index", "GET", ""): FAMILIES,
     ("family.case", "GET", ""): {"parent"},
     ("family.document", "GET", ""): {"parent"},
     ("family.document_file", "GET", ""): {"parent"},
     ("family.plan", "GET", ""): {"parent"},
     ("family.plan_pdf", "GET", ""): {"parent"},
+    ("family.disagreement_resolution", "GET", ""): {"parent"},
+    ("family.disagreement_resolution", "POST", ""): {"parent"},
 }
 
 # What is posted: enough to reach the authorization checks, never enough to change a route.
 POST_DATA: dict[str, dict[str, str]] = {
     "tasks.task_page": {"_action": "remove-file:nothing"},
     "auth.sign_in": {},
+    # "Change your answers" draws the form again: it never sends the message.
+    "cases.message": {"_action": "change"},
+    "family.disagreement_resolution": {"_action": "change"},
 }
 
 
@@ -94,11 +103,14 @@ class Targets:
     deadline_id: int
     instance_id: int
     token: str
+    message_name: str  # a message the case's routes take (disagreement resolution starts its own route)
+    package_id: int  # a transfer package on the case
 
 
 def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world: World, case_id: int,
                   clock: FrozenClock) -> Targets:
     plans = pytest.importorskip("engine.plans")
+    deploy_files(engine, [ROOT / "workflows" / "disagreement_resolution_service.bpmn"], ROOT / "forms")
     family_route = engine.start(case_id, ROUTE)
     record = open_task(services, case_id, "UT_record")
     engine.complete_task(record.id, {"concern": "x", "received_on": "2026-03-02", "request_from": "parent",
@@ -123,8 +135,9 @@ def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world:
     stored = uploads.store(FileStorage(io.BytesIO(b"evidence"), "evidence.txt"), uploads.folder(app.instance_path),
                            extensions=(".txt",), max_bytes=1000, scanner=uploads.eicar_scanner, case_id=case_id,
                            task_id=staff_task_id, user_id=world.users["caseworker"].id, now=clock.now())
+    package_id = add_package(services, case_id, clock)
     return Targets(case_id, staff_task_id, views.id, document_id, version_id, deadline_id, family_route,
-                   stored.token)
+                   stored.token, "drs_requested", package_id)
 
 
 @pytest.fixture

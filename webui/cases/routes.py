@@ -3,6 +3,7 @@ documents and plans, and everything that happened."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
@@ -12,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from engine import case_messages
+from engine.case_messages import MESSAGES
 from engine.deadlines import EXCEPTION_REASONS, deadline_state, deadlines_for_case
 from engine.errors import FormInvalid, InvalidState, NotAllowed, NotFound
 from engine.models import Case, Deadline, Document, Organisation, ProcessInstance, ProcessVersion, User
@@ -26,6 +29,7 @@ from engine.queries import (
     staff_can_see_case,
 )
 from engine.roles import Role
+from engine.transfer import PACKAGE_KIND, package_from_document, transfer_package_filename
 from webui.access import staff
 from webui.context import db, engine, today
 from webui.sanitize import clean_html
@@ -43,6 +47,13 @@ def case_or_404(case_id: int) -> Case:
 
 def can_claim_exceptions(case: Case) -> bool:
     return current_user.holds(case.la_id, Role.CASEWORKER) or current_user.holds(case.la_id, Role.MANAGER)
+
+
+def can_export_package(case: Case) -> bool:
+    """The transfer package is the responsible authority's to send on: it holds the whole case (every document,
+    whoever it was addressed to, and all of the history), more than any one party on the case is shown. After a
+    transfer by export the case stays, closed, with that authority, so its caseworkers can download it again."""
+    return can_claim_exceptions(case)
 
 
 @bp.get("/")
@@ -69,12 +80,15 @@ def case(case_id: int) -> ResponseReturnValue:
     organisations = dict(db().execute(select(Organisation.id, Organisation.name)
                                       .where(Organisation.id.in_(org_ids))).all())
     timeline = case_timeline(db(), case.id, limit=15)
+    can_message = any(case_messages.may_send(db(), current_user.record, case, m) for m in MESSAGES.values())
     return render_template(
         "cases/case.html", case=case, la=db().get(Organisation, case.la_id), parties=case_parties(db(), case.id),
         party_labels=PARTY_ROLE_LABELS, deadlines=deadlines, reasons=EXCEPTION_REASONS, claimers=people,
         can_claim=can_claim_exceptions(case), routes=routes, organisations=organisations,
         documents=case_documents(db(), case.id), plans=_plan_versions(case.id), timeline=timeline, today=day,
-        role_label=_role_label, can_act=_can_act_ids(case.id, routes),
+        role_label=_role_label, can_act=_can_act_ids(case.id, routes), can_message=can_message,
+        messages=case_messages.offered_messages(engine(), db(), case) if can_message else [],
+        package_kind=PACKAGE_KIND, can_export=can_export_package(case),
     )
 
 
@@ -151,8 +165,11 @@ def document(case_id: int, document_id: int) -> ResponseReturnValue:
     case = case_or_404(case_id)
     document = document_or_404(case, document_id)
     issued_by = db().get(User, document.issued_by_id) if document.issued_by_id else None
+    package_url = (url_for("cases.transfer_package", case_id=case.id, package_id=document.id)
+                   if document.kind == PACKAGE_KIND and can_export_package(case) else None)
     return render_template("cases/document.html", case=case, document=document, body=clean_html(document.body_html),
-                           issued_by=issued_by, back_url=url_for("cases.case", case_id=case.id) + "#documents")
+                           issued_by=issued_by, back_url=url_for("cases.case", case_id=case.id) + "#documents",
+                           package_url=package_url)
 
 
 @bp.get("/<int:case_id>/documents/<int:document_id>/download")
@@ -161,6 +178,25 @@ def document_file(case_id: int, document_id: int) -> ResponseReturnValue:
     """A document issued on the case, as an HTML file to keep or print."""
     case = case_or_404(case_id)
     return document_download(document_or_404(case, document_id))
+
+
+@bp.get("/<int:case_id>/transfer-packages/<int:package_id>")
+@staff
+def transfer_package(case_id: int, package_id: int) -> ResponseReturnValue:
+    """A transfer package exported for an authority that does not use EHC Flow, as its JSON file."""
+    case = case_or_404(case_id)
+    document = document_or_404(case, package_id)
+    if document.kind != PACKAGE_KIND:
+        abort(404)
+    if not can_export_package(case):
+        abort(403)
+    try:
+        package = package_from_document(document)
+    except NotFound:
+        abort(404)
+    response = Response(json.dumps(package, ensure_ascii=False, indent=2) + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{transfer_package_filename(package)}"'
+    return response
 
 
 def plan_or_404(case: Case, version_id: int) -> Any:
@@ -322,3 +358,4 @@ def diagram(case_id: int, instance_id: int) -> ResponseReturnValue:
         "done": sorted(completed_task_ids(db(), instance.id)),
         "diagrams": [{"name": name.rsplit("/", 1)[-1], "xml": files[name]} for name in chosen],
     })
+from webui.cases import messages  # noqa: E402,F401  (registers the message pages on this blueprint)

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from engine.case_messages import MESSAGES, family_schema, may_send, offered_messages
 from engine.models import Case, Document, Organisation
 from engine.queries import (
     case_documents,
@@ -24,8 +25,9 @@ from engine.queries import (
 )
 from engine.roles import Role
 from webui.access import family
+from webui.cases.messages import MessagePage
 from webui.cases.routes import document_download
-from webui.context import db, today
+from webui.context import db, engine, today
 from webui.sanitize import clean_html
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -85,7 +87,13 @@ def case(case_id: int) -> ResponseReturnValue:
     return render_template("family/case.html", case=case, la=la, routes=routes, steps=steps, my_tasks=my_tasks,
                            deadlines=open_deadlines(db(), case.id), today=today(),
                            documents=case_documents(db(), case.id, family_only=True),
-                           plans=family_plan_versions(db(), case.id))
+                           plans=family_plan_versions(db(), case.id),
+                           can_ask_drs=any(o.name == "drs_requested" for o in family_messages(case)))
+
+
+def family_messages(case: Case) -> list[Any]:
+    """What the family can tell the case's routes now (asking for disagreement resolution)."""
+    return offered_messages(engine(), db(), case, family=True)
 
 
 def _document_or_404(case: Case, document_id: int) -> Document:
@@ -146,3 +154,16 @@ def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
     response = Response(render_plan_pdf(db(), version), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(db(), version)}"'
     return response
+
+
+@bp.route("/cases/<int:case_id>/disagreement-resolution", methods=["GET", "POST"])
+@family
+def disagreement_resolution(case_id: int) -> ResponseReturnValue:
+    """Ask for disagreement resolution, which a family may do at any time (it never affects the right to appeal)."""
+    case = _case_or_404(case_id)
+    kind = MESSAGES["drs_requested"]
+    if not may_send(db(), current_user.record, case, kind):
+        abort(404)
+    page = MessagePage(case, kind, family_schema(kind), url_for("family.disagreement_resolution", case_id=case.id),
+                       url_for("family.case", case_id=case.id), family_view=True)
+    return page.handle()

@@ -36,15 +36,24 @@ def _settings(session: Session) -> list[Option]:
     return out
 
 
-def _local_authorities(session: Session) -> list[Option]:
-    rows = session.scalars(select(Organisation).where(Organisation.kind == "local_authority",
-                                                      Organisation.active.is_(True)).order_by(Organisation.name))
+def _active(session: Session, kind: str) -> list[Option]:
+    rows = session.scalars(select(Organisation).where(Organisation.kind == kind, Organisation.active.is_(True))
+                           .order_by(Organisation.name))
     return [Option(str(org.id), org.name) for org in rows]
+
+
+def _local_authorities(session: Session) -> list[Option]:
+    return _active(session, "local_authority")
+
+
+def _health_bodies(session: Session) -> list[Option]:
+    return _active(session, "health_body")
 
 
 PROVIDERS = {
     "settings_directory": _settings,
     "local_authorities": _local_authorities,
+    "health_bodies": _health_bodies,
 }
 
 
