@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import calendar
-from engine.models import Case, Deadline, Document, Organisation, PlanVersion, ProcessInstance
+from engine.models import Case, Deadline, Document, Message, Organisation, PlanVersion, ProcessInstance
 
 SEN2_COLUMNS = [
     # The first nine stay in this order: files made by earlier versions are read by position.
@@ -26,6 +26,7 @@ SEN2_COLUMNS = [
     "assessment_outcome_date", "plan_due", "plan_exception", "weeks_to_plan", "reviews_completed",
     "reviews_on_time", "last_review_date", "request_mediation", "request_appeal", "assessment_mediation",
     "assessment_appeal", "plan_mediation", "plan_appeal", "plan_ceased", "plan_ceased_date",
+    "disagreement_decisions",
 ]
 
 # Document kinds (the routes' `document` property) that record the outcome of a request and of an assessment.
@@ -38,11 +39,24 @@ REQUEST_OUTCOMES = {
 }
 ASSESSMENT_OUTCOMES = {"decision_to_issue": "issue", "decision_not_to_issue": "not_issue"}
 CEASED_KIND = "cp_plan_ceased"
-# Which decision a disagreement is about, from the appealable notice that started it; anything else is the plan's.
-DISAGREEMENT_TOPICS = {"decision_not_to_assess": "request", "decision_not_to_issue": "assessment"}
+# Which decision a disagreement is about: the `decision` of the message that started it (the routes send
+# `appealable_decision_notified` with every appealable notice), else the kind of the last appealable notice before it.
+# Anything but a refusal to assess or to issue is about the plan (its contents, an amendment, ceasing it).
+DISAGREEMENT_TOPICS = {"refuse_assess": "request", "refuse_issue": "assessment"}
+# An appealable notice's kind -> the decision code the routes' messages use for it.
+NOTICE_DECISIONS = {
+    "decision_not_to_assess": "refuse_assess", "decline_recent_assessment": "refuse_assess",
+    "decision_not_to_issue": "refuse_issue", "pd_final_plan_notice": "final_plan", "am_amended_plan": "amended_plan",
+    "ra_final_plan": "amended_plan", "am_decision_not_to_amend": "refuse_amend", "cp_decision_cease": "cease",
+    "ra_decision_declined": "refuse_reassess",
+}
 DISAGREEMENT_ROUTE = "disagreement_resolution"
+DISAGREEMENT_MESSAGE = "appealable_decision_notified"
 DEADLINE_KEYS = ("decide_whether_to_assess", "final_plan_20w", "annual_review", "mediation_held", "tribunal_response")
-WEEKS_TO_DECIDE = 6  # reg 5(1): the request's statutory start is 6 weeks before the decision is due
+# The request's statutory start is 6 weeks before the decision whether to assess is due (reg 5(1)) and 20 weeks
+# before the final plan is (reg 13(2)).
+WEEKS_TO_DECIDE = 6
+WEEKS_TO_PLAN = 20
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -60,6 +74,7 @@ class _CaseFacts:
     documents: list[Document] = field(default_factory=list)
     assessments: list[ProcessInstance] = field(default_factory=list)
     disagreements: list[ProcessInstance] = field(default_factory=list)
+    decisions: dict[int, str] = field(default_factory=dict)  # disagreement instance id -> decision disagreed with
     has_issued_plan_by: datetime | None = None
 
 
@@ -94,6 +109,11 @@ def _facts(session: Session, case_ids: list[int]) -> dict[int, _CaseFacts]:
         target = facts[inst.case_id].assessments if inst.process_id == "ehc_needs_assessment" \
             else facts[inst.case_id].disagreements
         target.append(inst)
+    for message in session.scalars(select(Message).where(Message.case_id.in_(ids), Message.name == DISAGREEMENT_MESSAGE,
+                                                         Message.instance_id.is_not(None))):
+        decision = (message.payload or {}).get("decision")
+        if isinstance(decision, str):
+            facts[message.case_id].decisions[message.instance_id] = decision  # type: ignore[index]
     for case_id, issued in session.execute(select(PlanVersion.case_id, PlanVersion.issued_at).where(
             PlanVersion.case_id.in_(ids), PlanVersion.issued_at.is_not(None)).order_by(PlanVersion.issued_at)):
         facts[case_id].has_issued_plan_by = facts[case_id].has_issued_plan_by or issued
@@ -105,13 +125,18 @@ def _latest_doc(docs: list[Document], kinds: dict[str, str], since: datetime | N
     return found[-1] if found else None
 
 
+def _decision(f: _CaseFacts, inst: ProcessInstance) -> str:
+    if inst.id in f.decisions:
+        return f.decisions[inst.id]
+    before = [d for d in f.documents if d.appealable and d.issued_at <= inst.created_at]
+    return NOTICE_DECISIONS.get(before[-1].kind, before[-1].kind) if before else "unknown"
+
+
 def _disagreements(f: _CaseFacts) -> dict[str, tuple[bool, bool]]:
     """topic -> (mediation held, appeal registered), over every disagreement on the case."""
     out: dict[str, tuple[bool, bool]] = {}
-    appealable = [d for d in f.documents if d.appealable]
     for inst in f.disagreements:
-        before = [d for d in appealable if d.issued_at <= inst.created_at]
-        topic = DISAGREEMENT_TOPICS.get(before[-1].kind, "plan") if before else "plan"
+        topic = DISAGREEMENT_TOPICS.get(_decision(f, inst), "plan")
         mediated = any(d.instance_id == inst.id and d.status == "met" for d in f.deadlines["mediation_held"])
         appealed = any(d.instance_id == inst.id for d in f.deadlines["tribunal_response"])
         held, registered = out.get(topic, (False, False))
@@ -142,16 +167,26 @@ def _row(case: Case, la_name: str, f: _CaseFacts, year: int | None) -> list[obje
     request_start = f.assessments[-1].created_at if f.assessments else None
     if decide is not None:
         request_date: date | None = decide.due_date - timedelta(weeks=WEEKS_TO_DECIDE)
+    elif plan is not None:
+        request_date = plan.due_date - timedelta(weeks=WEEKS_TO_PLAN)
     else:
         request_date = _day(request_start)
     request_doc = _latest_doc(f.documents, REQUEST_OUTCOMES, request_start)
     assessment_doc = _latest_doc(f.documents, ASSESSMENT_OUTCOMES, request_start)
-    request_outcome = REQUEST_OUTCOMES[request_doc.kind] if request_doc else ("pending" if request_date else "")
+    plan_issued = _day(plan.met_at) if plan else None
+    # A plan issued answers both questions, even where the notices were not made here (a plan drafted straight away).
     if assessment_doc:
         assessment_outcome = ASSESSMENT_OUTCOMES[assessment_doc.kind]
     else:
-        assessment_outcome = "pending" if request_outcome == "assess" else ""
-    plan_issued = _day(plan.met_at) if plan else None
+        assessment_outcome = "issue" if plan_issued else ""
+    if request_doc:
+        request_outcome = REQUEST_OUTCOMES[request_doc.kind]
+    elif assessment_outcome:
+        request_outcome = "assess"
+    else:
+        request_outcome = "pending" if decide is not None or f.assessments else ""
+    if request_outcome == "assess" and not assessment_outcome:
+        assessment_outcome = "pending"
     ceased = _latest_doc(f.documents, {CEASED_KIND: ""}, None)
     ceased_on = _day(ceased.issued_at) if ceased else None
     reviews = [d for d in f.deadlines["annual_review"] if d.met_at is not None and d.status != "cancelled"]
@@ -176,6 +211,7 @@ def _row(case: Case, la_name: str, f: _CaseFacts, year: int | None) -> list[obje
         len(reviews), sum(1 for d in reviews if not d.missed), _iso(last_review),
         *(_yes_no(flag) for topic in ("request", "assessment", "plan") for flag in topics.get(topic, no)),
         _yes_no(ceased is not None), _iso(ceased_on),
+        ";".join(_decision(f, inst) for inst in f.disagreements),
     ]
 
 

@@ -289,3 +289,34 @@ def test_seeded_sen2_export(services: Services, world: World) -> None:
     # Without a year: every case of the authority, every review.
     assert [r["forename"] for r in all_rows] == ["Alex", "'=HYPERLINK(\"http://x.example\")", "Cal"]
     assert (all_rows[2]["reviews_completed"], all_rows[2]["reviews_on_time"]) == ("2", "1")
+
+
+def test_sen2_links_a_disagreement_to_the_decision_its_message_names(services: Services, world: World) -> None:
+    import csv
+    import io
+
+    from engine.models import Document, Message
+
+    versions: dict[str, int] = {}
+    with services.session_factory() as s:
+        # A plan drafted straight away (no request recorded here): issued 1 December, due 22 December, so the
+        # request's statutory start was 20 weeks before, 4 August; it was issued, so it was assessed.
+        _row(s, world.case_id, "final_plan_20w", "2026-12-22", _at("2026-12-01"), process="ehc_plan_drafting")
+        # The last appealable notice before the disagreement was the final plan, but the message that started the
+        # disagreement says it is about a refusal to issue: the message wins. Mediation was held; no appeal.
+        s.add(Document(case_id=world.case_id, kind="pd_final_plan_notice", title="Final plan", body_html="<p>x</p>",
+                       appealable=True, issued_at=_at("2026-12-01")))
+        dr = _instance(s, world.case_id, "disagreement_resolution", "waiting_person", "2026-12-02", versions)
+        s.add(Message(case_id=world.case_id, name="appealable_decision_notified", payload={"decision": "refuse_issue"},
+                      sent_at=_at("2026-12-02"), instance_id=dr, status="delivered"))
+        _row(s, world.case_id, "mediation_held", "2027-01-01", _at("2026-12-20"), instance_id=dr,
+             process="disagreement_resolution")
+        # A second disagreement, with no message: the last appealable notice before it (the final plan) says.
+        _instance(s, world.case_id, "disagreement_resolution", "waiting_person", "2026-12-03", versions)
+        s.commit()
+        (row,) = csv.DictReader(io.StringIO(sen2_csv(s, la_id=world.la.id, year=2026)))
+    assert (row["request_date"], row["request_outcome"], row["assessment_outcome"], row["plan_issued"],
+            row["weeks_to_plan"]) == ("2026-08-04", "assess", "issue", "2026-12-01", "17.0")
+    assert [row[k] for k in ("request_mediation", "request_appeal", "assessment_mediation", "assessment_appeal",
+                             "plan_mediation", "plan_appeal")] == ["no", "no", "yes", "no", "no", "no"]
+    assert row["disagreement_decisions"] == "refuse_issue;final_plan"
