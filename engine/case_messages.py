@@ -132,7 +132,7 @@ def offered_messages(engine: Any, session: Session, case: Case, *, family: bool 
     instances = list(session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id,
                                                                    ProcessInstance.status.in_(_RUNNING))
                                      .order_by(ProcessInstance.id)))
-    names = route_names(session) if instances else {}
+    names = route_names(session)
     waiting: dict[str, list[tuple[int, str]]] = {m.name: [] for m in wanted}
     with active_clock(engine.clock):
         for instance in instances:
@@ -145,7 +145,7 @@ def offered_messages(engine: Any, session: Session, case: Case, *, family: bool 
         starts = None
         if not waiting[message.name] and case.status == "open":
             started = process_started_by(session, message.name)
-            starts = route_names(session).get(started, started) if started else None
+            starts = names.get(started, started) if started else None
         if waiting[message.name] or starts:
             out.append(OfferedMessage(message, tuple(waiting[message.name]), starts))
     return out
