@@ -145,9 +145,12 @@ _ROLE_CODES = {r.value for r in Role}
 
 
 def open_tasks_by_stage(session: Session, la_id: int | None = None) -> list[tuple[str, str, int]]:
-    """Open tasks by route and step: where the work is."""
-    query = (select(HumanTask.process_id, HumanTask.name, func.count()).where(HumanTask.status == "open")
-             .group_by(HumanTask.process_id, HumanTask.name).order_by(HumanTask.process_id, HumanTask.name))
+    """Open tasks by route and step: where the work is. The route is the instance's (a task inside a sub-process
+    or a called process counts for the route that runs it)."""
+    route = ProcessInstance.process_id
+    query = (select(route, HumanTask.name, func.count())
+             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.status == "open")
+             .group_by(route, HumanTask.name).order_by(route, HumanTask.name))
     if la_id is not None:
         query = query.join(Case, Case.id == HumanTask.case_id).where(Case.la_id == la_id)
     return [(p, n, c) for p, n, c in session.execute(query)]

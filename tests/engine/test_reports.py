@@ -171,7 +171,7 @@ def test_seeded_timeliness_by_month_and_year(services: Services, world: World) -
 
 def test_seeded_work_in_progress(services: Services, world: World) -> None:
     from engine.models import Case, PlanVersion
-    from engine.reports import NO_ROUTE, PLAN_MAINTAINED, open_cases_by_stage, overdue_by_team
+    from engine.reports import NO_ROUTE, PLAN_MAINTAINED, open_cases_by_stage, open_tasks_by_stage, overdue_by_team
 
     a = world.case_id
     b, c, d, e, f, g, h = _cases(services, world, ["Bea", "Cal", "Dee", "Eve", "Fay", "Gus", "Hal"])
@@ -208,6 +208,7 @@ def test_seeded_work_in_progress(services: Services, world: World) -> None:
         by_route = overdue_by_route(s, today, la_id=world.la.id)
         by_team = overdue_by_team(s, today, la_id=world.la.id)
         everyone = overdue_by_route(s, today)
+        tasks = open_tasks_by_stage(s, la_id=world.la.id)
     # a and b are in their reviews (b's disagreement runs beside it), c's plan is maintained, d is being assessed,
     # e has moved on to drafting, h has only a complaint, g nothing; f is closed; the other LA's case is not here.
     assert g and stages == [("ehc_needs_assessment", 1), ("ehc_plan_drafting", 1), ("annual_review", 2),
@@ -216,6 +217,9 @@ def test_seeded_work_in_progress(services: Services, world: World) -> None:
     assert by_team == [("No task open", 1), ("Testshire Council (Educational psychologist)", 1),
                        ("Testshire Council (LA caseworker)", 1)]
     assert everyone == [("annual_review", 1), ("ehc_needs_assessment", 3)]  # the other LA's counts without a filter
+    # Tasks count for the route of their instance (the task rows say "p", as a sub-process's would).
+    assert tasks == [("ehc_needs_assessment", "ep-task", 1), ("ehc_plan_drafting", "cw-task", 1),
+                     ("ehc_plan_drafting", "health-task", 1)]
 
 
 def test_seeded_sen2_export(services: Services, world: World) -> None:
