@@ -189,7 +189,7 @@ def _overdue_per_instance(session: Session, ids: list[int], today: date) -> dict
     return found
 
 
-def route_versions(session: Session, org_ids: list[int]) -> list[tuple[str, str, int, str, bool]]:
+def route_versions(session: Session) -> list[tuple[str, str, int, str, bool]]:
     """(process id, name, version id, short hash, current) of every deployed version, for the filters."""
     return [(pid, name or pid, vid, h[:10], bool(cur)) for pid, name, vid, h, cur in session.execute(
         select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.id, ProcessVersion.version_hash,
@@ -290,6 +290,13 @@ def diagram_marks(session: Session, instance: ProcessInstance) -> dict[str, list
             "failed": failed}
 
 
+def other_versions(session: Session, instance: ProcessInstance) -> list[ProcessVersion]:
+    """The other deployed versions of the instance's route, newest first (to migrate to, or back)."""
+    return list(session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == instance.process_id,
+                                                             ProcessVersion.id != instance.process_version_id)
+                                .order_by(ProcessVersion.id.desc())))
+
+
 def open_task_of_instance(session: Session, instance_id: int, task_id: int) -> HumanTask | None:
     task = session.get(HumanTask, task_id)
     if task is None or task.instance_id != instance_id or task.status != "open":
@@ -300,6 +307,6 @@ def open_task_of_instance(session: Session, instance_id: int, task_id: int) -> H
 __all__ = [
     "AGES", "AdminCounts", "AdminTask", "AuditRow", "INSTANCE_STATUSES", "InstanceDetail", "InstanceFilters",
     "InstanceList", "InstanceRow", "LIVE_STATUSES", "admin_counts", "administered_org_ids", "diagram_marks",
-    "instance_detail", "instance_for_admin", "instance_list", "open_task_of_instance", "overdue_deadline_clause",
+    "instance_detail", "instance_for_admin", "instance_list", "open_task_of_instance", "other_versions", "overdue_deadline_clause",
     "route_versions",
 ]

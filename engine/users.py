@@ -30,6 +30,9 @@ def create_organisation(session: Session, name: str, kind: str, clock: Clock, ac
         raise ValueError("Enter the organisation's name")
     if session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.strip().lower())):
         raise ValueError(f"An organisation called {name!r} already exists")
+    code = fields.get("code")
+    if code and session.scalar(select(Organisation.id).where(Organisation.code == code)):
+        raise ValueError(f"An organisation with the code {code} already exists")
     org = Organisation(name=name.strip(), kind=kind, **fields)
     session.add(org)
     session.flush()

@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     csrf.init_app(app)
     _init_login(app)
 
+    from webui.admin import bp as admin_bp
     from webui.auth.routes import bp as auth_bp
     from webui.cases.routes import bp as cases_bp
     from webui.common.routes import bp as common_bp
@@ -46,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     from webui.tasks.routes import bp as tasks_bp
 
     # One blueprint per area; the admin console (issue 8) registers its own here.
-    for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp):
+    for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

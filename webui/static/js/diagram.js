@@ -34,6 +34,7 @@
     mark(canvas, registry, data.done, 'ehc-done');
     mark(canvas, registry, data.waiting, 'ehc-waiting');
     mark(canvas, registry, data.current, 'ehc-current');
+    mark(canvas, registry, data.failed, 'ehc-failed');
     return (data.current || []).filter(function (id) { return registry.get(id); });
   }
 

@@ -1,0 +1,12 @@
+"""The admin console: monitoring and repairing process instances, and managing people and organisations.
+
+Every page is for administrators only and shows only what belongs to the organisations they administer: another
+organisation's instance, user or organisation is "not found", as everywhere else in the app.
+"""
+
+from __future__ import annotations
+
+from webui.admin.common import bp
+from webui.admin import actions, home, instances, organisations, users  # noqa: E402,F401  (register the views)
+
+__all__ = ["bp"]

@@ -1,0 +1,285 @@
+"""The repair actions on an instance. Each is a confirmation page (GET) and the action itself (POST), needs a
+reason, is refused with a clear message when it makes no sense, and goes through the engine, which checks again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engine import instance_repair as repair
+from engine.errors import EngineError, FormInvalid
+from engine.instance_admin import INSTANCE_STATUSES, LIVE_STATUSES, other_versions
+from engine.models import Case, HumanTask, ProcessInstance
+from engine.queries import reassign_candidates
+from engine.roles import Role
+from webui.access import staff
+from webui.admin.common import admin_orgs, bp, error_list, form_int, form_text
+from webui.admin.instances import instance_or_404, pretty_json
+from webui.context import db, engine
+
+Choice = dict[str, Any]  # {"value", "text", "hint"}
+
+
+def _status_words(instance: ProcessInstance) -> str:
+    return INSTANCE_STATUSES.get(instance.status, instance.status).lower()
+
+
+def _confirm(instance: ProcessInstance, endpoint: str, *, heading: str, intro: list[str], button: str,
+             refusal: str | None, perform: Callable[[dict[str, str]], str], choices: list[Choice] | None = None,
+             choice_label: str = "", data_field: bool = False, initial_data: str = "", danger: bool = False,
+             warning: str | None = None, url_values: dict[str, Any] | None = None) -> ResponseReturnValue:
+    url_values = url_values or {"instance_id": instance.id}
+    values = {"reason": "", "choice": "", "data": initial_data}
+    errors: dict[str, str] = {}
+    if request.method == "POST" and refusal is None:
+        values = {"reason": form_text("reason"), "choice": form_text("choice", 100),
+                  "data": (request.form.get("data") or "") if data_field else ""}
+        if choices is not None and values["choice"] not in {str(c["value"]) for c in choices}:
+            errors["choice"] = f"Select {choice_label.lower()}"
+        if not values["reason"]:
+            errors["reason"] = "Enter the reason for doing this"
+        if not errors:
+            try:
+                message = perform(values)
+            except FormInvalid as exc:
+                errors.update(exc.errors)
+            except EngineError as exc:
+                errors["form"] = str(exc)
+            else:
+                flash(message, "success")
+                return redirect(url_for("admin.instance", instance_id=instance.id))
+    case = db().get(Case, instance.case_id)
+    return render_template("admin/confirm.html", instance=instance, case=case, heading=heading, intro=intro,
+                           button=button, refusal=refusal, choices=choices, choice_label=choice_label,
+                           data_field=data_field, values=values, errors=errors, danger=danger, warning=warning,
+                           error_items=error_list(errors, {"form": "#reason", "choice": "#choice"}),
+                           action_url=url_for(endpoint, **url_values), status=_status_words(instance))
+
+
+def _revision() -> int | None:
+    return form_int("revision")
+
+
+def _actor() -> Any:
+    return current_user.record
+
+
+@bp.route("/instances/<int:instance_id>/suspend", methods=["GET", "POST"])
+@staff
+def suspend(instance_id: int) -> ResponseReturnValue:
+    """Pause an instance: nothing moves on (no tasks can be done, no timers fire) until it is resumed."""
+    item = instance_or_404(instance_id)
+    refusal = None if item.status in ("running", "waiting_person", "waiting_timer", "failed") else \
+        f"This instance is {_status_words(item)}, so it cannot be suspended."
+
+    def perform(v: dict[str, str]) -> str:
+        repair.suspend(engine(), item.id, _actor(), v["reason"])
+        return "The instance is suspended. Nothing on it moves on until it is resumed."
+
+    return _confirm(item, "admin.suspend", heading="Suspend this instance", button="Suspend the instance",
+                    intro=["Nobody can complete its tasks and its timers do not fire until it is resumed. "
+                           "Timers that fall due meanwhile fire when it is resumed."],
+                    refusal=refusal, perform=perform)
+
+
+@bp.route("/instances/<int:instance_id>/resume", methods=["GET", "POST"])
+@staff
+def resume(instance_id: int) -> ResponseReturnValue:
+    """Carry on with a suspended instance."""
+    item = instance_or_404(instance_id)
+    refusal = None if item.status == "suspended" else \
+        f"This instance is {_status_words(item)}, not suspended, so there is nothing to resume."
+
+    def perform(v: dict[str, str]) -> str:
+        repair.resume(engine(), item.id, _actor(), v["reason"])
+        return "The instance has been resumed."
+
+    return _confirm(item, "admin.resume", heading="Resume this instance", button="Resume the instance",
+                    intro=["Its tasks can be done again and its timers fire, including any that fell due while it "
+                           "was suspended."], refusal=refusal, perform=perform)
+
+
+@bp.route("/instances/<int:instance_id>/terminate", methods=["GET", "POST"])
+@staff
+def terminate(instance_id: int) -> ResponseReturnValue:
+    """End an instance for good: its open tasks are cancelled."""
+    item = instance_or_404(instance_id)
+    refusal = None if item.status in LIVE_STATUSES else f"This instance has already ended ({_status_words(item)})."
+
+    def perform(v: dict[str, str]) -> str:
+        repair.terminate(engine(), item.id, _actor(), v["reason"])
+        return "The instance has been ended."
+
+    return _confirm(item, "admin.terminate", heading="End this instance", button="End the instance", danger=True,
+                    intro=["Its open tasks are cancelled and it never moves on again. This cannot be undone: to "
+                           "carry on later, start the route again on the case."],
+                    warning="Ending an instance cannot be undone.", refusal=refusal, perform=perform)
+
+
+@bp.route("/instances/<int:instance_id>/retry", methods=["GET", "POST"])
+@staff
+def retry(instance_id: int) -> ResponseReturnValue:
+    """Run the failed step of a failed instance again, as the person who first gave it."""
+    item = instance_or_404(instance_id)
+    refusal = None if item.status == "failed" else \
+        f"This instance is {_status_words(item)}, not failed, so there is no failed step to retry."
+    error = item.last_error or {}
+
+    def perform(v: dict[str, str]) -> str:
+        repair.retry(engine(), item.id, _actor(), v["reason"])
+        return "The failed step ran again and the instance has moved on."
+
+    intro = ["The step that failed runs again, as the person who first gave it. Fix the cause first (for example "
+             "the instance data, or deploy a corrected version and migrate the instance)."]
+    if error.get("message"):
+        intro.append(f"It failed at {error.get('element_id') or 'an unknown element'}: {error['message']}")
+    return _confirm(item, "admin.retry", heading="Retry the failed step", button="Retry the step", intro=intro,
+                    refusal=refusal, perform=perform)
+
+
+def _steps_or_refusal(item: ProcessInstance, load: Callable[[Any, int], list[repair.Step]],
+                      none_message: str) -> tuple[list[repair.Step], str | None]:
+    if item.status not in LIVE_STATUSES:
+        return [], f"This instance has already ended ({_status_words(item)})."
+    if item.status == "suspended":
+        return [], "This instance is suspended: resume it first."
+    steps = load(engine(), item.id)
+    return steps, (None if steps else none_message)
+
+
+KIND_WORDS = {"task": "a person's task", "timer": "a timer", "message": "waiting for a message", "event": "an event"}
+
+
+@bp.route("/instances/<int:instance_id>/skip", methods=["GET", "POST"])
+@staff
+def skip(instance_id: int) -> ResponseReturnValue:
+    """Complete a stuck step without doing it: a ready task without its form, or a timer or message not waited for."""
+    item = instance_or_404(instance_id)
+    steps, refusal = _steps_or_refusal(item, repair.skippable_steps, "Nothing in this instance is waiting, so there "
+                                                                     "is no step to skip.")
+    choices = [{"value": s.guid, "text": s.name, "hint": f"{s.bpmn_id}: {KIND_WORDS[s.kind]}"} for s in steps]
+
+    def perform(v: dict[str, str]) -> str:
+        repair.skip_step(engine(), item.id, v["choice"], _actor(), v["reason"], _revision())
+        return "The step was skipped and the instance has moved on."
+
+    return _confirm(item, "admin.skip", heading="Skip a stuck step", button="Skip the step", choices=choices,
+                    choice_label="The step to skip", refusal=refusal, perform=perform,
+                    intro=["The step is treated as done without being done: a task is completed without its form, a "
+                           "timer as if its date had come, a message as if it had arrived. The route then moves on "
+                           "along that step's path."],
+                    warning="A skipped task's answers are not recorded. A statutory deadline it was timing is "
+                            "recorded as met now.")
+
+
+@bp.route("/instances/<int:instance_id>/move-back", methods=["GET", "POST"])
+@staff
+def move_back(instance_id: int) -> ResponseReturnValue:
+    """Go back to a task already done: everything after it is undone and it is open again."""
+    item = instance_or_404(instance_id)
+    steps, refusal = _steps_or_refusal(item, repair.earlier_tasks, "No earlier task of this instance can be gone "
+                                                                   "back to.")
+    choices = [{"value": s.guid, "text": s.name, "hint": s.bpmn_id} for s in steps]
+
+    def perform(v: dict[str, str]) -> str:
+        repair.move_back(engine(), item.id, v["choice"], _actor(), v["reason"], _revision())
+        return "The instance is back at the task you chose; it is open again with the answers given last time."
+
+    return _confirm(item, "admin.move_back", heading="Move back to an earlier task", button="Move back",
+                    choices=choices, choice_label="The task to go back to", refusal=refusal, perform=perform,
+                    intro=["Everything done after the task is undone (documents already issued stay issued) and the "
+                           "task is open again, with the answers given last time ready to change."],
+                    warning="Open tasks after that point are cancelled.")
+
+
+@bp.route("/instances/<int:instance_id>/data", methods=["GET", "POST"])
+@staff
+def edit_data(instance_id: int) -> ResponseReturnValue:
+    """Change the data the instance carries forward (the old and new values are kept in the audit trail)."""
+    item = instance_or_404(instance_id)
+    refusal = None
+    if item.status not in LIVE_STATUSES:
+        refusal = f"This instance has already ended ({_status_words(item)}); its data can no longer change."
+    elif item.status == "suspended":
+        refusal = "This instance is suspended: resume it first."
+    current = pretty_json(repair.instance_data(engine(), item.id)) if refusal is None else ""
+
+    def perform(v: dict[str, str]) -> str:
+        changes = repair.edit_data(engine(), item.id, repair.parse_data(v["data"]), _actor(), v["reason"],
+                                   _revision())
+        names = sorted(set(changes["new"]) | set(changes["removed"]))
+        return f"The instance data has been changed ({', '.join(names)})."
+
+    return _confirm(item, "admin.edit_data", heading="Change the instance data", button="Save the data",
+                    data_field=True, initial_data=current, refusal=refusal, perform=perform,
+                    intro=["This is the data the route reads in its conditions, scripts and timers from now on. "
+                           "Change only what is wrong; the old and new values are kept in the audit trail."]
+                    + (["The instance stays failed: retry the failed step after saving."]
+                       if item.status == "failed" else []))
+
+
+@bp.route("/instances/<int:instance_id>/migrate", methods=["GET", "POST"])
+@staff
+def migrate(instance_id: int) -> ResponseReturnValue:
+    """Move the instance to another version of its route (and back), when no completed step would change."""
+    item = instance_or_404(instance_id)
+    refusal = None
+    choices: list[Choice] = []
+    if item.status not in LIVE_STATUSES:
+        refusal = f"This instance has already ended ({_status_words(item)}), so it cannot move to another version."
+    else:
+        for version in other_versions(db(), item):
+            check = repair.check_migration(engine(), item.id, version.id)
+            deployed = version.deployed_at.strftime("%-d %B %Y")
+            hint = ("Can move" + (f"; steps predicted again: {', '.join(check.reset_steps)}"
+                                  if check.reset_steps else "")) if check.allowed else \
+                "Cannot move: " + "; ".join(check.problems)
+            choices.append({"value": version.id, "text": f"Version {version.short_hash} (deployed {deployed}"
+                            f"{', current' if version.is_current else ''})", "hint": hint,
+                            "disabled": not check.allowed})
+        if not choices:
+            refusal = "There is no other version of this route to move to."
+
+    def perform(v: dict[str, str]) -> str:
+        check = repair.migrate(engine(), item.id, int(v["choice"]), _actor(), v["reason"])
+        return f"The instance now runs on version {check.to_version}. Move it back the same way if needed."
+
+    return _confirm(item, "admin.migrate", heading="Move to another version of the route", button="Move the instance",
+                    choices=choices, choice_label="The version to move to", refusal=refusal, perform=perform,
+                    intro=[f"It runs on version {item.version.short_hash}. Steps already done must be the same in "
+                           "the other version; waiting steps take the other version's forms and timers from now on."])
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["GET", "POST"])
+@staff
+def reassign(task_id: int) -> ResponseReturnValue:
+    """Give an open task of one of your organisations' instances to someone else with its role."""
+    task = db().get(HumanTask, task_id)
+    if task is None:
+        abort(404)
+    item = instance_or_404(task.instance_id)
+    refusal = None
+    if task.status != "open":
+        refusal = "This task is no longer open, so it cannot be reassigned."
+    elif task.role == Role.FAMILY.value or task.role is None:
+        refusal = "This task is for the family, so it cannot be given to someone else."
+    elif task.organisation_id not in admin_orgs():
+        refusal = "This task belongs to another organisation: its own administrators or managers can reassign it."
+    candidates = reassign_candidates(db(), task) if refusal is None else []
+    if refusal is None and not candidates:
+        refusal = "Nobody active has the role this task needs. Give someone the role first."
+    choices = [{"value": u.id, "text": u.name, "hint": u.email + (" (assigned now)" if u.id == task.assignee_id
+                                                                  else "")} for u in candidates]
+
+    def perform(v: dict[str, str]) -> str:
+        repair.reassign(engine(), task.id, int(v["choice"]), _actor(), v["reason"])
+        person = next(u for u in candidates if u.id == int(v["choice"]))
+        return f"The task {task.name} is now assigned to {person.name}."
+
+    return _confirm(item, "admin.reassign", heading=f"Reassign the task “{task.name}”", button="Reassign the task",
+                    choices=choices, choice_label="Who should do it", refusal=refusal, perform=perform,
+                    intro=["The person chosen sees it in their task list."], url_values={"task_id": task.id})

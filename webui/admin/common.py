@@ -1,0 +1,42 @@
+"""What every admin page shares: the blueprint, who counts as an administrator, reading reasons and choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+from engine.roles import Role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+REASON_MAX = 2000
+
+
+def admin_orgs() -> list[int]:
+    """The organisations the signed-in user administers; anyone else is refused (403)."""
+    orgs = sorted(org for org, role in current_user.holder.roles if org is not None and role == Role.ADMIN.value)
+    if not orgs:
+        abort(403)
+    return orgs
+
+
+def form_text(name: str, limit: int = REASON_MAX) -> str:
+    return (request.form.get(name) or "").strip()[:limit]
+
+
+def form_int(name: str) -> int | None:
+    value = (request.form.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def arg_int(name: str, default: int | None = None) -> int | None:
+    value = (request.args.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else default
+
+
+def error_list(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """GOV.UK error summary items; each links to its field."""
+    anchors = anchors or {}
+    return [{"text": message, "href": anchors.get(key, f"#{key}")} for key, message in errors.items()]
