@@ -420,3 +420,18 @@ def test_a_family_cannot_ask_on_another_familys_case(services: Services, world: 
 
 def test_a_family_is_not_offered_what_is_only_for_staff(services: Services, world: World, notice: int) -> None:
     assert offered_names(services, world.case_id, family=True) == ["drs_requested"]
+
+
+def test_a_route_that_moved_on_while_the_form_was_open_gets_nothing_and_the_answers_stay(
+        services: Services, world: World, as_user: Any, notice: int) -> None:
+    client = as_user("caseworker")
+    confirm = soup(client.post(url(world.case_id, "appeal_registered"), [*APPEAL, ("_action", "check")], status=200))
+    hidden = [(i["name"], i["value"]) for i in confirm.select("form input[type=hidden]") if i["name"] != "csrf_token"]
+    # Meanwhile the adviser records the family's contact: the route no longer waits for an appeal without a certificate.
+    services.engine.complete_task(open_task(services, world.case_id, "UT_adviser_contact").id,
+                                  {"contacted_on": "2026-03-02", "wants_mediation": "no"}, world.users["mediation"])
+    page = soup(client.post(url(world.case_id, "appeal_registered"), [*hidden, ("_action", "send")], status=200))
+    assert "the route has moved on. Nothing was sent." in text_of(page.select_one(".govuk-error-summary"))
+    assert page.select_one("input[name=tribunal_reference]")["value"] == "EH101/26/00077"
+    with services.session_factory() as s:
+        assert s.scalars(select(Message).where(Message.name == "appeal_registered")).first() is None

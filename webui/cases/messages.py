@@ -48,14 +48,21 @@ class MessagePage:
         self.action_url, self.back_url, self.family_view = action_url, back_url, family_view
 
     def handle(self) -> ResponseReturnValue:
+        offer: OfferedMessage | None
         try:
             offer = case_messages.offered(engine(), db(), self.case, self.kind.name, family=self.family_view)
         except NotFound:
-            flash("Nothing on this case is waiting for this at the moment.", "info")
-            return redirect(self.back_url)
+            offer = None
         if request.method == "GET":
+            if offer is None:
+                flash("Nothing on this case is waiting for this at the moment.", "info")
+                return redirect(self.back_url)
             return self.form(offer, to_raw(self.schema, {}), {})
         raw = clean_raw(self.schema, request.form.lists())
+        if offer is None:
+            # The route moved on while the form was open: say so, with the answers still there.
+            return self.form(None, raw, {}, problem="Nothing on this case is waiting for this any more: the route "
+                                                    "has moved on. Nothing was sent.")
         action = request.form.get("_action", "check")
         if action == "change":
             return self.form(offer, raw, {})
@@ -93,7 +100,7 @@ class MessagePage:
             return f"{self.kind.done}. The route “{offer.waiting[0][1]}” has been told."
         return f"{self.kind.done}. The route “{offer.starts}” has started."
 
-    def form(self, offer: OfferedMessage, raw: RawValues, errors: dict[str, str],
+    def form(self, offer: OfferedMessage | None, raw: RawValues, errors: dict[str, str],
              problem: str | None = None) -> str:
         form = build_form(self.schema, raw, errors, form_options.provider(db()))
         return render_template("cases/message.html", case=self.case, kind=self.kind, offer=offer, form=form,
