@@ -3,8 +3,9 @@ files the current versions were built from (what an upload is checked against).
 
 Each version row keeps the files it was built from (``ProcessVersion.files``), so a version deployed from the web
 page can always be downloaded and committed to ``workflows/``; ``differs_from_folder`` says when the current
-version is not what the folders hold, and ``would_revert`` when deploying the folders would put an older version
-back in place of one deployed later (the CLI's ``workflows deploy`` should warn about those).
+version is not what the folders hold, and ``web_versions_replaced`` when deploying the folders would replace (or go
+back from) a version deployed from the web page: ``ehcflow workflows deploy`` refuses then, and ``ehcflow setup``
+keeps the web page's version.
 """
 
 from __future__ import annotations
@@ -124,21 +125,44 @@ def deployed_files(session: Session) -> dict[str, str]:
     return files
 
 
-def would_revert(session: Session, registry: ProcessRegistry) -> list[str]:
-    """The processes for which deploying the registry would make an older version current again, replacing a version
-    deployed after it (typically from the web page, not yet committed to workflows/)."""
+@dataclass
+class WebVersionKept:
+    """A route whose current version was deployed from the web page and is not what the files being deployed hold."""
+
+    process_id: str
+    short_hash: str
+    deployed_by: str
+    deployed_at: datetime
+    files_are_older: bool  # the files are a version deployed before it (deploying them would go back)
+
+    def __str__(self) -> str:
+        what = "would go back to an older version" if self.files_are_older else "would replace it"
+        return (f"{self.process_id}: version {self.short_hash} was deployed from the Routes page by "
+                f"{self.deployed_by} on {self.deployed_at:%Y-%m-%d}; the files being deployed {what}")
+
+
+def web_versions_replaced(session: Session, registry: ProcessRegistry) -> list[WebVersionKept]:
+    """The routes for which deploying the registry (typically the project's folders) would replace a version that a
+    process owner deployed from the web page. Such a version's files are kept on its row; until they are committed to
+    the folders, deploying the folders would silently undo the change."""
     out = []
     for process in registry.processes.values():
-        current = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process.process_id,
-                                                               ProcessVersion.is_current.is_(True))).first()
-        if current is None or current.version_hash == process.version_hash:
+        row = session.execute(select(ProcessVersion, User.name).join(User, User.id == ProcessVersion.deployed_by_id)
+                              .where(ProcessVersion.process_id == process.process_id,
+                                     ProcessVersion.is_current.is_(True))).first()
+        if row is None or row[0].version_hash == process.version_hash:
             continue
-        older = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process.process_id,
-                                                             ProcessVersion.version_hash == process.version_hash))
-        if older.first() is not None:
-            out.append(f"{process.process_id}: version {current.short_hash} (deployed {current.deployed_at:%Y-%m-%d}) "
-                       f"would be replaced by the older version {process.version_hash[:10]}")
+        current, deployer = row
+        older = session.scalars(select(ProcessVersion.id).where(
+            ProcessVersion.process_id == process.process_id, ProcessVersion.version_hash == process.version_hash,
+            ProcessVersion.deployed_at <= current.deployed_at)).first() is not None
+        out.append(WebVersionKept(process.process_id, current.short_hash, deployer, current.deployed_at, older))
     return out
+
+
+def without(registry: ProcessRegistry, process_ids: set[str]) -> ProcessRegistry:
+    """The registry less some processes (to deploy the others)."""
+    return ProcessRegistry({pid: p for pid, p in registry.processes.items() if pid not in process_ids})
 
 
 @dataclass

@@ -106,8 +106,11 @@ def workflows_check(paths: tuple[str, ...], forms_dir: str) -> None:
 @workflows.command("deploy")
 @click.argument("paths", nargs=-1)
 @click.option("--forms", "forms_dir", default=str(PROJECT_ROOT / "forms"), show_default=True)
-def workflows_deploy(paths: tuple[str, ...], forms_dir: str) -> None:
+@click.option("--force", is_flag=True, help="Replace versions deployed from the Routes page too.")
+def workflows_deploy(paths: tuple[str, ...], forms_dir: str, force: bool) -> None:
     """Check and deploy BPMN files; processes whose files are unchanged keep their version."""
+    from engine.deployments import web_versions_replaced
+
     services = _services()
     try:
         registry = ProcessRegistry.from_files(_bpmn_paths(paths), Path(forms_dir))
@@ -115,6 +118,14 @@ def workflows_deploy(paths: tuple[str, ...], forms_dir: str) -> None:
         for problem in exc.problems:
             click.echo(str(problem))
         click.echo("Nothing was deployed.", err=True)
+        sys.exit(1)
+    with services.session_factory() as session:
+        kept = web_versions_replaced(session, registry)
+    if kept and not force:
+        for route in kept:
+            click.echo(str(route))
+        click.echo("Nothing was deployed: download those versions from the Routes page and commit their files, or "
+                   "deploy with --force to replace them.", err=True)
         sys.exit(1)
     created = services.engine.deploy(registry)
     for version in created:
@@ -183,16 +194,23 @@ def demo() -> None:
 def setup(demo: bool) -> None:
     """Migrate the database, deploy the project's workflows and (once) load the demo data."""
     from engine.demo import already_seeded, seed
+    from engine.deployments import web_versions_replaced, without
     from engine.migrate import upgrade
 
     services = _services()
     upgrade(services.db)
     try:
-        created = services.engine.deploy(services.load_registry())
+        registry = services.load_registry()
     except RegistryError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
         raise click.ClickException("The workflows have problems; nothing was deployed.") from exc
+    with services.session_factory() as session:
+        kept = web_versions_replaced(session, registry)
+    for route in kept:
+        click.echo(f"Kept {route.process_id} version {route.short_hash} from the Routes page: commit its files to "
+                   f"workflows/ and forms/ (the folders' version was not deployed).")
+    created = services.engine.deploy(without(registry, {route.process_id for route in kept}))
     for version in created:
         click.echo(f"Deployed {version.process_id} version {version.short_hash}")
     if demo:

@@ -468,3 +468,43 @@ def owner_record(services: Services) -> Any:
 
     with services.session_factory() as s:
         return s.scalars(select(User).where(User.email == "processowner@test.example")).one()
+
+
+# ---- a version deployed from the page is not undone by deploying the folders ----------------------------------------
+def test_deploying_the_folders_keeps_a_version_deployed_from_the_page(owner: Client, services: Services,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    from webui import cli
+
+    review_url = upload_ok(owner, ("web_route.bpmn", V2.encode()))
+    fingerprint = owner.page(review_url).select_one("input[name=fingerprint]")["value"]
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=302)
+    old, web = versions(services)
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "web_route.bpmn").write_text(V1)  # the project's folder was not updated
+    monkeypatch.setattr(cli, "_services", lambda: dataclasses.replace(services, workflows_dir=folder,
+                                                                      forms_dir=WEB_FORMS))
+    runner = CliRunner()
+    refused = runner.invoke(cli.main, ["workflows", "deploy", str(folder), "--forms", str(WEB_FORMS)])
+    assert refused.exit_code == 1
+    assert (f"web_route: version {web.short_hash} was deployed from the Routes page by Processowner on 2026-03-02; "
+            "the files being deployed would go back to an older version") in refused.output
+    assert [v.is_current for v in versions(services)] == [False, True]
+    setup = runner.invoke(cli.main, ["setup", "--no-demo"])
+    assert setup.exit_code == 0, setup.output
+    assert f"Kept web_route version {web.short_hash} from the Routes page" in setup.output
+    assert [v.is_current for v in versions(services)] == [False, True]
+    # once the files are committed, deploying the folders changes nothing
+    (folder / "web_route.bpmn").write_text(owner.get(f"/routes/versions/{web.id}/files/workflows/web_route.bpmn")
+                                           .get_data(as_text=True))
+    same = runner.invoke(cli.main, ["workflows", "deploy", str(folder), "--forms", str(WEB_FORMS)])
+    assert same.exit_code == 0 and "Nothing changed" in same.output
+    (folder / "web_route.bpmn").write_text(V1)
+    forced = runner.invoke(cli.main, ["workflows", "deploy", str(folder), "--forms", str(WEB_FORMS), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert [v.is_current for v in versions(services)] == [True, False]
