@@ -353,9 +353,17 @@ def test_the_engine_refuses_a_sender_who_may_not_and_answers_that_are_wrong(serv
 
 # ---- escaping --------------------------------------------------------------------------------------------------------
 
-def test_what_is_typed_is_shown_as_text(world: World, as_user: Any, notice: int) -> None:
-    client = as_user("caseworker")
+def test_what_is_typed_is_shown_as_text(services: Services, world: World, as_user: Any, notice: int) -> None:
     script = "<script>alert('x')</script>"
+    with services.session_factory() as s:
+        s.get(Case, world.case_id).child_first_name = script
+        s.commit()
+    client = as_user("caseworker")
+    for page_url in (f"/cases/{world.case_id}", url(world.case_id, "appeal_registered")):
+        body = client.get(page_url).get_data(as_text=True)
+        assert script not in body and "&lt;script&gt;" in body, page_url
+    family = as_user("parent").get(family_url(world.case_id)).get_data(as_text=True)
+    assert script not in family and "&lt;script&gt;" in family
     fields = [*APPEAL[:-1], ("tribunal_reference", script)]
     confirm = client.post(url(world.case_id, "appeal_registered"), [*fields, ("_action", "check")], status=200)
     body = confirm.get_data(as_text=True)
@@ -364,6 +372,12 @@ def test_what_is_typed_is_shown_as_text(world: World, as_user: Any, notice: int)
     errors = client.post(url(world.case_id, "drs_requested"), [("about", script), ("_action", "check")], status=200)
     assert script not in errors.get_data(as_text=True)
     assert soup(errors).select_one("textarea[name=about]").get_text() == script
+    # Carried through the check page in hidden fields, it reaches the route exactly as typed.
+    quoted = '"><b>' + script
+    send(client, world.case_id, "appeal_registered", [*APPEAL[:-1], ("tribunal_reference", quoted)])
+    with services.session_factory() as s:
+        sent = s.scalars(select(Message).where(Message.name == "appeal_registered")).one()
+        assert sent.payload["tribunal_reference"] == quoted
 
 
 # ---- the family ------------------------------------------------------------------------------------------------------
