@@ -54,6 +54,10 @@ RESERVED_IDS = frozenset({"Start", "End", "Root"})
 # rather than imported so the linter stays importable without the document renderer's dependencies.
 DOCUMENT_TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
 PLAN_VERSIONS = ("draft", "final", "amended")
+# The values of the transferCase property (engine/transfer.py apply_transfer), spelled out for the same reason.
+TRANSFER_ACTIONS = ("check", "apply", "export", "health")
+# An expression property and the property it feeds: data without the property that uses it is a mistake.
+_EXPRESSION_OF = {"startsRouteData": "startsRoute", "messagePayload": "sendsMessage"}
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _DOCUMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
@@ -456,6 +460,12 @@ class _Linter:
                     self._skip(doc, prop)
                     continue
                 self._check_property(doc, owner, owner_id, name, value, line)
+            names = {prop.get("name") for prop in properties.iter(_spiff("property"))}
+            for data_name, user in _EXPRESSION_OF.items():
+                if data_name in names and user not in names:
+                    prop = next(p for p in properties.iter(_spiff("property")) if p.get("name") == data_name)
+                    self.add(doc.path, prop.sourceline, owner_id,
+                             f"{data_name} is only read with the {user} property, which this element does not have")
 
     def _check_property(self, doc: _Document, owner: Any, owner_id: str | None, name: str, value: str,
                         line: int | None) -> None:
@@ -486,6 +496,25 @@ class _Linter:
             elif not _KEY.match(value.strip()):
                 self.add(doc.path, line, owner_id,
                          f"deadline must be a deadline key (letters, digits and _), not {value!r}")
+            elif _follows_event_gateway(owner):
+                # SpiffWorkflow moves this timer onto the gateway: the deadline row would never be opened.
+                self.add(doc.path, line, owner_id,
+                         "a timer after an event-based gateway cannot carry a deadline; put the deadline on a "
+                         "boundary timer of the task that does the work")
+        elif name in _EXPRESSION_OF:
+            self._check_expression(doc, value, line, owner_id, f"{name} expression")
+        elif name == "startsRoute":
+            route = value.strip()
+            # Unlike a call activity, the route started need not be among the files checked: routes are deployed
+            # on their own, and one that is not deployed is noted in the case's history when the step runs.
+            if not _KEY.match(route):
+                self.add(doc.path, line, owner_id, f"startsRoute must be a process id, not {value!r}")
+        elif name == "sendsMessage" and not _KEY.match(value.strip()):
+            self.add(doc.path, line, owner_id, f"sendsMessage must be a message name (letters, digits and _), "
+                                               f"not {value!r}")
+        elif name == "transferCase" and value.strip() not in TRANSFER_ACTIONS:
+            self.add(doc.path, line, owner_id, f"transferCase must be one of {', '.join(TRANSFER_ACTIONS)}, "
+                                               f"not {value!r}")
         elif name == "planVersion" and value.strip() not in PLAN_VERSIONS:
             self.add(doc.path, line, owner_id, f"planVersion must be one of {', '.join(PLAN_VERSIONS)}, "
                                                f"not {value!r}")
@@ -691,6 +720,19 @@ def _lane_of(node: Any, lanes: dict[str, Any]) -> Any:
         if inherited is not None and inherited.get("name") is not None:
             return inherited
     return lanes.get(node.get("id"))
+
+
+def _follows_event_gateway(element: Any) -> bool:
+    incoming = {flow.text.strip() for flow in element.findall("bpmn:incoming", NS) if flow.text}
+    if not incoming:
+        return False
+    process = element.getparent()
+    for flow in process.iter(_bpmn("sequenceFlow")):
+        if flow.get("id") in incoming:
+            source = next((e for e in process if e.get("id") == flow.get("sourceRef")), None)
+            if source is not None and source.tag == _bpmn("eventBasedGateway"):
+                return True
+    return False
 
 
 def _is_iso_literal(text: str) -> bool:

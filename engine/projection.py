@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -34,6 +35,9 @@ COMPLETION_HOOKS: dict[str, str] = {
     "document": "engine.documents:issue_documents",
     "planVersion": "engine.plans:record_plan_version",
     "transferCase": "engine.transfer:apply_transfer",
+    # Other routes on the case: started, or told, in the same transaction (isolated in a savepoint each).
+    "startsRoute": "engine.transfer:starts_route_hook",
+    "sendsMessage": "engine.transfer:sends_message_hook",
 }
 
 
@@ -55,6 +59,27 @@ def _is_timer(task: Task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
+def _is_gateway_timer(task: Task) -> bool:
+    """An event-based gateway waiting on a timer among its events.
+
+    SpiffWorkflow moves the events that follow an event-based gateway onto the gateway itself (one
+    MultipleEventDefinition), so the timer waits on the gateway's task and ``waiting_events()`` does not report it
+    as a timer. Its moment is kept in the gateway task's ``event_value`` like a plain timer's.
+    """
+    definition = getattr(task.task_spec, "event_definition", None)
+    return isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+
+
+def _waits_on_timer(task: Task) -> bool:
+    return _is_timer(task) or _is_gateway_timer(task)
+
+
+def _gateway_timer_fired(task: Task) -> bool:
+    return any(isinstance(getattr(e, "event_definition", None), TimerEventDefinition)
+               for e in task.internal_data.get("seen_events", []))
+
+
 def timer_due(task: Task) -> datetime | None:
     value = task.internal_data.get("event_value")
     if isinstance(value, str):
@@ -68,6 +93,8 @@ def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
         for e in wf.waiting_events()
         if e.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and isinstance(e.value, str)
     ]
+    due += [moment for task in wf.get_tasks(state=TaskState.WAITING) if _is_gateway_timer(task)
+            if (moment := timer_due(task)) is not None]
     return min(due, default=None)
 
 
@@ -229,7 +256,7 @@ class Projector:
             )
         }
         for tid, task in after.items():
-            if not _is_timer(task) or task.state != TaskState.WAITING:
+            if not _waits_on_timer(task) or task.state != TaskState.WAITING:
                 continue
             due = timer_due(task)
             if due is None:
@@ -246,7 +273,8 @@ class Projector:
             task = after.get(UUID(guid))
             if task is not None and task.state == TaskState.WAITING:
                 continue
-            if task is not None and task.state == TaskState.COMPLETED:
+            if task is not None and task.state == TaskState.COMPLETED and (
+                    not _is_gateway_timer(task) or _gateway_timer_fired(task)):
                 row.status = "fired"
                 row.fired_at = self.now
                 self.events.append(("timer_fired", f"Timer fired: {row.name or row.bpmn_id}", {"timer": row.bpmn_id}))
@@ -303,7 +331,7 @@ class Projector:
             row.role = role.value if role else None
             row.organisation_id = self._organisation_for(case, role, task)
             row.due_date = self._due_date(task)
-        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if _waits_on_timer(t)}
         for timer in self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id,
                                                               Timer.status == "waiting")):
             task = waiting.get(timer.task_guid)

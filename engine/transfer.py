@@ -24,8 +24,9 @@ the command that completes them (BPMN scripts are sandboxed and cannot touch the
 The second half of the module lets a step start another route on the case, or send a message to the case's other
 routes, in the same transaction (the ``startsRoute`` and ``sendsMessage`` element properties, used by the transfer,
 the disagreement routes and tribunal orders). A hook runs inside a command, so it cannot call ``WorkflowEngine``'s
-commands (each opens its own transaction); ``_advance`` below does for one more instance what
-``WorkflowEngine._save`` does for the command's own.
+commands (each opens its own transaction); ``_Runner.advance`` below does for one more instance what
+``WorkflowEngine._save`` does for the command's own, inside a savepoint so that a fault in the other route does not
+undo this step.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from sqlalchemy.orm import Session
 
 from engine import calendar
 from engine.clock import FrozenClock
-from engine.errors import FormInvalid, InvalidState, NotFound
+from engine.errors import FormInvalid, NotFound
+from engine.messages import accepts
 from engine.models import (
     AuditEvent,
     Case,
@@ -77,7 +79,7 @@ if TYPE_CHECKING:
 # runtime, which imports the projection, which loads this module).
 ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
 
-#: The message every other route on the case receives when the case moves (payload: ``move``, see ``move_facts``).
+#: The message every other route on the case receives when the case moves (payload: the ``move`` fact of ``check``).
 CHILD_MOVED_MESSAGE = "child_moved_la"
 #: The route whose running instance ends when the child moves during an assessment.
 ASSESSMENT_PROCESS = "ehc_needs_assessment"
@@ -94,8 +96,9 @@ FACT_KEYS = ("old_la_id", "old_la_name", "new_la_name", "new_la_uses_ehcflow", "
              "last_review_on", "old_health_body_name", "new_health_body_name", "new_health_body_uses_ehcflow", "move")
 
 
-class TransferError(InvalidState):
-    """A transfer step found the case in a state the route did not expect (an incident for an administrator)."""
+class TransferError(RuntimeError):
+    """A transfer step found the case in a state the route did not expect: the command fails and an incident is
+    recorded for an administrator (not a message to the person, who did nothing wrong)."""
 
 
 # ---- the routes' documents ------------------------------------------------------------------------------------------
@@ -130,11 +133,9 @@ DOCUMENTS: dict[str, tuple[str, tuple[str, ...], bool]] = {
 }
 
 # Recipient rules these documents need besides engine.documents' own.
-RECIPIENT_RULES: tuple[str, ...] = ("new_health_body", "la", "tribunal", "mediation_service", "ombudsman",
-                                    "complainant")
+RECIPIENT_RULES: tuple[str, ...] = ("new_health_body", "la", "tribunal", "mediation_service", "complainant")
 
 TRIBUNAL = "First-tier Tribunal (Special Educational Needs and Disability)"
-OMBUDSMAN = "Local Government and Social Care Ombudsman"
 
 
 def document_templates(factory: Any) -> dict[str, Any]:
@@ -170,8 +171,6 @@ def recipients(rule: str, case: Case, data: Mapping[str, Any]) -> list[dict[str,
                  "address": org.address}]
     if rule == "tribunal":
         return [{"name": TRIBUNAL, "role": "tribunal", "organisation_id": None}]
-    if rule == "ombudsman":
-        return [{"name": OMBUDSMAN, "role": "ombudsman", "organisation_id": None}]
     if rule == "complainant":
         return [{"name": str(data.get("complainant_name") or "The complainant"),
                  "role": str(data.get("complainant") or "complainant"), "organisation_id": None}]
@@ -616,19 +615,6 @@ class _Runner:
             child.events.append(("completed", "Route finished", {}))
         child.audit(action, summary, detail)
         child.flush_events()
-
-
-def accepts(wf: BpmnWorkflow, event: BpmnEvent) -> bool:
-    """Whether a workflow would take the message now: a waiting catch event, or an event sub-process it starts."""
-    if wf.get_tasks(state=TaskState.WAITING, catches_event=event):
-        return True
-    # Event sub-processes (such as "disagreement resolution asked for at any time") are not waiting tasks:
-    # SpiffWorkflow starts them from the spec when the message arrives, so look for them there.
-    for name in getattr(wf.spec.start, "trigger_specs", []):
-        sub = wf.subprocess_specs.get(name)
-        if sub is not None and any(ts.event_definition == event.event_definition for ts in sub.bpmn_start_events):
-            return True
-    return False
 
 
 def _mark_failed(projector: Projector, instance: ProcessInstance, name: str, payload: Mapping[str, Any],

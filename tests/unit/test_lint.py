@@ -328,3 +328,61 @@ def test_bad_input_is_a_problem_not_an_exception(tmp_path: Path, content: bytes 
     assert problems and all(p.file == str(path) for p in problems)
     assert message in problems[0].message
     assert "root:" not in " ".join(p.message for p in problems)
+
+
+# ---- properties that start or tell other routes, and move a case ---------------------------------------------------
+_OPENS = '<spiffworkflow:property name="opensDeadline"'
+
+
+@pytest.mark.parametrize(("extra", "marker", "message"), [
+    ('<spiffworkflow:property name="startsRoute" value="annual review" />', 'name="startsRoute"',
+     "startsRoute must be a process id, not 'annual review'"),
+    ('<spiffworkflow:property name="startsRoute" value="lint_simple" />'
+     '<spiffworkflow:property name="startsRouteData" value="{&quot;a&quot;: " />', 'name="startsRouteData"',
+     "syntax error in the startsRouteData expression"),
+    ('<spiffworkflow:property name="messagePayload" value="{}" />', 'name="messagePayload"',
+     "messagePayload is only read with the sendsMessage property, which this element does not have"),
+    ('<spiffworkflow:property name="sendsMessage" value="appeal lodged" />', 'name="sendsMessage"',
+     "sendsMessage must be a message name (letters, digits and _), not 'appeal lodged'"),
+    ('<spiffworkflow:property name="sendsMessage" value="appeal_lodged" />'
+     '<spiffworkflow:property name="messagePayload" value="{&quot;on&quot;: today().__class__}" />',
+     'name="messagePayload"', "the sandbox refuses the messagePayload expression"),
+    ('<spiffworkflow:property name="transferCase" value="move" />', 'name="transferCase"',
+     "transferCase must be one of check, apply, export, health, not 'move'"),
+])
+def test_route_and_case_properties(tmp_path: Path, extra: str, marker: str, message: str) -> None:
+    bpmn = copy_valid(tmp_path, (_OPENS, extra + _OPENS))
+
+    problems = lint(bpmn)
+
+    assert [message in p.message for p in problems].count(True) == 1, "\n".join(map(str, problems))
+    [problem] = [p for p in problems if message in p.message]
+    assert (problem.line, problem.element_id) == (line_of(bpmn, marker), "ST_yes")
+
+
+def test_well_formed_route_properties_pass(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, (_OPENS, '<spiffworkflow:property name="startsRoute" value="lint_simple" />'
+                                         '<spiffworkflow:property name="startsRouteData" value="{&quot;a&quot;: 1}" />'
+                                         '<spiffworkflow:property name="sendsMessage" value="appeal_lodged" />'
+                                         '<spiffworkflow:property name="messagePayload" value="{&quot;on&quot;: '
+                                         'today()}" /><spiffworkflow:property name="transferCase" value="check" />'
+                                         + _OPENS))
+
+    assert lint(bpmn) == []
+
+
+def test_a_deadline_on_a_timer_after_an_event_based_gateway_is_refused(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[1] / "engine" / "data" / "gateway_timer.bpmn"
+    bpmn = tmp_path / "gateway.bpmn"
+    bpmn.write_text(source.read_text().replace(
+        '<bpmn:intermediateCatchEvent id="ICE_chase" name="5 working days">',
+        '<bpmn:intermediateCatchEvent id="ICE_chase" name="5 working days"><bpmn:extensionElements>'
+        '<spiffworkflow:properties><spiffworkflow:property name="deadline" value="chase" />'
+        '</spiffworkflow:properties></bpmn:extensionElements>'))
+    forms = Path(__file__).resolve().parents[1] / "engine" / "data" / "forms"
+    assert lint(source, forms=forms) == []
+
+    [problem] = lint(bpmn, forms=forms)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, 'name="deadline"'), "ICE_chase")
+    assert problem.message.startswith("a timer after an event-based gateway cannot carry a deadline")

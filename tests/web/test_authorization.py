@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,12 @@ from tests.web.test_cases import ADVICE, DRAFT, add_document
 from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
+
+# The admin and process-owner areas keep their rows and URL targets in their own modules (tests/web/matrix_*.py),
+# each with EXTRA_MATRIX and make_extra_targets(services, engine, app, world, case_id, clock) -> dict.
+from tests.web import matrix_admin, matrix_owner, matrix_reports  # noqa: E402
+
+AREAS = (matrix_admin, matrix_owner, matrix_reports)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 PARTY_ORGS = {"health", "school", "mediation"}  # organisations acting on both cases
@@ -82,6 +88,9 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("family.disagreement_resolution", "GET", ""): {"parent"},
     ("family.disagreement_resolution", "POST", ""): {"parent"},
 }
+for _area in AREAS:
+    assert not set(_area.EXTRA_MATRIX) & set(MATRIX), f"{_area.__name__} repeats rows of the matrix"
+    MATRIX.update(_area.EXTRA_MATRIX)
 
 # What is posted: enough to reach the authorization checks, never enough to change a route.
 POST_DATA: dict[str, dict[str, str]] = {
@@ -91,6 +100,8 @@ POST_DATA: dict[str, dict[str, str]] = {
     "cases.message": {"_action": "change"},
     "family.disagreement_resolution": {"_action": "change"},
 }
+for _area in AREAS:
+    POST_DATA.update(getattr(_area, "EXTRA_POST_DATA", {}))
 
 
 @dataclass
@@ -105,6 +116,7 @@ class Targets:
     token: str
     message_name: str  # a message the case's routes take (disagreement resolution starts its own route)
     package_id: int  # a transfer package on the case
+    extra: dict[str, Any] = field(default_factory=dict)  # URL values of the admin and process-owner areas
 
 
 def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world: World, case_id: int,
@@ -136,8 +148,11 @@ def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world:
                            extensions=(".txt",), max_bytes=1000, scanner=uploads.eicar_scanner, case_id=case_id,
                            task_id=staff_task_id, user_id=world.users["caseworker"].id, now=clock.now())
     package_id = add_package(services, case_id, clock)
+    extra: dict[str, Any] = {}
+    for area in AREAS:
+        extra.update(area.make_extra_targets(services, engine, app, world, case_id, clock))
     return Targets(case_id, staff_task_id, views.id, document_id, version_id, deadline_id, family_route,
-                   stored.token, "drs_requested", package_id)
+                   stored.token, "drs_requested", package_id, extra)
 
 
 @pytest.fixture
@@ -163,6 +178,8 @@ def _url(app: Flask, rule: Rule, t: Targets, variant: str) -> str:
     for name in rule.arguments:
         if name == "task_id":
             values[name] = t.family_task_id if variant == "family" else t.task_id
+        elif name in t.extra:
+            values[name] = t.extra[name]
         else:
             values[name] = getattr(t, name)
     with app.test_request_context():

@@ -80,31 +80,6 @@ def stub(process_id: str, message: str | None = None) -> str:
 """
 
 
-@pytest.fixture(autouse=True)
-def route_engine_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registers what docs/routes/transfer-and-disagreement.md asks the engine to add (the startsRoute and
-    sendsMessage hooks, these routes' documents and recipient rules); once the engine has them, this does nothing."""
-    from engine import documents, projection, transfer
-
-    for name, target in (("startsRoute", "engine.transfer:starts_route_hook"),
-                         ("sendsMessage", "engine.transfer:sends_message_hook")):
-        if name not in projection.COMPLETION_HOOKS:
-            monkeypatch.setitem(projection.COMPLETION_HOOKS, name, target)
-    for name, template in transfer.document_templates(documents.DocumentTemplate).items():
-        if name not in documents.TEMPLATES:
-            monkeypatch.setitem(documents.TEMPLATES, name, template)
-    if not set(transfer.RECIPIENT_RULES) <= set(documents.RECIPIENT_RULES):
-        known_rule = documents._rule
-
-        def rule(name: str, case: Any, parties: Any, data: dict[str, Any], on: date) -> list[dict[str, Any]]:
-            if name in transfer.RECIPIENT_RULES:
-                return transfer.recipients(name, case, data)
-            return known_rule(name, case, parties, data, on)
-
-        monkeypatch.setattr(documents, "_rule", rule)
-        monkeypatch.setattr(documents, "RECIPIENT_RULES", (*documents.RECIPIENT_RULES, *transfer.RECIPIENT_RULES))
-
-
 class Case:
     """Drives the disagreement routes on the world's case, restoring every instance after every step."""
 
@@ -122,28 +97,9 @@ class Case:
 
     # ---- commands ------------------------------------------------------------------------------------------------
     def tell(self, name: str, payload: dict[str, Any]) -> int:
-        """engine.send_message, then the check that the instance it reached has taken the message."""
         instance_id = self.engine.send_message(self.case_id, name, payload, self.world.users["caseworker"])
-        if self._waits_at_message_start(instance_id, name):
-            # The runtime starts a route with a message start event but does not yet hand it the message (report,
-            # engine change E1); the second delivery reaches the start event that is waiting for it.
-            assert self.engine.send_message(self.case_id, name, payload) == instance_id
         self.check_restore()
         return instance_id
-
-    def _waits_at_message_start(self, instance_id: int, name: str) -> bool:
-        from SpiffWorkflow.bpmn import BpmnEvent
-        from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-        from SpiffWorkflow.util.task import TaskState
-
-        with self.services.session_factory() as s:
-            instance = s.get(ProcessInstance, instance_id)
-            if instance.status in ("completed", "terminated"):
-                return False
-            wf = self.engine.load_workflow(instance)
-        event = BpmnEvent(MessageEventDefinition(name))
-        return any(type(t.task_spec).__name__ == "StartEvent"
-                   for t in wf.get_tasks(state=TaskState.WAITING, catches_event=event))
 
     def notice(self, decision: str, sent_on: str, **extra: Any) -> int:
         return self.tell("appealable_decision_notified", {"decision": decision, "notice_sent_on": sent_on, **extra})
@@ -693,19 +649,16 @@ def test_disagreement_resolution_on_its_own(case: Case) -> None:
 def test_one_message_starts_the_route_with_its_notice(case: Case) -> None:
     instance_id = case.engine.send_message(case.case_id, "appealable_decision_notified",
                                            {"decision": "refuse_assess", "notice_sent_on": "2026-03-02"})
-    if case._waits_at_message_start(instance_id, "appealable_decision_notified"):
-        pytest.skip("needs engine change E1 (a route started by a message receives it), see the route docs")
+    assert case.status(instance_id) == "waiting_person"
     assert case.open_tasks() == {"UT_adviser_contact"}
+    assert case.data_of(instance_id, "UT_adviser_contact")["notice"]["decision"] == "refuse_assess"
 
 
 def test_disagreement_resolution_during_a_disagreement_never_touches_the_appeal_clock(case: Case) -> None:
-    from SpiffWorkflow.bpmn import BpmnEvent
-    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-
     iid = case.notice("refuse_assess", "2026-03-02")
-    if not case.engine._waits_for(iid, BpmnEvent(MessageEventDefinition("drs_requested"), payload={})):
-        pytest.skip("needs engine change E2 (send_message reaches event sub-processes), see the route docs")
+    # The running route takes it in its event sub-process; the stand-alone service does not start.
     assert case.tell("drs_requested", {"about": "The decision"}) == iid
+    assert case.instances("disagreement_resolution_service") == []
     assert case.open_tasks() == {"UT_adviser_contact", "UT_drs_arrange"}
     case.do("UT_drs_arrange", {"all_parties_agree": True, "drs_about": "The decision", "drs_with": "local_authority"},
             "caseworker")
@@ -716,13 +669,13 @@ def test_disagreement_resolution_during_a_disagreement_never_touches_the_appeal_
 
 
 def test_the_route_running_on_a_case_takes_disagreement_resolution_in_its_event_subprocess(case: Case) -> None:
-    """What E2 asks of the runtime, shown with the in-transaction delivery the routes themselves use."""
-    from engine.transfer import accepts
-
-    iid = case.notice("refuse_assess", "2026-03-02")
+    """The check both the runtime and the routes' own deliveries use (engine.messages.accepts)."""
     from SpiffWorkflow.bpmn import BpmnEvent
     from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
+    from engine.transfer import accepts
+
+    iid = case.notice("refuse_assess", "2026-03-02")
     with case.services.session_factory() as s:
         wf = case.engine.load_workflow(s.get(ProcessInstance, iid))
     assert accepts(wf, BpmnEvent(MessageEventDefinition("drs_requested"), payload={}))

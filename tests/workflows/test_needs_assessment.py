@@ -608,7 +608,8 @@ def test_everything_late_no_plan_at_week_17_is_missed_and_exceptions_are_claimed
     # Friday 26 June is day 116 from 2 March: week 17. The "no" is late.
     route.complete("UT_decide_issue", {"issue_decision": "not_issue", "issue_decision_reasons": "Needs are met."},
                    utc(2026, 6, 26))
-    assert route.deadlines()["decision_not_to_issue"] == ("2026-06-22", "missed")
+    row = route.deadline("decision_not_to_issue")
+    assert (row.due_date, row.status, row.missed, row.met_at) == (date(2026, 6, 22), "missed", True, utc(2026, 6, 26))
     notice = route.documents("decision_not_to_issue")[0]
     assert_appeal_rights(notice, "26 August 2026")
     assert notice.body_html.count("<strong>") >= 7  # the appeal date and the six pieces of advice

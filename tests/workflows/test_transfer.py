@@ -85,31 +85,6 @@ def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0, second:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def route_engine_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registers what docs/routes/transfer-and-disagreement.md asks the engine to add (the startsRoute and
-    sendsMessage hooks, these routes' documents and recipient rules); once the engine has them, this does nothing."""
-    from engine import documents, projection, transfer
-
-    for name, target in (("startsRoute", "engine.transfer:starts_route_hook"),
-                         ("sendsMessage", "engine.transfer:sends_message_hook")):
-        if name not in projection.COMPLETION_HOOKS:
-            monkeypatch.setitem(projection.COMPLETION_HOOKS, name, target)
-    for name, template in transfer.document_templates(documents.DocumentTemplate).items():
-        if name not in documents.TEMPLATES:
-            monkeypatch.setitem(documents.TEMPLATES, name, template)
-    if not set(transfer.RECIPIENT_RULES) <= set(documents.RECIPIENT_RULES):
-        known_rule = documents._rule
-
-        def rule(name: str, case: Any, parties: Any, data: dict[str, Any], on: date) -> list[dict[str, Any]]:
-            if name in transfer.RECIPIENT_RULES:
-                return transfer.recipients(name, case, data)
-            return known_rule(name, case, parties, data, on)
-
-        monkeypatch.setattr(documents, "_rule", rule)
-        monkeypatch.setattr(documents, "RECIPIENT_RULES", (*documents.RECIPIENT_RULES, *transfer.RECIPIENT_RULES))
-
-
 class Route:
     """Drives plan_transfer on the world's case, restoring every instance of the case after every step."""
 
