@@ -1,7 +1,7 @@
 """Charts drawn on the server as inline SVG: no script, no external service, nothing to load.
 
 Every chart is a <figure> whose SVG has a <title> and a <desc> (the text alternative, read by screen readers through
-aria-labelledby); the page puts the table of the same figures next to it. Colours are SVG presentation attributes,
+aria-labelledby); the page puts the table of the same figures next to it, for everyone. Colours are SVG presentation attributes,
 not style attributes, because the Content-Security-Policy allows no inline style. Every label is escaped.
 """
 
@@ -38,19 +38,20 @@ def _figure(chart_id: str, title: str, description: str, width: int, height: int
     return Markup(
         f'<figure class="ehc-chart" id="{chart_id}">'
         f'<figcaption class="govuk-heading-s">{escape(title)}</figcaption>'
-        f'{legend_html}{"".join(svg)}'
-        f'<p class="govuk-body-s ehc-chart__desc">{escape(description)}</p></figure>')
+        f'{legend_html}{"".join(svg)}</figure>')
 
 
 def grouped_bars(chart_id: str, title: str, description: str, categories: Sequence[str],
                  series: Sequence[tuple[str, Sequence[float | None]]], maximum: float = 100, unit: str = "%") -> Markup:
     """Vertical bars, one group per category (e.g. a month), one bar per series; a missing value draws no bar and
     is labelled "none"."""
-    left, top, bottom, plot_h = 44, 12, 46, 200
-    group_w = max(36, 18 * len(series) + 14)
-    width = left + group_w * max(1, len(categories)) + 10
+    # A fixed plot width, so that the chart is drawn at about its natural size in a two-thirds column whether it
+    # has one month or twelve.
+    left, top, bottom, plot_w, plot_h = 52, 12, 40, 560, 220
+    group_w = min(90.0, plot_w / max(1, len(categories)))
+    width = left + plot_w + 10
     height = top + plot_h + bottom
-    body = [f'<g {FONT} font-size="11" fill="{TEXT}">']
+    body = [f'<g {FONT} font-size="13" fill="{TEXT}">']
     for step in range(0, 5):
         value = maximum * step / 4
         y = top + plot_h - plot_h * step / 4
@@ -65,14 +66,17 @@ def grouped_bars(chart_id: str, title: str, description: str, categories: Sequen
             x = x0 + j * bar_w
             if value is None:
                 body.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle" '
-                            f'font-size="9">none</text>')
+                            f'font-size="10">none</text>')
                 continue
             h = plot_h * min(value, maximum) / maximum if maximum else 0
             body.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
                         f'fill="{SERIES_COLOURS[j % len(SERIES_COLOURS)]}">'
                         f'<title>{escape(name)}, {escape(category)}: {value:g}{escape(unit)}</title></rect>')
-        body.append(f'<text x="{x0 + (group_w - 14) / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
-                    f'{escape(_short(category))}</text>')
+        # "Mar 2026" on two lines, so that twelve months fit side by side.
+        cx = x0 + (group_w - 14) / 2
+        lines = "".join(f'<tspan x="{cx:.1f}" dy="{0 if n == 0 else 15}">{escape(_short(part))}</tspan>'
+                        for n, part in enumerate(category.rsplit(" ", 1)))
+        body.append(f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle">{lines}</text>')
     body.append(f'<line x1="{left}" x2="{width - 6}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{TEXT}"/>')
     body.append("</g>")
     legend = [(name, SERIES_COLOURS[j % len(SERIES_COLOURS)]) for j, (name, _) in enumerate(series)]
@@ -81,18 +85,18 @@ def grouped_bars(chart_id: str, title: str, description: str, categories: Sequen
 
 def horizontal_bars(chart_id: str, title: str, description: str, items: Sequence[tuple[str, int]]) -> Markup:
     """One bar per item (label and count), longest scale first: for counts such as cases by stage."""
-    label_w, row_h, plot_w, top = 260, 28, 360, 8
-    width = label_w + plot_w + 50
+    label_w, row_h, plot_w, top = 300, 30, 260, 8
+    width = label_w + plot_w + 40
     height = top + row_h * max(1, len(items)) + 8
     biggest = max((n for _, n in items), default=0) or 1
-    body = [f'<g {FONT} font-size="12" fill="{TEXT}">']
+    body = [f'<g {FONT} font-size="14" fill="{TEXT}">']
     for i, (label, count) in enumerate(items):
         y = top + i * row_h
         w = plot_w * count / biggest
-        body.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end">{escape(_short(label, 40))}</text>')
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+        body.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end">{escape(_short(label, 36))}</text>')
+        body.append(f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" '
                     f'fill="{SERIES_COLOURS[0]}"><title>{escape(label)}: {count}</title></rect>')
-        body.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 18}">{count}</text>')
+        body.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 20}">{count}</text>')
     body.append("</g>")
     return _figure(chart_id, title, description, width, height, body)
 
