@@ -1,8 +1,9 @@
 """Charts drawn on the server as inline SVG: no script, no external service, nothing to load.
 
 Every chart is a <figure> whose SVG has a <title> and a <desc> (the text alternative, read by screen readers through
-aria-labelledby); the page puts the table of the same figures next to it, for everyone. Colours are SVG presentation attributes,
-not style attributes, because the Content-Security-Policy allows no inline style. Every label is escaped.
+aria-labelledby); the page puts the table of the same figures next to it, for everyone. Colours are SVG
+presentation attributes, not style attributes, because the Content-Security-Policy allows no inline style. Every
+label is escaped.
 """
 
 from __future__ import annotations
