@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -116,7 +116,8 @@ def user(user_id: int) -> ResponseReturnValue:
 def _user_confirm(person: User, endpoint: str, *, heading: str, intro: list[str], button: str,
                   refusal: str | None, perform: Any, danger: bool = False, selects: list[dict[str, Any]] | None = None,
                   url_values: dict[str, Any] | None = None) -> ResponseReturnValue:
-    """A confirmation page with a reason (and any selects); ``perform(values)`` returns a response or a message."""
+    """A confirmation page with a reason (and any selects); ``perform(values)`` returns a message (shown on the
+    person's page) or a response of its own."""
     selects = selects or []
     values: dict[str, str] = {"reason": ""} | {s["name"]: "" for s in selects}
     errors: dict[str, str] = {}
@@ -191,7 +192,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         engine_reset_password(db(), current_user.record, person, password, clock(), v["reason"])
         end_all_sessions(person.id, "password_reset", now())
         db().commit()
-        return render_template("admin/password_shown.html", user=person, password=password, created=False)
+        return make_response(render_template("admin/password_shown.html", user=person, password=password,
+                                             created=False))
 
     return _user_confirm(person, "admin.reset_password", heading=f"Reset the password of {person.name}",
                          intro=["A new temporary password is made and shown to you once. Give it to them in person "
