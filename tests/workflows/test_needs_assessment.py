@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.documents import DocumentError, documents_for_case, render
-from engine.models import Case, CaseParty, Deadline, Document, HumanTask, ProcessInstance, Timer
+from engine.models import AuditEvent, Case, CaseParty, Deadline, Document, HumanTask, ProcessInstance, Timer
 from engine.registry import ProcessRegistry
 from engine.roles import Role
 from engine.services import Services
@@ -535,6 +535,31 @@ def test_young_person_with_no_setting_is_refused_an_assessment_after_no_reply(ro
     assert "<script>" not in notice.body_html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; progress is good." in notice.body_html
     assert route.instance().status == "completed"
+
+
+def test_the_refusal_notice_starts_the_disagreement_route_with_the_notice_date(route: Route) -> None:
+    """The notice of a refusal carries sendsMessage: the disagreement route starts in the same step, its clocks
+    counted from the notice: sent Thursday 2 April 2026, so the family has until 2 June to contact the adviser."""
+    route.services.engine.deploy(ProcessRegistry.from_files(
+        [ROOT / "workflows" / f"{name}.bpmn" for name in ("disagreement_resolution", "mediation", "tribunal_order")],
+        ROOT / "forms"))
+    route.start(utc(2026, 3, 4, 11))
+    register(route, utc(2026, 3, 4, 11, 30))
+    route.complete("UT_family_views", {"family_views": "Please assess."}, utc(2026, 3, 9))
+    route.complete("UT_setting_evidence", EVIDENCE, utc(2026, 3, 10))
+    route.complete("UT_panel_assess", {**PANEL_ASSESS, "panel_recommendation": "not_assess"}, utc(2026, 3, 30))
+    route.complete("UT_decide_assess", {"assess_decision": "not_assess", "assess_decision_reasons": "Progress."},
+                   utc(2026, 4, 2))
+    with route.services.session_factory() as s:
+        refusal = route.instance()
+        (disagreement,) = s.scalars(select(ProcessInstance).where(
+            ProcessInstance.case_id == refusal.case_id, ProcessInstance.process_id == "disagreement_resolution"))
+        contact = s.scalars(select(HumanTask).where(HumanTask.instance_id == disagreement.id,
+                                                    HumanTask.status == "open")).one()
+        audit = list(s.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == refusal.id)))
+    assert disagreement.parent_instance_id == refusal.id
+    assert (contact.bpmn_id, contact.due_date) == ("UT_adviser_contact", date(2026, 6, 2))
+    assert "route_started" in audit
 
 
 def test_everything_late_no_plan_at_week_17_is_missed_and_exceptions_are_claimed(route: Route) -> None:
