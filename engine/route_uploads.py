@@ -2,11 +2,12 @@
 
 An upload lives in its own folder under the instance folder (``route-uploads/<token>/``): ``uploaded/`` holds the
 files as sent, under names that were checked to be plain file names. Checking copies the files of every route's
-current version into ``check/workflows`` and ``check/forms``, puts the uploaded files over them, and runs the same
-checker as ``ehcflow workflows check`` on that folder, so a call to an unchanged route resolves and a form that was
-not uploaded is the deployed one. Problems name files as the CLI run in the project folder would
-(``workflows/x.bpmn``, ``forms/y.json``). Nothing in an upload is run: the checker only parses, and scenarios run in
-the sandbox on a throw-away database. Folders are removed when deployed or discarded, and after a day.
+current version into a folder of its own (``check-*/workflows`` and ``check-*/forms``, removed straight after),
+puts the uploaded files over them, and runs the same checker as ``ehcflow workflows check`` on that folder, so a call
+to an unchanged route resolves and a form that was not uploaded is the deployed one. Problems name files as the CLI
+run in the project folder would (``workflows/x.bpmn``, ``forms/y.json``). Nothing in an upload is run: the checker
+only parses, and scenarios run in the sandbox on a throw-away database. Upload folders are removed when deployed or
+discarded, and after a day.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,10 +63,6 @@ class Upload:
     def uploaded(self) -> Path:
         return self.folder / "uploaded"
 
-    @property
-    def check_dir(self) -> Path:
-        return self.folder / "check"
-
     def text(self, name: str) -> str:
         return (self.uploaded / name).read_text(encoding="utf-8")
 
@@ -88,6 +86,7 @@ class CheckResult:
     changes: list[ProcessChange] = field(default_factory=list)
     unused_forms: list[str] = field(default_factory=list)  # uploaded forms no route uses
     fingerprint: str = ""  # what was checked: the deploy step refuses if this has changed since
+    registry: ProcessRegistry | None = None  # the processes, when the check passed
 
     @property
     def passed(self) -> bool:
@@ -213,51 +212,47 @@ def combined_files(session: Session, upload: Upload) -> dict[str, str]:
     return files
 
 
-def _write_check_folder(upload: Upload, files: dict[str, str]) -> list[Path]:
-    shutil.rmtree(upload.check_dir, ignore_errors=True)
-    for folder in ("workflows", "forms"):
-        (upload.check_dir / folder).mkdir(parents=True, exist_ok=True)
+def _write(folder: Path, files: dict[str, str]) -> list[Path]:
+    for sub in ("workflows", "forms"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        (upload.check_dir / name).write_text(text, encoding="utf-8")
-    return sorted((upload.check_dir / "workflows").glob("*.bpmn"))
+        (folder / name).write_text(text, encoding="utf-8")
+    return sorted((folder / "workflows").glob("*.bpmn"))
 
 
-def _as_in_project(problem: Problem, check_dir: Path) -> Problem:
-    prefix = str(check_dir) + "/"
+def _as_in_project(problem: Problem, folder: Path) -> Problem:
+    prefix = str(folder) + "/"
     return Problem(problem.file.replace(prefix, ""), problem.line, problem.element_id,
-                   problem.message.replace(prefix, "").replace(str(check_dir), "."))
+                   problem.message.replace(prefix, "").replace(str(folder), "."))
 
 
 def check(session: Session, upload: Upload) -> CheckResult:
     """Checks the upload together with the deployed files, as ``ehcflow workflows check`` checks a folder."""
     files = combined_files(session, upload)
-    paths = _write_check_folder(upload, files)
-    forms_dir = upload.check_dir / "forms"
     # The fingerprint covers the current versions too: a deploy of the same file by someone else since the check
     # changes nothing in the combined files, but confirming would silently replace their version.
     current = {f"current/{pid}": h for pid, h in session.execute(
         select(ProcessVersion.process_id, ProcessVersion.version_hash).where(ProcessVersion.is_current.is_(True)))}
     result = CheckResult(fingerprint=version_hash({**files, **current}))
-    result.problems = [_as_in_project(p, upload.check_dir) for p in check_files(paths, forms_dir)]
+    # A folder per check, so that two requests on one upload never write over each other's files.
+    with tempfile.TemporaryDirectory(prefix="check-", dir=upload.folder) as tmp:
+        folder = Path(tmp)
+        paths = _write(folder, files)
+        result.problems = [_as_in_project(p, folder) for p in check_files(paths, folder / "forms")]
     if result.problems:
         return result
-    registry = ProcessRegistry.from_files(paths, forms_dir)
+    registry = ProcessRegistry.from_texts({n: t for n, t in files.items() if n.startswith("workflows/")}, None,
+                                          {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")})
+    result.registry = registry
     used = {name for process in registry.processes.values() for name in process.files}
     result.unused_forms = [n for n in upload.files if n.startswith("forms/") and n not in used]
     for process in registry.processes.values():
-        current = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process.process_id,
-                                                               ProcessVersion.is_current.is_(True))).first()
+        row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process.process_id,
+                                                           ProcessVersion.is_current.is_(True))).first()
         result.changes.append(ProcessChange(process.process_id, process.name, process.version_hash,
-                                            current.version_hash if current else None,
-                                            current.id if current else None))
+                                            row.version_hash if row else None, row.id if row else None))
     result.changes.sort(key=lambda c: (not c.changed, c.name.lower()))
     return result
-
-
-def registry_of(upload: Upload) -> ProcessRegistry:
-    """The processes of the last check (call after a check that passed)."""
-    return ProcessRegistry.from_files(sorted((upload.check_dir / "workflows").glob("*.bpmn")),
-                                      upload.check_dir / "forms")
 
 
 # ---- deploying -------------------------------------------------------------------------------------------------------
@@ -280,7 +275,8 @@ def deploy(engine: Any, upload: Upload, actor: User, fingerprint: str) -> list[P
     if fingerprint != result.fingerprint:
         raise DeployRefused("The deployed routes changed after you checked these files: look at the changes again "
                             "before you deploy", result)
-    created = engine.deploy(registry_of(upload), actor)
+    assert result.registry is not None
+    created = engine.deploy(result.registry, actor)
     with engine.session_factory() as session:
         session.add(AuditEvent(
             at=engine.clock.now(), actor_id=actor.id, action="routes_uploaded",

@@ -178,15 +178,6 @@ def test_an_upload_is_refused_with_the_linters_problems(owner: Client, services:
     assert not any(route_uploads.root(app.instance_path).glob("*")), "nothing is kept of a refused upload"
 
 
-def test_a_call_to_a_deployed_route_resolves(owner: Client, services: Services, tmp_path: Path) -> None:
-    """A new route that calls the deployed one passes although only the new file is uploaded."""
-    caller = (BROKEN / "missing_called_process.bpmn").read_text().replace('calledElement="ehc_not_deployed"',
-                                                                          'calledElement="web_route"')
-    forms = [file_item(p) for p in sorted(FIXTURE_FORMS.glob("*.json")) if p.name != "invalid_form_schema.json"]
-    review = owner.page(upload_ok(owner, ("lint_missing_called_process.bpmn", caller.encode()), *forms))
-    assert "The check found no problems" in text_of(review)
-
-
 def test_a_valid_upload_is_deployed_only_after_confirming(owner: Client, services: Services, app: Flask,
                                                           world: World) -> None:
     form = (WEB_FORMS / "web_decide.json").read_text().replace('"title": "', '"title": "New: ', 1)
@@ -508,3 +499,32 @@ def test_deploying_the_folders_keeps_a_version_deployed_from_the_page(owner: Cli
     forced = runner.invoke(cli.main, ["workflows", "deploy", str(folder), "--forms", str(WEB_FORMS), "--force"])
     assert forced.exit_code == 0, forced.output
     assert [v.is_current for v in versions(services)] == [True, False]
+
+
+def test_a_renamed_file_replaces_the_deployed_file_of_its_processes(owner: Client, services: Services) -> None:
+    review_url = upload_ok(owner, ("web_route_v2.bpmn", V2.encode()), ("unused.json", b'{"type": "object"}'))
+    page = owner.page(review_url)
+    text = text_of(page)
+    assert "process id 'web_route' is also used" not in text and "The check found no problems" in text
+    assert "No route uses forms/unused.json : it will not be deployed." in text
+    fingerprint = page.select_one("input[name=fingerprint]")["value"]
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=302)
+    new = versions(services)[-1]
+    assert sorted(new.files) == ["forms/web_ack.json", "forms/web_decide.json", "forms/web_record.json",
+                                 "forms/web_views.json", "workflows/web_route_v2.bpmn"]
+
+
+def test_a_new_route_calling_a_deployed_one_is_deployed_as_new(owner: Client, services: Services) -> None:
+    caller = (BROKEN / "missing_called_process.bpmn").read_text().replace('calledElement="ehc_not_deployed"',
+                                                                          'calledElement="web_route"')
+    forms = [file_item(p) for p in sorted(FIXTURE_FORMS.glob("*.json")) if p.name != "invalid_form_schema.json"]
+    review_url = upload_ok(owner, ("lint_missing_called_process.bpmn", caller.encode()), *forms)
+    page = owner.page(review_url)
+    assert "A new route: version" in text_of(page)
+    fingerprint = page.select_one("input[name=fingerprint]")["value"]
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=302)
+    with services.session_factory() as s:
+        caller_version = s.scalars(select(ProcessVersion).where(
+            ProcessVersion.process_id == "lint_missing_called_process")).one()
+    assert "workflows/web_route.bpmn" in caller_version.files, "the called route's deployed file is part of it"
+    assert len(versions(services)) == 1, "the called route is unchanged"

@@ -73,8 +73,8 @@ def upload_scenario(upload_token: str) -> ResponseReturnValue:
 
     def registry() -> Any:
         result = route_uploads.check(db(), upload)
-        if not result.passed:
+        if result.registry is None:
             raise ScenarioError("The uploaded files have problems: see the check")
-        return route_uploads.registry_of(upload)
+        return result.registry
 
     return _run({"version": None, "upload": upload}, registry)

@@ -59,7 +59,8 @@ def _review(upload: Upload, errors: list[dict[str, str]] | None = None) -> Respo
     result = route_uploads.check(db(), upload)
     diffs: dict[str, Any] = {}
     if result.passed:
-        processes = route_uploads.registry_of(upload).processes
+        assert result.registry is not None
+        processes = result.registry.processes
         for change in result.changes:
             if change.changed and change.current_id is not None:
                 current = db().get(ProcessVersion, change.current_id)
