@@ -528,3 +528,29 @@ def test_a_new_route_calling_a_deployed_one_is_deployed_as_new(owner: Client, se
             ProcessVersion.process_id == "lint_missing_called_process")).one()
     assert "workflows/web_route.bpmn" in caller_version.files, "the called route's deployed file is part of it"
     assert len(versions(services)) == 1, "the called route is unchanged"
+
+
+def test_the_comparison_agrees_with_the_engines_and_checks_a_batch_at_a_time(
+        owner: Client, services: Services, world: World, engine: WorkflowEngine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import upload_changes
+    from engine.version_diff import diff_versions
+
+    v1 = versions(services)[0].id
+    done = engine.start(world.case_id, ROUTE)
+    engine.complete_task(open_task(services, world.case_id, "UT_record").id, RECORD)
+    waiting = [engine.start(world.case_id, ROUTE) for _ in range(3)]
+    v2 = deploy_text(services, V2.replace('name="Record the request"', 'name="Record it"'))
+    with services.session_factory() as s:
+        old, new = s.get(ProcessVersion, v1), s.get(ProcessVersion, v2)
+        assert upload_changes.compare_versions(engine, s, old, new).diff == diff_versions(engine, s, v1, v2)
+    monkeypatch.setattr(upload_changes, "CHECK_AT_MOST", 3)
+    page = owner.page(f"/routes/versions/{v1}/compare/{v2}")
+    assert "1 more instance runs on version" in text_of(page)
+    assert [i["value"] for i in page.select("input[name=instance_id]")] == [str(i) for i in waiting[:2]]
+    owner.post(f"/routes/versions/{v1}/compare/{v2}/migrate",
+               [("instance_id", str(i)) for i in waiting[:2]] + [("confirmed", "yes")], status=200)
+    page = owner.page(f"/routes/versions/{v1}/compare/{v2}")
+    assert "more instance" not in text_of(page)
+    assert [i["value"] for i in page.select("input[name=instance_id]")] == [str(waiting[2])]
+    assert str(done) in text_of(page.select_one("table"))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from engine.deployments import instance_summaries
 from engine.errors import EngineError
 from engine.instance_migration import migrate_instance, plan_migration, running_on
-from engine.version_diff import diff_versions
+from engine.upload_changes import compare_versions
 from webui.access import staff
 from webui.context import db, engine
 from webui.owner.blueprint import bp
@@ -32,9 +32,11 @@ def _instances(ids: list[int]) -> dict:
 
 def _compare_page(old, new, errors: list[dict[str, str]] | None = None, selected: set[int] | None = None,
                   reason: str = "") -> ResponseReturnValue:
-    diff = diff_versions(engine(), db(), old.id, new.id)
+    comparison = compare_versions(engine(), db(), old, new)
+    diff = comparison.diff
     instances = _instances([*diff.can_migrate, *diff.cannot_migrate])
     return render_template("owner/compare.html", old=old, new=new, diff=diff, instances=instances,
+                           not_checked=comparison.not_checked,
                            errors=errors or [], selected=selected or set(), reason=reason,
                            can_change=is_process_owner())
 
