@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import calendar
@@ -69,27 +69,35 @@ def _in_la(query, column, la_id: int | None):  # type: ignore[no-untyped-def]
     return query if la_id is None else query.join(Case, Case.id == column).where(Case.la_id == la_id)
 
 
+def _keyed(key: str) -> Any:
+    """A deadline of that key, with or without a detail ("advice:ep")."""
+    return or_(Deadline.key == key, Deadline.key.like(f"{key}:%"))
+
+
 def timeliness(session: Session, la_id: int | None = None, by: str = "month") -> list[TimelinessRow]:
     """Deadlines whose work was done, by measure and by the London month (or year) it was done in.
 
     Work still not done is not counted (the national figures count plans issued); a deadline that no longer applies
-    (the request was withdrawn) is not either.
+    (the request was withdrawn) is not either. Months are London months, which SQL cannot group portably, so the
+    rows are read (only the columns needed) and counted here.
     """
-    query = _in_la(select(Deadline).where(Deadline.met_at.is_not(None), Deadline.status != "cancelled"),
+    query = _in_la(select(Deadline.key, Deadline.met_at, Deadline.missed, Deadline.exception_reason)
+                   .where(Deadline.met_at.is_not(None), Deadline.status != "cancelled",
+                          or_(*(_keyed(k) for k in TIMELINESS_MEASURES.values()))),
                    Deadline.case_id, la_id)
     rows: dict[tuple[str, str], TimelinessRow] = {}
     keys = {key: name for name, key in TIMELINESS_MEASURES.items()}
-    for deadline in session.scalars(query):
-        base = deadline.key.split(":", 1)[0]
+    for key, met_at, missed, exception_reason in session.execute(query):
+        base = key.split(":", 1)[0]
         if base not in keys:
             continue
-        done = calendar.to_london_date(deadline.met_at)  # type: ignore[arg-type]
+        done = calendar.to_london_date(met_at)
         period = f"{done.year}-{done.month:02d}" if by == "month" else str(done.year)
         row = rows.setdefault((keys[base], period), TimelinessRow(keys[base], period, 0, 0, 0))
         row.completed += 1
-        on_time = not deadline.missed
+        on_time = not missed
         row.on_time += on_time
-        if deadline.exception_reason:
+        if exception_reason:
             if on_time:
                 row.on_time_with_exception += 1
             else:
@@ -100,14 +108,14 @@ def timeliness(session: Session, la_id: int | None = None, by: str = "month") ->
 
 def _overdue(la_id: int | None, today: date):  # type: ignore[no-untyped-def]
     """Deadlines past their day whose work is not done: open ones, and missed ones still waiting for the work."""
-    query = select(Deadline).where(Deadline.status.in_(("open", "missed")), Deadline.met_at.is_(None),
-                                   Deadline.due_date < today)
+    query = select(Deadline.process_id, Deadline.instance_id, Deadline.attached_task_guid).where(
+        Deadline.status.in_(("open", "missed")), Deadline.met_at.is_(None), Deadline.due_date < today)
     return _in_la(query, Deadline.case_id, la_id)
 
 
 def overdue_by_route(session: Session, today: date, la_id: int | None = None) -> list[tuple[str, int]]:
     """(route id, overdue deadlines): the route is the one that set the deadline."""
-    counts = Counter(d.process_id or "-" for d in session.scalars(_overdue(la_id, today)))
+    counts = Counter(d.process_id or "-" for d in session.execute(_overdue(la_id, today)))
     return sorted(counts.items())
 
 
@@ -118,13 +126,16 @@ def overdue_by_team(session: Session, today: date, la_id: int | None = None) -> 
     plan deadline, a review due date) it is that of the earliest-due open task of the route that set it; with no task
     open, "No task open" (the route waits for a timer or a message).
     """
-    overdue = list(session.scalars(_overdue(la_id, today)))
-    instance_ids = {d.instance_id for d in overdue if d.instance_id is not None}
-    tasks = list(session.execute(
-        select(HumanTask.instance_id, HumanTask.task_guid, HumanTask.role, Organisation.name)
-        .outerjoin(Organisation, Organisation.id == HumanTask.organisation_id)
-        .where(HumanTask.status == "open", HumanTask.instance_id.in_(instance_ids))
-        .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id))) if instance_ids else []
+    overdue = list(session.execute(_overdue(la_id, today)))
+    instance_ids = sorted({d.instance_id for d in overdue if d.instance_id is not None})
+    tasks: list[Any] = []
+    for start in range(0, len(instance_ids), _CHUNK):
+        tasks += session.execute(
+            select(HumanTask.instance_id, HumanTask.task_guid, HumanTask.role, HumanTask.due_date, HumanTask.id,
+                   Organisation.name)
+            .outerjoin(Organisation, Organisation.id == HumanTask.organisation_id)
+            .where(HumanTask.status == "open", HumanTask.instance_id.in_(instance_ids[start:start + _CHUNK])))
+    tasks.sort(key=lambda t: (t.due_date is None, t.due_date or date.min, t.id))
     by_guid = {(t.instance_id, t.task_guid): t for t in tasks}
     first_of_instance: dict[int, Any] = {}
     for t in tasks:
@@ -142,6 +153,7 @@ def _team(role: str | None, organisation: str | None) -> str:
 
 
 _ROLE_CODES = {r.value for r in Role}
+_CHUNK = 500  # ids per IN list: SQLite limits the variables of one statement
 
 
 def open_tasks_by_stage(session: Session, la_id: int | None = None) -> list[tuple[str, str, int]]:
@@ -170,22 +182,24 @@ def open_cases_by_stage(session: Session, la_id: int | None = None) -> list[tupl
     """(stage, open cases). A case's stage is the route it is on: the most recently started running route (routes
     beside the main line only when nothing else runs); with none, PLAN_MAINTAINED when an issued plan is in force,
     else NO_ROUTE. Stages come in the order of a case's life."""
+    def open_cases(query, column):  # type: ignore[no-untyped-def]
+        query = query.join(Case, Case.id == column).where(Case.status == "open")
+        return query if la_id is None else query.where(Case.la_id == la_id)
+
     cases = select(Case.id).where(Case.status == "open")
-    if la_id is not None:
-        cases = cases.where(Case.la_id == la_id)
-    case_ids = set(session.scalars(cases))
+    case_ids = set(session.scalars(cases if la_id is None else cases.where(Case.la_id == la_id)))
     if not case_ids:
         return []
     latest: dict[int, tuple[bool, Any, int, str]] = {}
-    for case_id, process_id, created, instance_id in session.execute(
+    for case_id, process_id, created, instance_id in session.execute(open_cases(
             select(ProcessInstance.case_id, ProcessInstance.process_id, ProcessInstance.created_at,
-                   ProcessInstance.id)
-            .where(ProcessInstance.status.in_(ACTIVE_INSTANCE_STATUSES), ProcessInstance.case_id.in_(case_ids))):
+                   ProcessInstance.id).where(ProcessInstance.status.in_(ACTIVE_INSTANCE_STATUSES)),
+            ProcessInstance.case_id)):
         rank = (process_id not in SIDE_ROUTES, created, instance_id, process_id)
         if case_id not in latest or rank > latest[case_id]:
             latest[case_id] = rank
-    with_plan = set(session.scalars(select(PlanVersion.case_id).where(
-        PlanVersion.issued_at.is_not(None), PlanVersion.case_id.in_(case_ids - set(latest)))))
+    with_plan = set(session.scalars(open_cases(
+        select(PlanVersion.case_id).where(PlanVersion.issued_at.is_not(None)), PlanVersion.case_id)))
     counts = Counter(latest[c][3] if c in latest else (PLAN_MAINTAINED if c in with_plan else NO_ROUTE)
                      for c in case_ids)
     order = [*STAGE_ORDER, PLAN_MAINTAINED]
