@@ -554,3 +554,14 @@ def test_the_comparison_agrees_with_the_engines_and_checks_a_batch_at_a_time(
     assert "more instance" not in text_of(page)
     assert [i["value"] for i in page.select("input[name=instance_id]")] == [str(waiting[2])]
     assert str(done) in text_of(page.select_one("table"))
+
+
+def test_route_names_from_a_deployed_upload_are_shown_as_text(owner: Client, services: Services) -> None:
+    hostile = V1.replace('name="Web test route"', 'name="&lt;script&gt;alert(1)&lt;/script&gt;"')
+    review_url = upload_ok(owner, ("web_route.bpmn", hostile.encode()))
+    fingerprint = owner.page(review_url).select_one("input[name=fingerprint]")["value"]
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=302)
+    new = versions(services)[-1]
+    for url in ("/routes/", f"/routes/versions/{new.id}", f"/routes/versions/{versions(services)[0].id}/compare/{new.id}"):
+        html = owner.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
