@@ -64,7 +64,12 @@ def test_timeliness_page_shows_the_engines_figures_and_a_chart(services: Service
     assert svg["role"] == "img" and svg["aria-labelledby"] == "chart-plans-20-weeks-title chart-plans-20-weeks-desc"
     assert svg.find("title").get_text() == f"{PLANS}, by month"
     assert "March 2026: 50% including exceptions, 100% excluding exceptions, of 2 issued" in svg.find("desc").get_text()
-    assert _table(page, "The figures in the chart") == [["March 2026", "50%", "100%"], ["April 2026", "100%", "100%"]]
+    # Twelve months in a row, to the latest plan (April 2026, after the clock's March): gaps say so.
+    charted = _table(page, "The figures in the chart")
+    assert charted[0] == ["May 2025", "none issued"] and len(charted) == 12
+    assert charted[-2:] == [["March 2026", "50%", "100%"], ["April 2026", "100%", "100%"]]
+    assert "February 2026: none issued; March 2026: 50%" in svg.find("desc").get_text()
+    assert len(figure.select("rect[fill='#1d70b8']")) == 2 + 1  # a bar for March and April, and the legend's key
     assert "None done yet." in text_of(page)  # no review or amendment was done
     assert page.find("script", src=None) is None and not page.select("[style]")  # nothing the CSP would block
 
@@ -180,3 +185,25 @@ def test_reports_escape_what_they_show(services: Services, world: World, as_user
     assert [assessment, "<img src=x onerror=alert(1)>", "1"] in [
         [" ".join(c.get_text(" ").split()) for c in tr.find_all("td")] for tr in work.select("#tasks-by-step tbody tr")]
 
+
+
+def test_someone_reporting_for_two_authorities_chooses_one(services: Services, world: World, as_user) -> None:
+    from engine.models import Membership
+
+    _seed(services, world)
+    with services.session_factory() as s:
+        s.add(Membership(user_id=world.users["manager"].id, organisation_id=world.other_la.id, role="admin"))
+        s.commit()
+    client = as_user("manager")
+    page = client.page("/reports/timeliness")
+    options = [(o["value"], o.get_text()) for o in page.select("select#la option")]
+    assert options == [(str(world.other_la.id), "Otherham Council"), (str(world.la.id), "Testshire Council")]
+    # The first by name unless asked; each authority's figures are its own.
+    assert _table(page, f"{PLANS}, by month")[0][1:3] == ["1", "0"]
+    testshire = client.page(f"/reports/timeliness?la={world.la.id}")
+    assert _table(testshire, f"{PLANS}, by month")[0][1:3] == ["2", "1"]
+    assert testshire.select_one("select#la option[selected]")["value"] == str(world.la.id)
+    rows = csv.DictReader(io.StringIO(client.get(f"/reports/sen2.csv?year=all&la={world.la.id}").get_data(as_text=True)))
+    assert {r["local_authority"] for r in rows} == {"Testshire Council"}
+    sen2 = client.page(f"/reports/sen2?la={world.la.id}")
+    assert sen2.select_one("form input[name=la]")["value"] == str(world.la.id)

@@ -26,6 +26,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 REPORT_ROLES = (Role.MANAGER.value, Role.ADMIN.value)
 MONTHS_CHARTED = 12
+PLANS = "EHC plans issued within 20 weeks"
 
 
 def authorities() -> list[Organisation]:
@@ -65,21 +66,24 @@ def timeliness() -> ResponseReturnValue:
     la, allowed = authority()
     monthly = reports.timeliness(db(), la_id=la.id, by="month")
     yearly = reports.timeliness(db(), la_id=la.id, by="year")
-    plans = [r for r in monthly if r.measure == "EHC plans issued within 20 weeks"][-MONTHS_CHARTED:]
-    chart = None
-    if plans:
-        labels = [reports.month_label(r.period) for r in plans]
+    issued = {r.period: r for r in monthly if r.measure == PLANS}
+    chart, charted = None, []
+    if issued:
+        # Twelve months in a row, so that a month without a plan shows as a gap rather than disappearing.
+        charted = [(period, issued.get(period)) for period in _last_months(max(max(issued), today().strftime("%Y-%m")))]
+        labels = [reports.month_label(period) for period, _ in charted]
         described = "; ".join(
             f"{label}: {_percent(r.percent)} including exceptions, {_percent(r.percent_excluding_exceptions)} "
-            f"excluding exceptions, of {r.completed} issued" for label, r in zip(labels, plans, strict=True))
+            f"excluding exceptions, of {r.completed} issued" if r else f"{label}: none issued"
+            for label, (_, r) in zip(labels, charted, strict=True))
         chart = charts.grouped_bars(
-            "chart-plans-20-weeks", "EHC plans issued within 20 weeks, by month",
+            "chart-plans-20-weeks", f"{PLANS}, by month",
             f"Percentage of new EHC plans issued within 20 weeks, by the month they were issued. {described}.",
             [f"{label[:3]} {label[-4:]}" for label in labels],
-            [("Including exceptions", [r.percent for r in plans]),
-             ("Excluding exceptions", [r.percent_excluding_exceptions for r in plans])])
+            [("Including exceptions", [r.percent if r else None for _, r in charted]),
+             ("Excluding exceptions", [r.percent_excluding_exceptions if r else None for _, r in charted])])
     return render_template("reports/timeliness.html", la=la, authorities=allowed, measures=reports.TIMELINESS_MEASURES,
-                           monthly=_by_measure(monthly), yearly=_by_measure(yearly), chart=chart,
+                           monthly=_by_measure(monthly), yearly=_by_measure(yearly), chart=chart, charted=charted,
                            month_label=reports.month_label, percent=_percent)
 
 
@@ -130,6 +134,16 @@ def sen2_download() -> ResponseReturnValue:
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Content-Type-Options": "nosniff",
     })
+
+
+def _last_months(last: str) -> list[str]:
+    """The MONTHS_CHARTED months ("YYYY-MM") ending with `last`."""
+    year, month = int(last[:4]), int(last[5:])
+    months = []
+    for _ in range(MONTHS_CHARTED):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
 
 
 def _percent(value: float | None) -> str:
