@@ -55,6 +55,12 @@ def test_list_and_counts_are_scoped_to_the_administrators_organisations(services
                              engine.clock.now()).page.total == 0
         assert instance_list(s, mine, InstanceFilters(age_days=7), engine.clock.today(),
                              engine.clock.now()).page.total == 0
+        version_id = s.get(ProcessInstance, demo).process_version_id
+        by_version = instance_list(s, mine, InstanceFilters(route="runtime_demo", version_id=version_id),
+                                   engine.clock.today(), engine.clock.now())
+        assert by_version.page.total == 1
+        assert instance_list(s, mine, InstanceFilters(version_id=version_id + 1000), engine.clock.today(),
+                             engine.clock.now()).page.total == 0
 
 
 def test_overdue_and_failed_counts_follow_the_projections(services: Services, world: World, demo: int) -> None:
@@ -64,7 +70,7 @@ def test_overdue_and_failed_counts_follow_the_projections(services: Services, wo
     assert engine.fire_due_timers() == 1
     with services.session_factory() as s:
         counts = admin_counts(s, [world.la.id], engine.clock.today())
-        assert (counts.failed, counts.overdue_deadlines, counts.overdue_instances) == (0, 1, 1)
+        assert (counts.failed, counts.overdue_deadlines, counts.live) == (0, 1, 1)
         late = instance_list(s, [world.la.id], InstanceFilters(overdue=True, age_days=30), engine.clock.today(),
                              engine.clock.now())
         assert [r.id for r in late.page.rows] == [demo] and late.page.rows[0].overdue >= 1
