@@ -388,3 +388,25 @@ class Projector:
 def _keys(value: str) -> list[str]:
     return [k.strip() for k in value.split(",") if k.strip()]
 
+
+
+def save_instance(projector: Projector, serializer: Any, before: Snapshot, action: str, summary: str,
+                  detail: dict[str, Any] | None, completed_user_task: UUID | None = None) -> None:
+    """Projects a command's effect on one instance and stores its state, status and next timer, with the audit.
+
+    The one place that does it, for the command's own instance and for the other routes a step starts or tells in
+    the same transaction, so that both are saved alike.
+    """
+    instance, wf, now = projector.instance, projector.wf, projector.now
+    projector.apply(before, completed_user_task)
+    instance.state = serializer.dumps(wf)
+    instance.serializer_version = serializer.version
+    instance.status = instance_status(wf)
+    instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf)
+    instance.updated_at = now
+    instance.last_error = None
+    if instance.status == "completed":
+        instance.completed_at = now
+        projector.events.append(("completed", "Route finished", {}))
+    projector.audit(action, summary, detail)
+    projector.flush_events()

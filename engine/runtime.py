@@ -39,8 +39,8 @@ from engine.errors import (
     TaskAlreadyCompleted,
 )
 from engine.forms import validate_form
-from engine.messages import accepts
 from engine.incidents import describe_failure
+from engine.messages import accepts
 from engine.models import (
     AuditEvent,
     Case,
@@ -51,7 +51,7 @@ from engine.models import (
     ProcessVersion,
     User,
 )
-from engine.projection import Projector, Snapshot, instance_status, next_timer_due
+from engine.projection import Projector, Snapshot, save_instance
 from engine.registry import ParsedProcess, ProcessRegistry
 from engine.sandbox import make_script_engine
 from engine.script_functions import script_globals
@@ -484,20 +484,9 @@ class WorkflowEngine:
     def _save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, before: Snapshot,
               actor: User | None, action: str, summary: str, detail: dict[str, Any] | None,
               completed_user_task: UUID | None = None, projector: Projector | None = None) -> None:
-        now = self.clock.now()
-        projector = projector or Projector(session, instance, wf, now, actor.id if actor else None, self._evaluate)
-        projector.apply(before, completed_user_task)
-        instance.state = self.serializer.dumps(wf)
-        instance.serializer_version = self.serializer.version
-        instance.status = instance_status(wf)
-        instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf)
-        instance.updated_at = now
-        instance.last_error = None
-        if instance.status == "completed":
-            instance.completed_at = now
-            projector.events.append(("completed", "Route finished", {}))
-        projector.audit(action, summary, detail)
-        projector.flush_events()
+        projector = projector or Projector(session, instance, wf, self.clock.now(), actor.id if actor else None,
+                                           self._evaluate)
+        save_instance(projector, self.serializer, before, action, summary, detail, completed_user_task)
 
     def _command(self, instance_id: int, command: str,
                  step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,

@@ -598,23 +598,12 @@ class _Runner:
 
     def advance(self, instance: ProcessInstance, wf: BpmnWorkflow, before: Any, action: str, summary: str,
                 detail: dict[str, Any]) -> None:
-        """Projects and saves the instance, as WorkflowEngine._save does for the command's own instance."""
-        from engine.projection import Projector, instance_status, next_timer_due
+        """Projects and saves the other instance exactly as a command saves its own."""
+        from engine.projection import Projector, save_instance
 
-        now = self.projector.now
-        child = Projector(self.projector.session, instance, wf, now, self.projector.actor_id, self.evaluate)
-        child.apply(before)
-        instance.state = _SERIALIZER.dumps(wf)
-        instance.serializer_version = _SERIALIZER.version
-        instance.status = instance_status(wf)
-        instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf)
-        instance.updated_at = now
-        instance.last_error = None
-        if instance.status == "completed":
-            instance.completed_at = now
-            child.events.append(("completed", "Route finished", {}))
-        child.audit(action, summary, detail)
-        child.flush_events()
+        child = Projector(self.projector.session, instance, wf, self.projector.now, self.projector.actor_id,
+                          self.evaluate)
+        save_instance(child, _SERIALIZER, before, action, summary, detail)
 
 
 def _mark_failed(projector: Projector, instance: ProcessInstance, name: str, payload: Mapping[str, Any],
