@@ -313,6 +313,6 @@ def open_task_of_instance(session: Session, instance_id: int, task_id: int) -> H
 __all__ = [
     "AGES", "AdminCounts", "AdminTask", "AuditRow", "INSTANCE_STATUSES", "InstanceDetail", "InstanceFilters",
     "InstanceList", "InstanceRow", "LIVE_STATUSES", "admin_counts", "administered_org_ids", "diagram_marks",
-    "instance_detail", "instance_for_admin", "instance_list", "open_task_of_instance", "other_versions", "overdue_deadline_clause",
-    "route_versions",
+    "instance_detail", "instance_for_admin", "instance_list", "open_task_of_instance", "other_versions",
+    "overdue_deadline_clause", "route_versions",
 ]

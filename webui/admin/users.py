@@ -16,7 +16,8 @@ from flask_login import current_user
 from engine.models import Membership, Organisation, User
 from engine.roles import ROLE_RANK, Role
 from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
-from engine.users import create_user, grant_role, reset_password as engine_reset_password, revoke_role, set_active
+from engine.users import create_user, grant_role, revoke_role, set_active
+from engine.users import reset_password as engine_reset_password
 from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_text
 from webui.auth.user import end_all_sessions
