@@ -40,7 +40,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import can_act_on_task
-from engine.models import AuditEvent, Deadline, Document, HumanTask, ProcessInstance, User
+from engine.models import AuditEvent, Deadline, Document, HumanTask, Message, ProcessInstance, User
 from engine.registry import ProcessRegistry
 from engine.services import Services
 from tests.conftest import World
@@ -432,9 +432,14 @@ def test_appeal_withdrawn_before_the_response(case: Case) -> None:
     case.tell("appeal_registered", {"registered_on": "2026-03-20", "sent_to_la_on": "2026-03-23",
                                     "section_i_only": "no"})
     assert case.deadline("tribunal_response").status == "open"
+    case.engine.clock.set(at(2026, 4, 2))  # told on 2 April of a withdrawal on 30 March: dated 30 March
     case.tell("appeal_withdrawn", {"withdrawn_on": "2026-03-30"})
     assert case.deadline("tribunal_response").status == "cancelled"
     assert case.status(iid) == "completed"
+    with case.services.session_factory() as s:
+        decided = s.scalars(select(Message).where(Message.case_id == case.case_id,
+                                                  Message.name == "appeal_decided")).one()
+    assert (decided.payload["outcome"], decided.payload["decided_on"]) == ("dismissed", "2026-03-30")
 
 
 def test_any_route_notice_starts_the_disagreement_route_in_the_same_step(case: Case) -> None:
