@@ -23,6 +23,7 @@ EXTRA_MATRIX: dict[tuple[str, str, str], Any] = {
     ("owner.version_file", "GET", ""): VIEWERS,
     ("owner.version_zip", "GET", ""): VIEWERS,
     ("owner.compare", "GET", ""): VIEWERS,
+    ("owner.compare_diagram", "GET", ""): VIEWERS,
     ("owner.migrate", "POST", ""): OWNERS,
     ("owner.upload", "GET", ""): OWNERS,
     ("owner.upload", "POST", ""): OWNERS,

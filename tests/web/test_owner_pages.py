@@ -315,6 +315,9 @@ def test_the_differences_between_two_versions(owner: Client, services: Services,
     assert "Record the request [UT_record] (bpmn_name)" in text
     assert "deadline_at(add_weeks(started_on, 6)) becomes deadline_at(add_weeks(started_on, 8))" in text
     assert [i["value"] for i in page.select("input[name=instance_id]")] == [str(waiting)]
+    diagram = owner.get(page.select_one("[data-diagram-url]")["data-diagram-url"]).get_json()
+    assert diagram["current"] == ["TE_decide_due", "UT_decide", "UT_record"]
+    assert diagram["diagrams"][0]["xml"] == versions(services)[-1].files["workflows/web_route.bpmn"]
     cannot = text_of(page.select_one("table"))
     assert str(done) in cannot and "completed step Record the request [UT_record] is different" in cannot
     owner.get(f"/routes/versions/{v1}/compare/{v1}", status=404)
@@ -565,3 +568,16 @@ def test_route_names_from_a_deployed_upload_are_shown_as_text(owner: Client, ser
     for url in ("/routes/", f"/routes/versions/{new.id}", f"/routes/versions/{versions(services)[0].id}/compare/{new.id}"):
         html = owner.get(url).get_data(as_text=True)
         assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+def test_a_changed_form_alone_makes_a_new_version_of_the_routes_using_it(owner: Client, services: Services) -> None:
+    form = (WEB_FORMS / "web_views.json").read_text().replace('"Your views"', '"What do you think?"')
+    review_url = upload_ok(owner, ("web_views.json", form.encode()))
+    page = owner.page(review_url)
+    text = text_of(page)
+    assert "web_views.json changed" in text and "Timers" not in text
+    fingerprint = page.select_one("input[name=fingerprint]")["value"]
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=302)
+    old, new = versions(services)
+    assert new.files["forms/web_views.json"] == form
+    assert new.files["workflows/web_route.bpmn"] == old.files["workflows/web_route.bpmn"] == V1

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import re
+
+from flask import abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.deployments import instance_summaries
 from engine.errors import EngineError
 from engine.instance_migration import migrate_instance, plan_migration, running_on
-from engine.upload_changes import compare_versions
+from engine.upload_changes import compare_versions, spec_changes
 from webui.access import staff
 from webui.context import db, engine
 from webui.owner.blueprint import bp
 from webui.owner.guard import is_process_owner, process_owner, route_viewer
-from webui.owner.routes import version_or_404
+from webui.owner.routes import diagram_data, version_or_404
 
 MAX_REASON = 500
+_ELEMENT_ID = re.compile(r"\[([^\]]+)\]$")
 
 
 def _pair(route_version_id: int, other_route_version_id: int) -> tuple:
@@ -47,6 +50,18 @@ def _compare_page(old, new, errors: list[dict[str, str]] | None = None, selected
 def compare(route_version_id: int, other_route_version_id: int) -> ResponseReturnValue:
     """From the first version to the second: elements, forms and timers, and which instances on the first could move."""
     return _compare_page(*_pair(route_version_id, other_route_version_id))
+
+
+@bp.get("/versions/<int:route_version_id>/compare/<int:other_route_version_id>/diagram.json")
+@staff
+@route_viewer
+def compare_diagram(route_version_id: int, other_route_version_id: int) -> ResponseReturnValue:
+    """The second version's diagram with the elements added or changed since the first highlighted (for bpmn-js)."""
+    old, new = _pair(route_version_id, other_route_version_id)
+    loaded = engine().load_version(new)
+    diff = spec_changes(engine(), old, loaded.spec, loaded.subprocess_specs, new.files or {}, new.version_hash)
+    marked = sorted({m.group(1) for label in [*diff.added, *diff.changed] if (m := _ELEMENT_ID.search(label))})
+    return jsonify({**diagram_data(new), "current": marked})
 
 
 @bp.post("/versions/<int:route_version_id>/compare/<int:other_route_version_id>/migrate")

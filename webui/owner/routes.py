@@ -66,11 +66,14 @@ def _defines(text: str, element_id: str) -> bool:
 @route_viewer
 def version_diagram(route_version_id: int) -> ResponseReturnValue:
     """The version's BPMN files for bpmn-js, the route's own file first."""
-    row = version_or_404(route_version_id)
+    return jsonify(diagram_data(version_or_404(route_version_id)))
+
+
+def diagram_data(row: ProcessVersion) -> dict:
     files = {n: t for n, t in (row.files or {}).items() if n.startswith("workflows/")}
     order = sorted(files, key=lambda n: (not _defines(files[n], row.process_id), n))
-    return jsonify({"process_id": row.process_id, "version": row.short_hash, "current": [], "waiting": [],
-                    "done": [], "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in order]})
+    return {"process_id": row.process_id, "version": row.short_hash, "current": [], "waiting": [], "done": [],
+            "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in order]}
 
 
 @bp.get("/versions/<int:route_version_id>/files/<any(workflows, forms):route_file_kind>/<string:route_file_name>")
