@@ -42,7 +42,11 @@ def registry_of_version(version: ProcessVersion) -> ProcessRegistry:
 
 
 def run_against(scenario: dict, registry: ProcessRegistry, name: str) -> ScenarioResult:
+    """Runs the scenario; a step written in a way the runner cannot follow (a typed scenario can say anything) is
+    reported as a ScenarioError rather than an error page."""
     try:
         return run_scenario(scenario, registry, name)
     except RegistryError as exc:  # pragma: no cover - the files were checked before they were deployed or kept
         raise ScenarioError(str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - e.g. `advance: {fortnights: 1}` or `start: a text`
+        raise ScenarioError(f"{name}: the scenario could not be run: {type(exc).__name__}: {exc}") from exc

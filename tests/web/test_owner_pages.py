@@ -429,6 +429,8 @@ def test_a_scenario_against_uploaded_files_before_deploying(owner: Client, servi
     ({"scenario": "steps: []"}, "a scenario needs 'process'"),
     ({"scenario_file": (io.BytesIO(b"x"), "s.exe")}, "s.exe: a scenario file must be a .yaml or .yml file"),
     ({"scenario": "process: nope\nsteps: [{start: {}}]"}, None),
+    ({"scenario": "process: web_route\nsteps: [{start: {}}, {advance: {fortnights: 1}}]"},
+     "the scenario: the scenario could not be run: TypeError"),
 ])
 def test_bad_scenarios_are_refused_clearly(owner: Client, services: Services, data: dict[str, Any],
                                            message: str | None) -> None:
