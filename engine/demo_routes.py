@@ -435,25 +435,9 @@ class _Driver:
         self.engine.complete_task(task.id, data, who)
 
     def tell(self, case_id: int, name: str, payload: dict[str, Any], when: Any) -> int:
-        """Sends a message; a route it starts also receives it (until the runtime hands a message-started route its
-        message itself: engine change E1 in docs/routes/transfer-and-disagreement.md)."""
-        from SpiffWorkflow.bpmn import BpmnEvent
-        from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-        from SpiffWorkflow.util.task import TaskState
-
-        from engine.models import ProcessInstance
-
+        """Sends a message to the case (the notice of an appealable decision starts the disagreement route)."""
         self.move(when)
-        caseworker = self.user("caseworker@northshire.example")
-        instance_id = self.engine.send_message(case_id, name, payload, caseworker)
-        with self.engine.session_factory() as session:
-            instance = session.get(ProcessInstance, instance_id)
-            waiting = instance is not None and instance.status not in ("completed", "terminated") and any(
-                type(t.task_spec).__name__ == "StartEvent" for t in self.engine.load_workflow(instance).get_tasks(
-                    state=TaskState.WAITING, catches_event=BpmnEvent(MessageEventDefinition(name))))
-        if waiting:
-            self.engine.send_message(case_id, name, payload, caseworker)
-        return instance_id
+        return self.engine.send_message(case_id, name, payload, self.user("caseworker@northshire.example"))
 
 
 def _route_documents_known() -> bool:
@@ -647,7 +631,7 @@ SEEDERS.append(seed_disagreements)
 # ---- Reviews, amendment, re-assessment and ceasing: a case at each stage (workflows/annual_review.bpmn & co) -------
 
 def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
-    """Seven Northshire children with a plan, each at a different point of a review route:
+    """Nine Northshire children with a plan, each at a different point of a review route:
 
     - Amara Osei: review meeting arranged for three weeks' time; the family's views are in, the rest is awaited;
     - Theo Martin (Year 8): the meeting was held five days ago; the school's report is due within two weeks of it;
@@ -657,7 +641,9 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
       the family's 15 days to respond are running, with the 15 February date on the clock;
     - Oliver Grant: a re-assessment request received five days ago; the decision is due within 15 days;
     - Chloe Adams (19, left college): the LA decided to cease the plan three weeks ago; it stays in force until the
-      appeal period ends.
+      appeal period ends;
+    - Noah Patel: plan issued 300 days ago, review due in about 9 weeks: the timer worker's daily pass starts it;
+    - Isla Brown: plan issued 200 days ago; the review falls due in about 5 months (on a later term's list).
 
     Driven through the engine on a frozen clock that starts in the past, as the needs assessment's demo is.
     """
@@ -665,7 +651,7 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
 
     from sqlalchemy import select
 
-    from engine import calendar, reviews
+    from engine import calendar
     from engine.clock import FrozenClock
     from engine.demo import DEMO_PASSWORD
     from engine.models import CaseParty, HumanTask
@@ -674,7 +660,6 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
     from engine.script_functions import script_globals
     from engine.users import create_user
 
-    reviews.register_documents()  # the notices must be known before any step sends one
     nsh = ctx.organisations["NSH"]
     own_clock, own_scripts = engine.clock, engine.script_engine
     now = own_clock.now()
@@ -750,6 +735,32 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
                 "outcomes_still_appropriate": "yes", "personal_budget": "none",
                 "pfa_discussion": "Hopes for the future talked through with the child and family.", **extra}
 
+    def plan_issued(case_id: int, setting_id: int, when: datetime) -> None:
+        from engine import plans
+        from engine.models import Deadline
+
+        sections = {
+            "A": {"views": "Likes drawing and football; wants to read chapter books.", "aspirations": "To be a vet."},
+            "B": {"needs": [{"id": "B1", "area": "cognition_and_learning",
+                             "description": "Reading and spelling well below age-related expectations."}]},
+            "E": {"outcomes": [{"id": "E1", "description": "Reads a book for their age with support",
+                                "by_when": "July, end of the key stage", "needs": ["B1"]}]},
+            "F": {"provision": [{"id": "F1", "description": "Structured phonics programme, one to one",
+                                 "amount": "4 x 20 minutes a week", "provided_by": "Trained teaching assistant",
+                                 "needs": ["B1"], "preparing_for_adulthood": True}]},
+        }
+        issued_on = calendar.to_london_date(when)
+        advice = [{"provider": "Educational psychology service", "kind": "psychological",
+                   "received_on": (issued_on - timedelta(days=60)).isoformat(),
+                   "title": "Educational psychology advice"}]
+        with engine.session_factory() as session:
+            plans.create_draft(session, case_id, sections, now=when, advice=advice)
+            plans.issue_plan(session, case_id, "final", {"I": plans.describe_setting(session, setting_id)}, now=when)
+            session.add(Deadline(case_id=case_id, key="annual_review", process_id="ehc_plan_drafting",
+                                 name="First review of the EHC plan (within 12 months of issue)",
+                                 due_date=calendar.add_months(issued_on, 12), started_on=issued_on, status="open"))
+            session.commit()
+
     place = {"meeting_place": "At school, SENCO's office", "meeting_time": "15:30"}
     report = {"report_recommendation": "keep", "report_summary": "A good year."}
     engine.clock, engine.script_engine = clock, make_script_engine(script_globals(clock))
@@ -818,6 +829,17 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
         chloe.do("UT_decide", {"cease_decision": "cease", "cease_decision_reasons": "Chloe has left education for "
                                "work and does not wish to return.", "views_considered": "Chloe and the college "
                                "agree."}, day(21))
+
+        # Two plans issued by plan drafting and not reviewed yet: what it records when it issues a final plan (the
+        # plan version, and the annual_review deadline 12 months on, its opensDeadline), without replaying the route.
+        # The timer worker's daily pass starts Noah's review (due in about 9 weeks, so its start day, 10 weeks
+        # before, has come); Isla's falls due in about 5 months and is on a later term's list of reviews.
+        noah = Child("Noah", "Patel", date(today.year - 8, 1, 15), "Elm Park Primary School",
+                     "parent.patel@example.com", "Priya Patel")
+        plan_issued(noah.case_id, ctx.organisations[noah.setting].id, day(300))
+        isla = Child("Isla", "Brown", date(today.year - 13, 2, 2), "Oakwood Academy", "parent.brown@example.com",
+                     "Kate Brown")
+        plan_issued(isla.case_id, ctx.organisations[isla.setting].id, day(200))
         clock.set(now)
     finally:
         engine.clock, engine.script_engine = own_clock, own_scripts

@@ -12,7 +12,8 @@ appeal-rights bundle (send-processes.md §0.4): ``_letter.html`` includes ``_app
 template is marked appealable, so no template can leave it out.
 
 Notices to "the family" go to the parents until the child is over compulsory school age (the last Friday in June of
-the school year in which they turn 16), and to the young person after that.
+the school year in which they turn 16), and to the young person after that, and also to a parent the young person
+has named to act for them (``engine.reviews.notice_addressee``, ``name_parent_to_act``).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ RECIPIENT_RULES = ("family", "health", "social_care", "setting", "educational_ps
 ROUTE_DOCUMENTS: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("engine.plans", "plan_document_templates", "PLAN_RECIPIENT_RULES", "plan_recipients"),
     ("engine.transfer", "document_templates", "RECIPIENT_RULES", "recipients"),
-    ("engine.reviews", "DOCUMENT_TEMPLATES", None, None),
+    ("engine.reviews", "DOCUMENT_TEMPLATES", "RECIPIENT_RULES", "recipients"),
 )
 _ROUTE_RULES: dict[str, Callable[[str, Case, dict[str, Any]], list[dict[str, Any]]]] = {}
 
@@ -195,11 +196,20 @@ def _org_recipient(org: Organisation, role: str) -> dict[str, Any]:
 
 
 def _family(case: Case, parties: list[CaseParty], on: date) -> list[dict[str, Any]]:
+    # The rule (engine/reviews.py) lives with the other age milestones; imported here as reviews imports this module.
+    from engine.reviews import NAMED_PARENT_ROLE, notice_addressee
+
     family = [p for p in parties if p.role == "family" and p.user is not None]
-    if is_young_person(case, on):
-        own = next((p for p in family if (p.relationship_to_child or "").lower() == "young person"), None)
-        return [{"name": case.child_name, "role": "young_person", "user_id": own.user_id if own else None}]
     parents = [p for p in family if (p.relationship_to_child or "").lower() != "young person"]
+    named = {p.user_id for p in parties if p.role == NAMED_PARENT_ROLE and p.user_id is not None}
+    addressee = notice_addressee(case.date_of_birth, on, any(p.user_id in named for p in parents))
+    if addressee != "parent":
+        own = next((p for p in family if (p.relationship_to_child or "").lower() == "young person"), None)
+        young = [{"name": case.child_name, "role": "young_person", "user_id": own.user_id if own else None}]
+        if addressee == "parent_for_young_person":  # the young person named them to act for them: both get it
+            young += [{"name": p.user.name, "role": "parent", "relationship": p.relationship_to_child,
+                       "user_id": p.user_id, "acting_for_young_person": True} for p in parents if p.user_id in named]
+        return young
     if not parents:
         return [{"name": f"The parent or carer of {case.child_name}", "role": "parent", "user_id": None}]
     return [{"name": p.user.name, "role": "parent", "relationship": p.relationship_to_child, "user_id": p.user_id}

@@ -465,3 +465,35 @@ class WebSession(Base):
     # signed_out, idle, expired, user_inactive
     ended_reason: Mapped[str | None] = mapped_column(String(40))
     ip_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class DailyJobRun(Base):
+    """The last day each once-a-day job of the timer worker ran (engine/worker.py). A worker claims the day with
+    one conditional UPDATE, so of several workers exactly one runs the job each day."""
+
+    __tablename__ = "daily_job_run"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_on: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class OrganisationNotice(Base):
+    """A notice to an organisation that is about no single case, such as the termly list of reviews due
+    (engine/reviews.py). ``key`` makes sending it idempotent: one notice per list and recipient organisation."""
+
+    __tablename__ = "organisation_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The part the organisation plays for the cases listed: setting, health_body or social_care.
+    recipient_role: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body_html: Mapped[str] = mapped_column(Text)
+    case_ids: Mapped[list[Any]]
+    issued_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship()

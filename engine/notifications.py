@@ -26,13 +26,22 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
 from engine.db import instance_dir
-from engine.models import AuditEvent, CaseParty, Document, HumanTask, Membership, OutboxEmail, User
+from engine.models import (
+    AuditEvent,
+    CaseParty,
+    Document,
+    HumanTask,
+    Membership,
+    OrganisationNotice,
+    OutboxEmail,
+    User,
+)
 from engine.roles import Role
 
 log = logging.getLogger(__name__)
@@ -41,6 +50,8 @@ log = logging.getLogger(__name__)
 TASK_PATH = "/tasks/{task_id}"
 STAFF_DOCUMENT_PATH = "/cases/{case_id}/documents/{document_id}"
 FAMILY_DOCUMENT_PATH = "/family/cases/{case_id}/documents/{document_id}"
+#: A notice to an organisation about no single case (the termly list of reviews, engine/reviews.py).
+ORGANISATION_NOTICE_PATH = "/notices/{notice_id}"
 
 SUBJECTS = {
     "task_opened": "A task is waiting for you in EHC Flow",
@@ -48,6 +59,7 @@ SUBJECTS = {
     "task_due_soon": "A task is due soon in EHC Flow",
     "task_overdue": "A task is overdue in EHC Flow",
     "document_issued": "A new document is ready in EHC Flow",
+    "organisation_notice": "A new notice for your organisation is ready in EHC Flow",
 }
 
 OPENINGS = {
@@ -56,6 +68,7 @@ OPENINGS = {
     "task_due_soon": "A task is due soon.",
     "task_overdue": "A task is overdue.",
     "document_issued": "A new document has been issued.",
+    "organisation_notice": "A new notice for your organisation has been issued.",
 }
 
 # Which role of an organisation receives a document addressed to that organisation.
@@ -154,12 +167,13 @@ def _users_with_role(session: Session, organisation_id: int | None, roles: Itera
     ).unique())
 
 
-def _family_users(session: Session, case_id: int) -> list[User]:
-    return list(session.scalars(
-        select(User).join(CaseParty, CaseParty.user_id == User.id)
-        .where(CaseParty.case_id == case_id, CaseParty.role == Role.FAMILY.value, CaseParty.active.is_(True),
-               User.active.is_(True)).order_by(User.id)
-    ).unique())
+def _family_users(session: Session, case_id: int, young_person_only: bool = False) -> list[User]:
+    query = (select(User).join(CaseParty, CaseParty.user_id == User.id)
+             .where(CaseParty.case_id == case_id, CaseParty.role == Role.FAMILY.value, CaseParty.active.is_(True),
+                    User.active.is_(True)))
+    if young_person_only:
+        query = query.where(func.lower(CaseParty.relationship_to_child) == "young person")
+    return list(session.scalars(query.order_by(User.id)).unique())
 
 
 def task_recipients(session: Session, task: HumanTask) -> list[User]:
@@ -188,7 +202,8 @@ def document_recipients(session: Session, document: Document) -> list[tuple[User
                 user = session.get(User, recipient["user_id"])
                 users = [(user, True)] if user is not None and user.active else []
             else:
-                users = [(u, True) for u in _family_users(session, document.case_id)]
+                # A notice to a young person is theirs: not for the parents, unless named as a recipient themselves.
+                users = [(u, True) for u in _family_users(session, document.case_id, role == "young_person")]
         elif role in DOCUMENT_RECIPIENT_ROLES and isinstance(recipient.get("organisation_id"), int):
             users = [(u, False) for u in _users_with_role(session, recipient["organisation_id"],
                                                           DOCUMENT_RECIPIENT_ROLES[role])]
@@ -214,6 +229,17 @@ def queue_notifications(session_factory: sessionmaker[Session], clock: Clock,
         _queue_documents(session, queue, since)
         session.commit()
         return queue.added
+
+
+def queue_organisation_notice(session: Session, notice: OrganisationNotice, now: datetime) -> int:
+    """Queues an email to each person who holds the notice's recipient role at its organisation (in the caller's
+    transaction); returns how many were queued."""
+    queue = _Queue(session, now)
+    path = ORGANISATION_NOTICE_PATH.format(notice_id=notice.id)
+    for user in _users_with_role(session, notice.organisation_id,
+                                 DOCUMENT_RECIPIENT_ROLES.get(notice.recipient_role, ())):
+        queue.add(f"organisation_notice:{notice.id}:{user.id}", "organisation_notice", user, path, None)
+    return queue.added
 
 
 def _queue_opened(session: Session, queue: _Queue, since: datetime) -> None:
@@ -375,5 +401,5 @@ def run_notifications(session_factory: sessionmaker[Session], clock: Clock,
 
 __all__ = [
     "NotificationSettings", "Transport", "body_for", "build_message", "deliver_outbox", "document_recipients",
-    "queue_notifications", "run_notifications", "task_recipients",
+    "queue_notifications", "queue_organisation_notice", "run_notifications", "task_recipients",
 ]

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from engine import calendar
 from engine.errors import FormInvalid, InvalidState, NotFound
-from engine.models import Case, Organisation, PlanVersion
+from engine.models import Case, CaseParty, Organisation, PlanVersion
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
@@ -722,15 +722,42 @@ def record_plan_version(projector: Projector, task: Task, kind: str) -> PlanVers
         version = issue_plan(session, instance.case_id, "final", changes, now=projector.now, actor_id=actor_id,
                              instance_id=instance.id)
     elif kind == "amended":
-        version = issue_plan(session, instance.case_id, "amended", dict(data.get("plan_changes") or {}),
-                             now=projector.now, actor_id=actor_id, instance_id=instance.id)
+        changes = dict(data.get("plan_changes") or {})
+        if data.get("named_setting_id") and "section_i" not in changes and "I" not in changes:
+            # Naming a new school or college (a phase transfer, or one the family asked for) amends section I.
+            changes["I"] = section_i_from_data(session, data)
+        version = issue_plan(session, instance.case_id, "amended", changes, now=projector.now, actor_id=actor_id,
+                             instance_id=instance.id)
     else:
         raise ValueError(f"planVersion must be draft, final or amended, not {kind!r}")
+    if version.is_issued:
+        _follow_section_i(projector, version)
     projector.events.append(("plan_version_recorded",
                              f"Plan version recorded: {version.label}"
                              f"{' (issued)' if version.is_issued else ''}",
                              {"plan_version_id": version.id, "number": version.number, "kind": version.kind}))
     return version
+
+
+def _follow_section_i(projector: Projector, version: PlanVersion) -> None:
+    """An issued plan that names a school or college in section I makes it the case's setting: the setting party
+    moves there (the old one is kept, inactive), so the setting's tasks, lists and notices follow the child."""
+    setting_id = (version.sections.get("I") or {}).get("setting_id")
+    if not setting_id:
+        return
+    session = projector.session
+    current = list(session.scalars(select(CaseParty).where(CaseParty.case_id == version.case_id,
+                                                           CaseParty.role == "setting", CaseParty.active.is_(True))))
+    if [p.organisation_id for p in current] == [setting_id]:
+        return
+    for party in current:
+        party.active = False
+    session.add(CaseParty(case_id=version.case_id, role="setting", organisation_id=int(setting_id), active=True))
+    session.flush()
+    name = (version.sections["I"].get("name") or "").strip()
+    projector.events.append(("setting_changed", f"School or college now: {name}",
+                             {"organisation_id": int(setting_id), "plan_version_id": version.id,
+                              "previous": [p.organisation_id for p in current]}))
 
 
 # ---- the route's documents ------------------------------------------------------------------------------------------

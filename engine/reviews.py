@@ -17,21 +17,27 @@ data with a default (their set-up scripts); the review scheduler passes ``ROUTE_
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
 
 from engine import calendar, documents
 from engine.documents import DocumentTemplate
-from engine.models import Case, CaseParty, Deadline, ProcessInstance
+from engine.errors import InstanceFailed, InvalidState, NotFound
+from engine.models import Case, CaseParty, Deadline, Organisation, OrganisationNotice, ProcessInstance
 
 if TYPE_CHECKING:
     from engine.runtime import WorkflowEngine
+
+log = logging.getLogger(__name__)
 
 # ---- statutory figures -----------------------------------------------------------------------------------------
 
@@ -136,6 +142,15 @@ class Term:
     def list_due(self) -> date:
         """The last day the termly list of reviews can go out: two weeks before the term starts (CoP 9.172)."""
         return self.starts - timedelta(weeks=TERM_LIST_NOTICE_WEEKS)
+
+    @property
+    def send_on(self) -> date:
+        """The day the timer worker sends the list: ``list_due``, or the last working day before it when that is a
+        weekend or a bank holiday, so that it reaches schools and offices on a day they are open."""
+        day = self.list_due
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
 
 
 #: LA setting: the authority's term dates (maintained schools' calendar), in order. Extend it every year; a date
@@ -392,10 +407,48 @@ def rights_holder(birth: calendar.DateLike | None, on: calendar.DateLike) -> str
 def notice_addressee(birth: calendar.DateLike | None, on: calendar.DateLike,
                      young_person_named_parent: bool = False) -> str:
     """Whom a notice is addressed to: "parent"; "young_person"; or "parent_for_young_person" when the young person
-    has named their parent to act for them (the notice is still the young person's)."""
+    has named their parent to act for them (the notice is still the young person's, and goes to both)."""
     if rights_holder(birth, on) == "parent":
         return "parent"
     return "parent_for_young_person" if young_person_named_parent else "young_person"
+
+
+#: The case party role that records a parent the young person has named to act for them (CoP 2.13: the young person
+#: may ask their parent to act on their behalf). The row's ``user_id`` is the parent, who is also a family party.
+NAMED_PARENT_ROLE = "acting_for_young_person"
+
+
+def name_parent_to_act(session: Session, case_id: int, user_id: int) -> CaseParty:
+    """Records that the young person has named this parent (a family member on the case) to act for them. From the
+    end of compulsory school age, notices then go to the young person and to that parent (engine/documents.py)."""
+    parent = session.scalars(select(CaseParty).where(
+        CaseParty.case_id == case_id, CaseParty.role == "family", CaseParty.user_id == user_id,
+        CaseParty.active.is_(True))).first()
+    if parent is None:
+        raise NotFound("Only a parent already on the case can be named to act for the young person")
+    if (parent.relationship_to_child or "").lower() == "young person":
+        raise InvalidState("The young person cannot be named to act for themselves")
+    existing = session.scalars(select(CaseParty).where(
+        CaseParty.case_id == case_id, CaseParty.role == NAMED_PARENT_ROLE, CaseParty.user_id == user_id,
+        CaseParty.active.is_(True))).first()
+    if existing is not None:
+        return existing
+    row = CaseParty(case_id=case_id, role=NAMED_PARENT_ROLE, user_id=user_id,
+                    relationship_to_child=parent.relationship_to_child, active=True)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def withdraw_named_parent(session: Session, case_id: int, user_id: int) -> bool:
+    """The young person no longer wants this parent to act for them; True when a nomination was withdrawn."""
+    rows = list(session.scalars(select(CaseParty).where(
+        CaseParty.case_id == case_id, CaseParty.role == NAMED_PARENT_ROLE, CaseParty.user_id == user_id,
+        CaseParty.active.is_(True))))
+    for row in rows:
+        row.active = False
+    session.flush()
+    return bool(rows)
 
 
 def age_milestones(birth: calendar.DateLike) -> list[Milestone]:
@@ -492,7 +545,11 @@ def start_due_reviews(engine: WorkflowEngine, today: date | None = None, la_id: 
             continue
         data = review.schedule.start_data()
         data["arranged_by"] = "setting" if review.setting_ids else "la"
-        started.append(engine.start(review.case_id, "annual_review", data))
+        try:
+            started.append(engine.start(review.case_id, "annual_review", data))
+        except InstanceFailed:
+            # Recorded as an incident on a failed instance, which an admin retries; the other cases go ahead.
+            log.exception("the review of case %s could not be started", review.reference)
         busy.add(review.case_id)
     return started
 
@@ -528,12 +585,130 @@ def termly_review_list(session: Session, term: Term, la_id: int | None = None,
     return listing
 
 
+def terms_to_send(today: calendar.DateLike, terms: tuple[Term, ...] = TERM_DATES) -> list[Term]:
+    """The terms whose list goes out today: from its send day until the term starts (a worker that was down on the
+    send day still sends it, late, rather than not at all)."""
+    day = calendar.as_date(today)
+    return [term for term in terms if term.send_on <= day < term.starts]
+
+
+TERMLY_LIST_KIND = "termly_review_list"
+
+REVIEW_KIND_NAMES: Mapping[str, str] = {
+    "annual": "Annual review",
+    "under_five": "Review (under five)",
+    "phase_transfer": "Phase-transfer review",
+}
+
+_LIST_ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_LIST_ENV.filters["long_date"] = documents.long_date
+_LIST_TEMPLATE = _LIST_ENV.from_string("""\
+<article class="ehc-document">
+  <header class="ehc-document__header">
+    <p class="ehc-document__from">{{ la.name }}</p>
+    <p class="ehc-document__date">{{ issued_on | long_date }}</p>
+    <p class="ehc-document__to">To: {{ organisation_name }}</p>
+  </header>
+  <h1 class="ehc-document__title">{{ title }}</h1>
+  <p>These reviews of education, health and care plans are due in {{ term.name }}, which starts on
+  {{ term.starts | long_date }} (or in the holiday before it: reviews due from {{ first | long_date }} to
+  {{ term.ends | long_date }}). {{ role_note }}</p>
+  <table class="govuk-table">
+    <thead class="govuk-table__head"><tr class="govuk-table__row">
+      <th scope="col" class="govuk-table__header">Child or young person</th>
+      <th scope="col" class="govuk-table__header">Our reference</th>
+      <th scope="col" class="govuk-table__header">Review</th>
+      <th scope="col" class="govuk-table__header">Due by</th>
+    </tr></thead>
+    <tbody class="govuk-table__body">
+{% for review in reviews %}
+      <tr class="govuk-table__row">
+        <td class="govuk-table__cell">{{ review.child_name }}</td>
+        <td class="govuk-table__cell">{{ review.reference }}</td>
+        <td class="govuk-table__cell">{{ kinds[review.schedule.kind] }}</td>
+        <td class="govuk-table__cell">{{ review.schedule.due | long_date }}</td>
+      </tr>
+{% endfor %}
+    </tbody>
+  </table>
+  <footer class="ehc-document__footer"><p>Special educational needs team, {{ la.name }}</p></footer>
+</article>
+""")
+
+_ROLE_NOTES: Mapping[str, str] = {
+    "setting": "As the school or college, you arrange each review meeting, with two weeks' notice.",
+    "health_body": "Please be ready to give health advice for each review and to attend the meetings.",
+    "social_care": "Please be ready to give social care advice for each review and to attend the meetings.",
+}
+
+
+def send_termly_review_lists(engine: WorkflowEngine, today: date | None = None,
+                             terms: tuple[Term, ...] = TERM_DATES) -> list[int]:
+    """Sends each term's list of reviews due (CoP 9.172) to every school or college, health body and the LA's social
+    care, once per term and recipient organisation; returns the ids of the notices made.
+
+    Run once a day by the timer worker: a list goes on the term's ``send_on`` day (or later, if the worker was down).
+    Each list is an ``OrganisationNotice`` (not tied to one case), and each person with the recipient's role there
+    gets an email saying it is ready (engine/notifications.py).
+    """
+    from engine import notifications  # the outbox; imported here to keep the date functions above light
+
+    today = today or engine.clock.today()
+    now = engine.clock.now()
+    made: list[int] = []
+    if all(term.starts <= today for term in terms):
+        log.warning("TERM_DATES (engine/reviews.py) has no term after %s: no termly lists can be sent until the "
+                    "next terms are added", today.isoformat())
+    for term in terms_to_send(today, terms):
+        with engine.session_factory() as session:
+            las = session.scalars(select(Organisation).where(Organisation.kind == "local_authority",
+                                                             Organisation.active.is_(True)).order_by(Organisation.id))
+            for la in list(las):
+                listing = termly_review_list(session, term, la.id, terms)
+                if not listing.reviews:
+                    continue
+                recipients = [*(("setting", org_id, rows) for org_id, rows in listing.by_setting.items()),
+                              *(("health_body", org_id, rows) for org_id, rows in listing.by_health_body.items()),
+                              ("social_care", la.id, listing.reviews)]
+                for role, org_id, rows in recipients:
+                    notice = _termly_notice(session, term, la, role, org_id, rows, now, terms)
+                    if notice is not None:
+                        notifications.queue_organisation_notice(session, notice, now)
+                        made.append(notice.id)
+            session.commit()
+    return made
+
+
+def _termly_notice(session: Session, term: Term, la: Organisation, role: str, org_id: int, rows: list[DueReview],
+                   now: datetime, terms: tuple[Term, ...]) -> OrganisationNotice | None:
+    key = f"{TERMLY_LIST_KIND}:{term.starts.isoformat()}:{role}:{org_id}"
+    if session.scalar(select(OrganisationNotice.id).where(OrganisationNotice.key == key)) is not None:
+        return None
+    organisation = session.get(Organisation, org_id)
+    if organisation is None:
+        return None
+    name = f"Social care, {la.name}" if role == "social_care" else organisation.name
+    title = f"Reviews of EHC plans due in {term.name}"
+    body = _LIST_TEMPLATE.render(la=la, issued_on=calendar.to_london_date(now), organisation_name=name, title=title,
+                                 term=term, first=term_window(term, terms)[0], role_note=_ROLE_NOTES[role],
+                                 reviews=rows, kinds=REVIEW_KIND_NAMES)
+    notice = OrganisationNotice(key=key, kind=TERMLY_LIST_KIND, organisation_id=org_id, recipient_role=role,
+                                title=title, body_html=body, case_ids=[r.case_id for r in rows], issued_at=now)
+    try:
+        with session.begin_nested():  # another worker (or a second run by hand) may make it at the same moment
+            session.add(notice)
+    except IntegrityError:
+        return None
+    return notice
+
+
 # ---- the routes' notices ------------------------------------------------------------------------------------------
 
-#: What engine/documents.py needs to know about each notice of the review routes besides its HTML (title, who it goes
-#: to, whether it carries the appeal-rights bundle). "family" is the parent, or the young person once over compulsory
-#: school age. Appealable (CFA s.51, send-processes.md §10): a decision not to amend after a review or re-assessment,
-#: an amended or replaced plan, a decision not to re-assess, a decision to cease.
+#: What engine/documents.py needs to know about each notice of the review routes besides its HTML: its title, who it
+#: goes to, whether it carries the appeal-rights bundle. engine/documents.py reads them from here (ROUTE_DOCUMENTS).
+#: "family" is the parent, or the young person once over compulsory school age. Appealable (CFA s.51,
+#: send-processes.md §10): a decision not to amend after a review or re-assessment, an amended or replaced plan, a
+#: decision not to re-assess, a decision to cease.
 DOCUMENT_TEMPLATES: Mapping[str, DocumentTemplate] = {
     "ar_invitation": DocumentTemplate(
         "Invitation to the review of {{ child.name }}'s EHC plan on {{ data.meeting_date | long_date }}",
@@ -550,7 +725,7 @@ DOCUMENT_TEMPLATES: Mapping[str, DocumentTemplate] = {
     "am_amendment_notice": DocumentTemplate(
         "Proposed amendments to {{ child.name }}'s EHC plan", ("family", "copy:setting")),
     "am_amended_plan": DocumentTemplate(
-        "{{ child.name }}'s amended EHC plan", ("family", "setting", "health"), appealable=True),
+        "{{ child.name }}'s amended EHC plan", ("family", "setting", "copy:new_setting", "health"), appealable=True),
     "am_decision_not_to_amend": DocumentTemplate(
         "Decision not to amend {{ child.name }}'s EHC plan", ("family", "copy:setting"), appealable=True),
     "ra_decision_declined": DocumentTemplate(
@@ -565,7 +740,8 @@ DOCUMENT_TEMPLATES: Mapping[str, DocumentTemplate] = {
     "ra_draft_plan": DocumentTemplate(
         "Draft EHC plan for {{ child.name }} after the re-assessment", ("family",)),
     "ra_final_plan": DocumentTemplate(
-        "{{ child.name }}'s EHC plan after the re-assessment", ("family", "setting", "health"), appealable=True),
+        "{{ child.name }}'s EHC plan after the re-assessment", ("family", "setting", "copy:new_setting", "health"),
+        appealable=True),
     "cp_considering_ceasing": DocumentTemplate(
         "We are considering ceasing {{ child.name }}'s EHC plan", ("family", "setting")),
     "cp_decision_cease": DocumentTemplate(
@@ -579,20 +755,34 @@ DOCUMENT_TEMPLATES: Mapping[str, DocumentTemplate] = {
 }
 
 
-def register_documents() -> None:
-    """Adds the review routes' notices to engine.documents.TEMPLATES (idempotent; an entry already there wins)."""
-    for name, template in DOCUMENT_TEMPLATES.items():
-        documents.TEMPLATES.setdefault(name, template)
+#: Recipient rules of these notices besides engine/documents.py's own (loaded through its ROUTE_DOCUMENTS).
+RECIPIENT_RULES: tuple[str, ...] = ("new_setting",)
 
 
-register_documents()
+def recipients(rule: str, case: Case, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``new_setting``: the school or college an amended plan names in section I (``named_setting_id``) when it is not
+    the case's setting yet (a phase transfer): it gets the plan that names it."""
+    if rule != "new_setting":
+        raise KeyError(f"No review recipient rule {rule!r}")
+    session = object_session(case)
+    setting_id = data.get("named_setting_id")
+    if session is None or not setting_id:
+        return []
+    current = set(session.scalars(select(CaseParty.organisation_id).where(
+        CaseParty.case_id == case.id, CaseParty.role == "setting", CaseParty.active.is_(True))))
+    org = session.get(Organisation, int(setting_id))
+    if org is None or org.id in current:
+        return []
+    return [{"name": org.name, "role": "setting", "organisation_id": org.id, "email": org.email,
+             "address": org.address}]
 
 
 __all__ = [
-    "DOCUMENT_TEMPLATES", "PHASE_TRANSFER_YEAR_GROUPS", "ROUTE_SETTINGS", "TERM_DATES",
-    "TRANSFER_KINDS", "DueReview", "Milestone", "PhaseTransfer", "ReviewSchedule", "Term", "TermlyReviewList",
-    "age_milestones", "due_reviews", "next_phase_transfer", "next_review_due", "next_term", "notice_addressee",
-    "phase_transfer_review_deadline", "preparing_for_adulthood", "rights_holder", "schedule_review",
-    "start_due_reviews", "statutory_review_due", "register_documents", "term_for", "term_named", "term_window",
-    "termly_review_list", "transfer_starts", "year_nine_starts",
+    "DOCUMENT_TEMPLATES", "NAMED_PARENT_ROLE", "PHASE_TRANSFER_YEAR_GROUPS", "RECIPIENT_RULES", "ROUTE_SETTINGS",
+    "TERM_DATES", "TRANSFER_KINDS", "DueReview", "Milestone", "PhaseTransfer", "ReviewSchedule", "Term",
+    "TermlyReviewList", "age_milestones", "due_reviews", "name_parent_to_act", "next_phase_transfer",
+    "next_review_due", "next_term", "notice_addressee", "phase_transfer_review_deadline", "preparing_for_adulthood",
+    "recipients", "rights_holder", "schedule_review", "send_termly_review_lists", "start_due_reviews",
+    "statutory_review_due", "term_for", "term_named", "term_window", "termly_review_list", "terms_to_send",
+    "transfer_starts", "withdraw_named_parent", "year_nine_starts",
 ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, HumanTask
+from engine import worker as worker_module
+from engine.models import AuditEvent, DailyJobRun, HumanTask
+from engine.runtime import WorkflowEngine
 from engine.services import Services
-from engine.worker import Worker, earliest_due, run_once
+from engine.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 
@@ -55,3 +59,121 @@ def test_run_forever_stops_when_told(services: Services) -> None:
 
     worker.run_forever(after_pass=after_pass, install_signals=False)
     assert len(passes) == 3
+
+
+# ---- the once-a-day jobs ------------------------------------------------------------------------------------------
+
+RUNS: list[tuple[str, date]] = []
+
+
+def record_job(engine: WorkflowEngine, today: date) -> list[int]:
+    RUNS.append(("record", today))
+    return []
+
+
+def failing_job(engine: WorkflowEngine, today: date) -> list[int]:
+    RUNS.append(("failing", today))
+    raise RuntimeError("the job broke")
+
+
+RECORD = (("record", "tests.engine.test_worker:record_job"),)
+
+
+@pytest.fixture(autouse=True)
+def _forget_runs() -> None:
+    RUNS.clear()
+
+
+def test_a_daily_job_runs_once_a_day_and_once_after_downtime(services: Services) -> None:
+    engine = services.engine
+    engine.clock.set(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+    assert run_daily_jobs(engine, jobs=RECORD) == {"record": True}
+    engine.clock.set(datetime(2026, 3, 2, 23, 30, tzinfo=UTC))  # 23:30 GMT: still Monday 2 March in England
+    assert run_daily_jobs(engine, jobs=RECORD) == {}
+    engine.clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=UTC))
+    assert run_daily_jobs(engine, jobs=RECORD) == {"record": True}
+    engine.clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))  # down for 17 days: one run, for today
+    assert run_daily_jobs(engine, jobs=RECORD) == {"record": True}
+    assert run_daily_jobs(engine, jobs=RECORD) == {}
+    assert RUNS == [("record", date(2026, 3, 2)), ("record", date(2026, 3, 3)), ("record", date(2026, 3, 20))]
+    with services.session_factory() as s:
+        row = s.get(DailyJobRun, "record")
+        assert row is not None and row.last_run_on == date(2026, 3, 20) and row.finished_at is not None
+
+
+def test_a_failed_daily_job_gives_its_day_back(services: Services) -> None:
+    engine = services.engine
+    jobs = (("failing", "tests.engine.test_worker:failing_job"), *RECORD)
+    assert run_daily_jobs(engine, jobs=jobs) == {"failing": False, "record": True}  # the other job still ran
+    assert run_daily_jobs(engine, jobs=jobs) == {"failing": False}  # tried again; the other is done for today
+    with services.session_factory() as s:
+        row = s.get(DailyJobRun, "failing")
+        assert row is not None and row.last_run_on is None
+    assert [name for name, _ in RUNS] == ["failing", "record", "failing"]
+
+
+def test_of_several_workers_only_one_claims_the_day(services: Services) -> None:
+    """Eight workers try to claim the same day at the same moment: exactly one gets it."""
+    engine = services.engine
+    today = date(2026, 3, 2)
+    barrier = threading.Barrier(8)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def claim() -> None:
+        try:
+            barrier.wait()
+            results.append(claim_day(engine, "contested", today)[0])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [False] * 7 + [True]
+    assert claim_day(engine, "contested", date(2026, 3, 3))[0] is True
+
+
+def test_of_several_workers_only_one_claims_the_day_on_postgresql(pg_services: Services) -> None:
+    engine = pg_services.engine
+    barrier = threading.Barrier(6)
+    results: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(claim_day(engine, "contested", date(2026, 3, 2))[0])
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+def test_the_worker_runs_the_daily_jobs_on_its_first_pass_of_each_day(services: Services,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker_module, "DAILY_JOBS", RECORD)
+    engine = services.engine
+    worker = Worker(engine, recheck_seconds=0.01)
+    passes = []
+
+    def after_pass() -> None:
+        passes.append(1)
+        if len(passes) == 3:
+            engine.clock.set(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))  # the next day
+        if len(passes) == 5:
+            worker.stop()
+
+    worker.run_forever(after_pass=after_pass, install_signals=False)
+    assert RUNS == [("record", date(2026, 3, 2)), ("record", date(2026, 3, 3))]
+
+
+def test_run_once_for_cron_runs_the_daily_jobs_too(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker_module, "DAILY_JOBS", RECORD)
+    assert run_once(services.engine) == 0
+    assert run_once(services.engine) == 0
+    assert RUNS == [("record", date(2026, 3, 2))]

@@ -164,6 +164,20 @@ def test_term_list_goes_out_two_weeks_before_the_term() -> None:
     assert spring.list_due == date(2028, 12, 20)
 
 
+def test_the_list_is_sent_on_the_last_working_day_two_weeks_or_more_before_the_term() -> None:
+    """Spring 2029 starts Wednesday 3 January 2029: 14 days before is Wednesday 20 December 2028, a working day.
+    Summer 2029 starts Monday 16 April 2029: 14 days before is Monday 2 April 2029, Easter Monday (Easter Sunday is
+    1 April 2029); Sunday 1 and Saturday 31 March are the weekend and Friday 30 March is Good Friday, so the list goes
+    on Thursday 29 March 2029."""
+    spring, summer = reviews.term_named("Spring 2029"), reviews.term_named("Summer 2029")
+    assert spring.send_on == spring.list_due == date(2028, 12, 20)
+    assert summer.list_due == date(2029, 4, 2) and summer.send_on == date(2029, 3, 29)
+    assert reviews.terms_to_send("2029-03-28") == []
+    assert reviews.terms_to_send("2029-03-29") == [summer]
+    assert reviews.terms_to_send("2029-04-15") == [summer]  # late after downtime rather than never
+    assert reviews.terms_to_send("2029-04-16") == []  # the term has started
+
+
 def test_a_review_due_in_the_holidays_is_on_the_next_term_list() -> None:
     assert reviews.term_for("2029-04-05").name == "Summer 2029"   # Easter holidays
     assert reviews.term_for("2029-03-29").name == "Spring 2029"   # last day of term
@@ -192,4 +206,18 @@ def test_notices_are_registered_with_the_document_renderer() -> None:
     templates = Path(documents.TEMPLATE_DIR)
     mine = sorted(p.stem for p in templates.glob("*.html") if p.stem[:3] in ("ar_", "am_", "ra_", "cp_"))
     assert mine == sorted(reviews.DOCUMENT_TEMPLATES)
-    assert all(name in documents.TEMPLATES for name in mine)
+    documents.load_route_documents()
+    assert all(documents.TEMPLATES[name] is reviews.DOCUMENT_TEMPLATES[name] for name in mine)
+
+
+def test_the_termly_list_escapes_what_was_typed() -> None:
+    from types import SimpleNamespace
+
+    review = SimpleNamespace(child_name="<script>alert(1)</script>", reference="R&1",
+                             schedule=SimpleNamespace(kind="annual", due=date(2027, 4, 26)))
+    body = reviews._LIST_TEMPLATE.render(
+        la=SimpleNamespace(name="Testshire"), issued_on=date(2027, 3, 25), organisation_name="A & B School",
+        title="Reviews of EHC plans due in Summer 2027", term=reviews.term_named("Summer 2027"),
+        first=date(2027, 3, 26), role_note="", reviews=[review], kinds=reviews.REVIEW_KIND_NAMES)
+    assert "<script>" not in body and "&lt;script&gt;" in body and "R&amp;1" in body and "A &amp; B" in body
+    assert "26 April 2027" in body and "Annual review" in body

@@ -182,3 +182,55 @@ def test_routes_are_deployed_with_their_forms(services: Services) -> None:
     for pid in ("annual_review", "plan_amendment", "reassessment", "cease_plan"):
         process = registry.get(pid)
         assert process.user_tasks and all(task.form and task.form in process.forms for task in process.user_tasks)
+
+
+def test_an_amended_plan_naming_a_new_school_moves_the_case_there(services: Services, world: World,
+                                                                   amendment: Driver) -> None:
+    """A phase transfer: the amended plan names Hill Academy in section I. When it is issued the plan names the
+    academy, the academy gets a copy of the plan that names it, and the case's school becomes the academy (Test
+    Primary School stays on record, inactive), so the next review's tasks and lists go there."""
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent, CaseParty
+
+    route = amendment
+    hill, senco = academy(services)
+    route.world.users["hill"] = senco
+    route.complete("UT_propose", {**PROPOSE, "amendments_summary": "Name Hill Academy for Year 7."})
+    route.complete("UT_family_response", family_reply(agrees_with_changes="yes", no_further_comments=True))
+    route.complete("UT_finalise", {"amendment_decision": "amend", "final_summary": "Hill Academy named.",
+                                   "representations_considered": "The family agree.", "named_setting_id": hill.id})
+    with services.session_factory() as s:
+        current = plans.current_plan(s, route.case_id)
+        assert current is not None and current.kind == "amended"
+        assert (current.sections["I"]["setting_id"], current.sections["I"]["name"]) == (hill.id, "Hill Academy")
+        settings = s.scalars(select(CaseParty).where(CaseParty.case_id == route.case_id,
+                                                     CaseParty.role == "setting").order_by(CaseParty.id)).all()
+        assert [(p.organisation_id, p.active) for p in settings] == [(world.school.id, False), (hill.id, True)]
+        assert s.scalars(select(AuditEvent.summary).where(AuditEvent.case_id == route.case_id,
+                                                          AuditEvent.action == "setting_changed")).all() == [
+            "School or college now: Hill Academy"]
+    issued = route.document("am_amended_plan")
+    assert [(r["name"], r["copy"]) for r in issued.recipients if r["role"] == "setting"] == [
+        ("Test Primary School", False), ("Hill Academy", True)]
+
+
+def test_an_amended_plan_naming_no_new_school_keeps_section_i_and_the_school(services: Services, world: World,
+                                                                             amendment: Driver) -> None:
+    from sqlalchemy import select
+
+    from engine.models import CaseParty
+
+    route = amendment
+    route.complete("UT_propose", PROPOSE)
+    route.complete("UT_family_response", family_reply(agrees_with_changes="yes", no_further_comments=True))
+    route.complete("UT_finalise", {"amendment_decision": "amend", "final_summary": "Therapy twice a week.",
+                                   "representations_considered": "None."})
+    with services.session_factory() as s:
+        current = plans.current_plan(s, route.case_id)
+        assert current is not None and current.sections["I"]["setting_id"] == world.school.id
+        assert s.scalars(select(CaseParty.organisation_id).where(
+            CaseParty.case_id == route.case_id, CaseParty.role == "setting", CaseParty.active.is_(True))).all() == [
+            world.school.id]
+    assert [r["name"] for r in route.document("am_amended_plan").recipients if r["role"] == "setting"] == [
+        "Test Primary School"]

@@ -13,13 +13,12 @@ The dates are worked out by hand in the comments. Reminders used throughout:
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-
-import json
-import os
 
 import pytest
 from sqlalchemy import select
@@ -504,7 +503,8 @@ PLAN_SECTIONS = {
     "section_e": {"outcomes": [{"description": "Speaks in sentences understood by adults", "by_when": "July 2027",
                                 "needs": ["B1"]}]},
     "section_f": {"provision": [{"description": "Speech and language therapy", "amount": "Weekly, 30 minutes",
-                                 "provided_by": "Speech and language therapist", "needs": ["B1"]}]},
+                                 "provided_by": "Speech and language therapist", "needs": ["B1"],
+                                 "preparing_for_adulthood": True}]},  # required from Year 9, allowed before
 }
 PLAN_ADVICE = [{"provider": "Test Primary School", "kind": "educational", "received_on": "2025-12-15",
                 "title": "Educational advice"}]
@@ -878,3 +878,204 @@ def test_demo_has_cases_at_each_review_stage(services: Services, routes: Process
     with services.session_factory() as s:
         chloe = s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == ctx.cases["Chloe Adams"])).one()
         assert chloe.status == "waiting_timer"
+    # Noah's and Isla's plans are in force, their reviews not started: the timer worker's first pass starts Noah's
+    # (its start day, 10 weeks before it is due, has come) and leaves Isla's, due in about five months.
+    assert open_tasks("Noah Patel") == open_tasks("Isla Brown") == []
+    assert states("Noah Patel")["annual_review"] == states("Isla Brown")["annual_review"] == "due"
+    from engine.worker import run_once
+
+    run_once(services.engine)
+    assert open_tasks("Noah Patel") == ["UT_arrange_setting"]
+    assert open_tasks("Isla Brown") == []
+    with services.session_factory() as s:
+        due = {r.child_name: r.schedule for r in reviews.due_reviews(s)}
+    assert due["Isla Brown"].start_on > today and due["Noah Patel"].start_on <= today
+
+
+def test_a_review_asked_for_by_a_date_is_due_by_then(route: Driver) -> None:
+    """A new health body asks for a review by Friday 1 May 2026 (plan_transfer starts the route so); the plan was
+    last reviewed on 1 October 2025, so without the request it would be due by 1 October 2026."""
+    route.start("annual_review", {"review_reason": "health_body_request", "review_due": "2026-05-01"})
+    route.complete("UT_setup", setup_form(review_kind="early", last_review_on="2025-10-01",
+                                          early_reason="The new health body cannot secure section G."))
+    data = route.data("UT_arrange_setting")
+    assert (data["review_due"], data["statutory_review_due"]) == ("2026-05-01", "2026-10-01")
+    assert route.task("UT_arrange_setting").due_date == date(2026, 3, 20)  # 1 May - 6 weeks
+
+
+def test_every_appealable_notice_starts_the_disagreement_route() -> None:
+    """Each step that issues a notice of an appealable decision also sends appealable_decision_notified (the
+    sendsMessage completion hook, docs/routes/transfer-and-disagreement.md), with the decision it notifies."""
+    from lxml import etree
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    found: dict[str, str] = {}
+    for name in ROUTE_FILES[:4]:
+        tree = etree.parse(str(ROOT / "workflows" / f"{name}.bpmn"))
+        for element in tree.iterfind(".//bpmn:extensionElements/spiffworkflow:properties/..", ns):
+            props = {p.get("name"): p.get("value") for p in element.iterfind(".//spiffworkflow:property", ns)}
+            notices = [n.strip() for n in props.get("document", "").split(",") if n.strip()]
+            appealable = [n for n in notices if reviews.DOCUMENT_TEMPLATES[n].appealable]
+            if appealable:
+                assert props.get("sendsMessage") == "appealable_decision_notified", appealable
+                found[appealable[0]] = props["messagePayload"].split('"decision": "')[1].split('"')[0]
+    assert found == {"ar_decision_keep": "refuse_amend", "am_amended_plan": "amended_plan",
+                     "am_decision_not_to_amend": "refuse_amend", "ra_decision_declined": "refuse_reassess",
+                     "ra_decision_no_change": "refuse_amend", "ra_final_plan": "amended_plan",
+                     "cp_decision_cease": "cease"}
+
+
+# ---- the timer worker's daily pass: reviews fall due, the termly lists go out ---------------------------------------
+
+def review_instances(services: Services, case_id: int) -> list[int]:
+    with services.session_factory() as s:
+        return list(s.scalars(select(ProcessInstance.id).where(ProcessInstance.case_id == case_id,
+                                                               ProcessInstance.process_id == "annual_review")))
+
+
+def test_the_worker_starts_each_review_on_its_day_once_even_after_downtime(services: Services, world: World,
+                                                                          routes: ProcessRegistry) -> None:
+    """Alex's plan was issued on Tuesday 29 February 2028: review due Wednesday 28 February 2029, started 10 weeks
+    before, Thursday 20 December 2028. Ivy (born 14 May 2015 too: no phase transfer before 2031) had hers issued on
+    Wednesday 15 March 2028: due Thursday 15 March 2029; 70 days before is Thursday 4 January 2029 (15 March - 28
+    days = 15 February, - 31 days = 15 January, - 11 days = 4 January).
+
+    The worker passes on 19 and 20 December (twice that day), then is down until Saturday 20 January 2029: its first
+    pass starts Ivy's review, late but once. Winter: London days are UTC days."""
+    from engine.worker import run_once
+
+    ivy = new_case(services, world, "Ivy", "2015-05-14")
+    issue_plan_on(Driver(services, world, world.case_id), "2028-02-29")
+    issue_plan_on(Driver(services, world, ivy), "2028-03-15")
+    engine = services.engine
+    passes = [("2028-12-19", 7), ("2028-12-19", 23), ("2028-12-20", 0), ("2028-12-20", 15), ("2028-12-21", 7)]
+    seen = []
+    for day, hour in passes:
+        engine.clock.set(at(day, hour))  # type: ignore[attr-defined]
+        run_once(engine)
+        seen.append((len(review_instances(services, world.case_id)), len(review_instances(services, ivy))))
+    assert seen == [(0, 0), (0, 0), (1, 0), (1, 0), (1, 0)]
+    engine.clock.set(at("2029-01-20", 9))  # type: ignore[attr-defined]
+    run_once(engine)
+    run_once(engine)
+    assert (len(review_instances(services, world.case_id)), len(review_instances(services, ivy))) == (1, 1)
+    route = Driver(services, world, ivy)
+    route.roundtrip()
+    data = route.data("UT_arrange_setting")
+    assert (data["scheduled"], data["review_kind"], data["review_due"]) == (True, "annual", "2029-03-15")
+
+
+def test_the_termly_list_goes_two_weeks_before_the_term_once_to_each_organisation(
+        services: Services, world: World, routes: ProcessRegistry) -> None:
+    """Summer 2027 starts on Monday 12 April 2027. Two weeks before is Monday 29 March 2027, Easter Monday (Easter
+    Sunday is 28 March 2027), and Friday 26 March is Good Friday: both bank holidays, so the list goes on Thursday
+    25 March 2027. Its window runs from the day after Spring 2027 ends (Thursday 25 March) to 21 July 2027.
+
+    Alex's plan was issued on Monday 26 April 2026: review due 26 April 2027 (Summer 2027). Eli, not at a school,
+    had his issued on Thursday 1 April 2026: due 1 April 2027, in the Easter holiday, so on the Summer list too.
+    Zoe's (issued 10 January 2026: due 10 January 2027) belongs to the Spring 2027 list, not this one.
+    """
+    from engine.models import OrganisationNotice, OutboxEmail
+    from engine.worker import run_once
+
+    eli = new_case(services, world, "Eli", "2014-01-10", setting=False)
+    zoe = new_case(services, world, "Zoe", "2014-02-10")
+    issue_plan_on(Driver(services, world, zoe), "2026-01-10")
+    issue_plan_on(Driver(services, world, eli), "2026-04-01")
+    issue_plan_on(Driver(services, world, world.case_id), "2026-04-26")
+    summer = reviews.term_named("Summer 2027")
+    assert (summer.list_due, summer.send_on) == (date(2027, 3, 29), date(2027, 3, 25))
+    engine = services.engine
+
+    def notices() -> list[tuple[str, int, list[int]]]:
+        with services.session_factory() as s:
+            rows = s.scalars(select(OrganisationNotice).where(OrganisationNotice.title.contains("Summer 2027"))
+                             .order_by(OrganisationNotice.id))
+            return [(n.recipient_role, n.organisation_id, sorted(n.case_ids)) for n in rows]
+
+    engine.clock.set(at("2027-03-24", 9))  # type: ignore[attr-defined]
+    run_once(engine)
+    assert notices() == []
+    engine.clock.set(at("2027-03-25", 0, 30))  # type: ignore[attr-defined]
+    run_once(engine)
+    assert notices() == [("setting", world.school.id, [world.case_id]),
+                         ("health_body", world.health.id, sorted([world.case_id, eli])),
+                         ("social_care", world.la.id, sorted([world.case_id, eli]))]
+    for moment in (at("2027-03-25", 16), at("2027-03-26", 9), at("2027-04-11", 9)):
+        engine.clock.set(moment)  # type: ignore[attr-defined]
+        run_once(engine)
+    assert len(notices()) == 3  # once per term and organisation
+    with services.session_factory() as s:
+        school_list = s.scalars(select(OrganisationNotice).where(OrganisationNotice.recipient_role == "setting",
+                                                                 OrganisationNotice.title.contains("Summer"))).one()
+        assert "Alex Taylor" in school_list.body_html and "26 April 2027" in school_list.body_html
+        assert "Eli Review" not in school_list.body_html and "Zoe Review" not in school_list.body_html
+        emails = s.scalars(select(OutboxEmail).where(OutboxEmail.kind == "organisation_notice")
+                           .order_by(OutboxEmail.id)).all()
+        to = [e.to_address for e in emails if e.link_path.endswith(f"/{school_list.id}")]
+        assert to == ["school@test.example"]
+        summer_ids = set(s.scalars(select(OrganisationNotice.id).where(OrganisationNotice.title.contains("Summer"))))
+        summer_emails = sorted(e.to_address for e in emails if int(e.link_path.rsplit("/", 1)[1]) in summer_ids)
+        assert summer_emails == ["health@test.example", "school@test.example", "socialcare@test.example"]
+        assert all("Alex" not in e.subject + e.body for e in emails)  # the email only says where to look
+
+
+def test_a_young_person_can_name_their_parent_to_get_the_notices_too(services: Services, world: World) -> None:
+    """Kai, born 1 September 2010, is in Year 11 in 2026/27. Compulsory school age ends on the last Friday in June
+    2027: 1 June 2027 is a Tuesday, so the Fridays are 4, 11, 18 and 25 June, and it ends on Friday 25 June 2027.
+    Until then notices go to both parents; from Saturday 26 June to Kai, and to his mother as well once he has named
+    her to act for him."""
+    from engine import documents, notifications
+    from engine.errors import NotFound
+    from engine.models import Case
+    from engine.roles import Role
+    from engine.users import create_user
+    from tests.conftest import PASSWORD
+
+    case_id = new_case(services, world, "Kai", "2010-09-01")
+    mother = world.users["parent"]
+    with services.session_factory() as s:
+        father = create_user(s, "father@test.example", "Kai's Father", PASSWORD, services.engine.clock,
+                             [(None, Role.FAMILY)])
+        s.add(CaseParty(case_id=case_id, role="family", user_id=father.id, relationship_to_child="father"))
+        s.commit()
+    assert reviews.calendar.end_of_compulsory_school_age("2010-09-01") == date(2027, 6, 25)
+    data = {"meeting_held_on": "2027-06-14", "decision_reasons": "The plan still meets Kai's needs.",
+            "next_review_due": "2028-06-21"}
+
+    def addressed(on: date) -> tuple[list[tuple[str, str]], str]:
+        with services.session_factory() as s:
+            case = s.get(Case, case_id)
+            assert case is not None
+            parties = list(s.scalars(select(CaseParty).where(CaseParty.case_id == case_id,
+                                                             CaseParty.active.is_(True)).order_by(CaseParty.id)))
+            _, body, recipients, _ = documents.render("ar_decision_keep", case, parties, data, on)
+            return [(r["name"], r["role"]) for r in recipients if not r["copy"]], body
+
+    with services.session_factory() as s:
+        with pytest.raises(NotFound):
+            reviews.name_parent_to_act(s, case_id, world.users["school"].id)  # not family on this case
+        reviews.name_parent_to_act(s, case_id, mother.id)
+        reviews.name_parent_to_act(s, case_id, mother.id)  # once is enough
+        s.commit()
+    both_parents = [("Parent", "parent"), ("Kai's Father", "parent")]
+    assert addressed(date(2027, 6, 25))[0] == both_parents  # the last day of compulsory school age
+    to, body = addressed(date(2027, 6, 26))
+    assert to == [("Kai Review", "young_person"), ("Parent", "parent")]
+    assert "To: Kai Review; Parent" in body
+    with services.session_factory() as s:
+        document = Document(case_id=case_id, kind="ar_decision_keep", title="t", body_html=body,
+                            recipients=[{"name": n, "role": r, "copy": False,
+                                         "user_id": mother.id if r == "parent" else None} for n, r in to],
+                            issued_at=services.engine.clock.now())
+        s.add(document)
+        s.flush()
+        # The young person has no account here; the named mother gets the email, the father does not.
+        assert [u.id for u, _ in notifications.document_recipients(s, document)] == [mother.id]
+        s.rollback()
+    with services.session_factory() as s:
+        assert reviews.withdraw_named_parent(s, case_id, mother.id)
+        s.commit()
+    assert addressed(date(2027, 6, 26))[0] == [("Kai Review", "young_person")]
+    assert addressed(date(2027, 6, 25))[0] == both_parents
