@@ -167,3 +167,110 @@ def test_final_plan_after_14_weeks_escalates(request_route: Driver) -> None:
     route.move_to(at("2026-06-16", 23, 1))
     assert "UT_issue_late" in route.open_tasks()
     assert route.deadline("reassessment_final_plan").status == "missed"
+
+
+def test_young_person_in_year_9_or_above_with_every_late_step(services: Services, world: World) -> None:
+    """Nia, born 1 March 2012, is in Year 9 (13 on 31 August 2025): preparing-for-adulthood advice is asked for too.
+
+    - Last assessed Monday 15 December 2025: six months later is 15 June 2026, so the request of 2 March is within
+      six months; the decision is due by Tuesday 17 March (over at 18 March 00:00 UTC) and is made late, on
+      Thursday 19 March. The plan is due 14 weeks later: Thursday 25 June 2026.
+    - The draft goes out on Monday 4 May; the family's 15 days end on Monday 18 May. They reply on Tuesday 5 May
+      asking for a meeting and for Hill Academy, without saying that is all; the academy answers on 12 May, so the
+      LA waits for the end of the 15 days (over at 18 May 23:00 UTC, BST).
+    - The plan is not issued by 25 June (over at 25 June 23:00 UTC): escalated; issued on Monday 29 June.
+    """
+    from engine.roles import Role
+    from engine.users import create_organisation, create_user
+    from tests.conftest import PASSWORD
+    from tests.workflows.test_reviews import new_case
+
+    deploy_review_routes(services.engine)
+    case_id = new_case(services, world, "Nia", "2012-03-01")
+    plan_in_force(services, world, case_id)
+    with services.session_factory() as s:
+        hill = create_organisation(s, "Hill Academy", "setting", services.engine.clock, setting_type="academy")
+        world.users["hill"] = create_user(s, "senco@hill.example", "Hill SENCO", PASSWORD, services.engine.clock,
+                                          [(hill, Role.SCHOOL)])
+        s.commit()
+        hill_id = hill.id
+    route = Driver(services, world, case_id)
+    route.start("reassessment")
+    register(route, "2025-12-15")
+    route.move_to(at("2026-03-18", 0, 1))
+    assert route.open_tasks() == ["UT_decide_recent", "UT_decision_late"]
+    route.complete("UT_decision_late", {"overdue_reason": "Panel postponed", "action_taken": "Deciding now"})
+    route.move_to(at("2026-03-19"))
+    route.complete("UT_decide_recent", {"reassessment_decision": "reassess",
+                                        "decision_reasons": "Nia's needs have changed a lot since December."})
+    assert route.deadline("reassessment_decision").status == "missed"
+    assert route.deadline("reassessment_final_plan").due_date == date(2026, 6, 25)
+    assert route.complete_each("UT_request_advice", {"advice_route": "new_request"}) == 5
+    assert route.deadline("advice:preparation_for_adulthood").due_date == date(2026, 4, 30)  # 19 March + 6 weeks
+    for task in ("UT_advice_school", "UT_advice_ep", "UT_advice_health", "UT_advice_social_care",
+                 "UT_record_advice"):
+        route.complete(task, ADVICE)
+    route.complete("UT_family_views", {"family_views": "Nia wants to go to college."})
+    route.move_to(at("2026-05-04"))
+    route.complete("UT_outcome", {"reassessment_outcome": "amend", "outcome_reasons": "New needs.",
+                                  "draft_summary": "Add support for anxiety."})
+    route.move_to(at("2026-05-05"))
+    route.complete("UT_draft_response", {"agrees_with_changes": "partly", "wants_meeting": True,
+                                         "request_setting": True, "requested_setting_id": hill_id,
+                                         "no_further_comments": False, "draft_representations": "More help."})
+    route.complete("UT_meeting", {"draft_meeting_on": "2026-05-05", "draft_meeting_notes": "Talked it through."})
+    route.move_to(at("2026-05-06"))
+    route.complete("UT_send_consultation", {"consultation_note": "Please reply by 21 May."})
+    assert route.deadline(f"setting_consultation:{hill_id}").due_date == date(2026, 5, 21)
+    route.move_to(at("2026-05-12"))
+    route.complete("UT_setting_response", {"setting_can_meet_needs": "yes", "setting_response": "We can."},
+                   who="hill")
+    assert route.open_tasks() == []  # the family's 15 days are not over yet
+    route.move_to(at("2026-05-18", 23, 1))
+    assert route.open_tasks() == ["UT_issue_plan"]
+    route.move_to(at("2026-06-25", 23, 1))
+    assert route.open_tasks() == ["UT_issue_late", "UT_issue_plan"]
+    route.complete("UT_issue_late", {"overdue_reason": "Waiting for the college", "action_taken": "Issuing now"})
+    route.move_to(at("2026-06-29"))
+    route.complete("UT_issue_plan", {"final_summary": "Support for anxiety added.",
+                                     "representations_considered": "Discussed at the meeting."})
+    row = route.deadline("reassessment_final_plan")
+    assert row.status == "missed" and row.met_at is not None
+    assert "preparing for adulthood" in route.document("ra_decision_reassess").body_html
+
+
+def test_requested_college_that_does_not_answer_does_not_hold_up_the_plan(request_route: Driver) -> None:
+    """Consultation sent Tuesday 10 March: due Wednesday 25 March, over at 26 March 00:00 UTC (GMT)."""
+    from engine.users import create_organisation
+
+    route = request_route
+    with route.services.session_factory() as s:
+        college = create_organisation(s, "Vale College", "setting", route.engine.clock, setting_type="fe_college")
+        s.commit()
+        college_id = college.id
+    reassess(route)
+    gather_advice(route)
+    route.complete("UT_outcome", {"reassessment_outcome": "amend", "outcome_reasons": "Advice.",
+                                  "draft_summary": "More therapy."})
+    route.complete("UT_draft_response", {"agrees_with_changes": "yes", "wants_meeting": False,
+                                         "request_setting": True, "requested_setting_id": college_id,
+                                         "no_further_comments": True})
+    route.complete("UT_send_consultation", {})
+    assert route.task("UT_setting_response").organisation_id == college_id
+    route.move_to(at("2026-03-26", 0, 1))
+    assert route.deadline(f"setting_consultation:{college_id}").status == "missed"
+    assert route.open_tasks() == ["UT_issue_plan"]
+
+
+def test_a_tribunal_order_to_re_assess_goes_straight_to_the_advice(services: Services, world: World) -> None:
+    """Started by tribunal_order (reg 44(2)(b)) on Monday 2 March 2026: no request to register and no decision to
+    make; the notice goes at once and the plan is due 14 weeks later, Monday 8 June 2026."""
+    deploy_review_routes(services.engine)
+    route = Driver(services, world, world.case_id)
+    route.start("reassessment", {"request_source": "tribunal_order", "received_at": "2026-03-02T10:00:00+00:00",
+                                 "decided_to_reassess": True,
+                                 "tribunal_order": {"kind": "reassess", "source": "tribunal", "date": "2026-02-27"}})
+    assert "Tribunal" in route.document("ra_decision_reassess").body_html
+    assert route.deadline("reassessment_final_plan").due_date == date(2026, 6, 8)
+    assert route.deadlines("reassessment_decision") == []
+    assert sorted(route.open_tasks()) == ["UT_family_views"] + ["UT_request_advice"] * 4
