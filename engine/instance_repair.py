@@ -112,10 +112,14 @@ def live_data(wf: BpmnWorkflow) -> dict[str, Any]:
 
 
 def instance_data(engine: Any, instance_id: int) -> dict[str, Any]:
-    instance, wf = _load(engine, instance_id)
-    if instance.status in FINISHED:
-        return {}
-    return live_data(wf)
+    """The live data, or for a finished route the data it finished with (that of its last completed task)."""
+    _, wf = _load(engine, instance_id)
+    data = live_data(wf)
+    if not data:
+        done = wf.get_tasks(state=TaskState.COMPLETED)
+        if done:
+            data = dict(max(done, key=lambda t: t.last_state_change).data)
+    return data
 
 
 # ---- the transaction -----------------------------------------------------------------------------------------------

@@ -141,9 +141,15 @@ def test_instance_page_shows_the_failure_data_escaped_tasks_and_audit(as_user: A
 
 
 def test_typed_values_are_escaped_on_the_instance_page(as_user: Any, running: int) -> None:
-    body = as_user("admin").get(f"/admin/instances/{running}").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in body
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    admin = as_user("admin")
+    assert confirm(admin, f"/admin/instances/{running}/suspend",
+                   {"reason": "<b>bold</b><script>alert(2)</script>"}).status_code == 302
+    body = admin.get(f"/admin/instances/{running}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body and "<script>alert(2)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # the instance data
+    assert "&lt;b&gt;bold&lt;/b&gt;" in body  # the reason, in the audit trail
+    listed = admin.get("/admin/instances").get_data(as_text=True)
+    assert "<b>bold" not in listed
 
 
 # ---- actions -------------------------------------------------------------------------------------------------------
@@ -179,6 +185,9 @@ def test_terminate_needs_a_reason_then_ends_the_instance(as_user: Any, services:
     assert status_of(services, running) == "terminated"
     assert "already ended" in text_of(admin.page(f"/admin/instances/{running}/terminate").select_one("#refusal"))
     assert "opened on the wrong child" in last_event(services, "terminated").summary
+    ended = admin.page(f"/admin/instances/{running}")
+    assert json.loads(ended.select_one("#instance-data").get_text())["explode"] is False  # still readable
+    assert ended.select_one("a[href$='/terminate']") is None and ended.select_one("a[href$='/skip']") is None
 
 
 def test_retry_is_refused_unless_failed_and_runs_the_step_again(as_user: Any, engine: WorkflowEngine,

@@ -40,8 +40,16 @@ def confirm(client: Client, url: str, data: dict[str, Any]) -> Any:
     return client.post(url, data)
 
 
-def test_list_and_search_only_the_admins_organisations(as_user: Any, world: World) -> None:
+def test_list_and_search_only_the_admins_organisations(as_user: Any, services: Services, world: World) -> None:
+    with services.session_factory() as s:
+        sneaky = create_user(s, "sneaky@test.example", XSS, PASSWORD, services.engine.clock,
+                             [(s.merge(world.la), Role.SCHOOL)])
+        s.commit()
+        sneaky_id = sneaky.id
     admin = as_user("admin")
+    for url in ("/admin/users", f"/admin/users/{sneaky_id}", f"/admin/users/{sneaky_id}/deactivate"):
+        body = admin.get(url).get_data(as_text=True)
+        assert XSS not in body and "&lt;script&gt;" in body, url
     page = admin.page("/admin/users")
     names = [a.get_text(strip=True) for a in page.select("tbody td:first-child a")]
     assert "Caseworker" in names and "Manager" in names
