@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from engine.models import AuditEvent, Membership, Organisation, User, WebSession
 from engine.passwords import verify_password
 from engine.roles import Role
 from engine.services import Services
-from engine.users import create_user, grant_role
+from engine.users import create_organisation_as_admin, create_user, grant_role, reset_password, revoke_role, set_active
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, text_of
 
@@ -221,3 +222,26 @@ def test_create_an_organisation_and_become_its_admin(as_user: Any, services: Ser
                                             "organisation": str(oak.id), "role": Role.SCHOOL.value,
                                             "password": "a-long-enough-password"})
     assert added.status_code == 200 and "the password you set" in added.get_data(as_text=True)
+
+
+def test_engine_rules_behind_the_pages(services: Services, world: World) -> None:
+    """What the pages rely on, asked of engine.users directly: the same refusals whatever a form sends."""
+    clock = services.engine.clock
+    with services.session_factory() as s:
+        other_admin, caseworker = s.merge(world.users["other_admin"]), s.merge(world.users["caseworker"])
+        manager = s.merge(world.users["manager"])
+        with pytest.raises(PermissionError):
+            set_active(s, other_admin, caseworker, False, clock)
+        with pytest.raises(PermissionError):
+            reset_password(s, other_admin, caseworker, "a-long-new-password", clock)
+        membership = s.scalars(select(Membership).where(Membership.user_id == caseworker.id)).one()
+        with pytest.raises(PermissionError):
+            revoke_role(s, other_admin, membership, clock)
+        with pytest.raises(PermissionError):
+            revoke_role(s, manager, membership, clock)  # a manager is not the LA's administrator
+        with pytest.raises(PermissionError):
+            create_organisation_as_admin(s, manager, "Manager's Club", "service", clock)
+        with pytest.raises(ValueError, match="already active"):
+            set_active(s, s.merge(world.users["admin"]), caseworker, True, clock)
+        assert caseworker.active is True
+        s.rollback()
