@@ -133,6 +133,7 @@ def test_instance_page_shows_the_failure_data_escaped_tasks_and_audit(as_user: A
     data = json.loads(page.select_one("#instance-data").get_text())
     assert data["explode"] is True
     assert "Register the request" in text_of(page.select_one("#where ~ table"))
+    assert page.select_one(f"a[href='/cases/{world.case_id}']") is not None  # a link, not escaped markup
     assert "A step failed" in text_of(page.select_one("#audit ~ table"))
     diagram = admin.get(f"/admin/instances/{failed}/diagram.json").get_json()
     assert diagram["failed"] == ["ST_init"] and diagram["current"] == ["UT_register"]
