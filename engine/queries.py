@@ -398,6 +398,7 @@ PARTY_ROLE_LABELS = {
     "mediation_service": "Mediation service",
     "local_authority": "Local authority",
     "social_care": "Social care",
+    "acting_for_young_person": "Named by the young person to act for them",
 }
 
 

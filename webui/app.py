@@ -42,12 +42,14 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     from webui.common.routes import bp as common_bp
     from webui.common.routes import register_error_handlers
     from webui.family.routes import bp as family_bp
+    from webui.notices.routes import bp as notices_bp
     from webui.owner import bp as owner_bp
     from webui.reports.routes import bp as reports_bp
     from webui.tasks.routes import bp as tasks_bp
 
     # One blueprint per area; the admin console (issue 8) registers its own here.
-    for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp):
+    for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp,
+                      notices_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

@@ -22,15 +22,16 @@ from engine.models import Deadline, HumanTask
 from engine.runtime import WorkflowEngine
 from engine.services import Services
 from tests.conftest import ROOT, World, deploy_files
-from tests.web.conftest import ROUTE, Client, make_app, open_task
-from tests.web.test_cases import ADVICE, DRAFT, add_document
-from tests.web.test_transfer_package import add_package
-from webui import uploads
-from webui.access import ACCESS_LEVELS, access_of
 
 # The admin and process-owner areas keep their rows and URL targets in their own modules (tests/web/matrix_*.py),
 # each with EXTRA_MATRIX and make_extra_targets(services, engine, app, world, case_id, clock) -> dict.
 from tests.web import matrix_admin, matrix_owner, matrix_reports  # noqa: E402
+from tests.web.conftest import ROUTE, Client, make_app, open_task
+from tests.web.test_cases import ADVICE, DRAFT, add_document
+from tests.web.test_notices import add_notice
+from tests.web.test_transfer_package import add_package
+from webui import uploads
+from webui.access import ACCESS_LEVELS, access_of
 
 AREAS = (matrix_admin, matrix_owner, matrix_reports)
 
@@ -85,6 +86,10 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("family.document_file", "GET", ""): {"parent"},
     ("family.plan", "GET", ""): {"parent"},
     ("family.plan_pdf", "GET", ""): {"parent"},
+    ("cases.named_parent", "GET", ""): {"caseworker", "manager"},
+    ("cases.named_parent", "POST", ""): {"caseworker", "manager"},
+    ("notices.index", "GET", ""): ALL_STAFF,
+    ("notices.notice", "GET", ""): {"school"},  # a notice to the case's school
     ("family.disagreement_resolution", "GET", ""): {"parent"},
     ("family.disagreement_resolution", "POST", ""): {"parent"},
 }
@@ -148,7 +153,7 @@ def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world:
                            extensions=(".txt",), max_bytes=1000, scanner=uploads.eicar_scanner, case_id=case_id,
                            task_id=staff_task_id, user_id=world.users["caseworker"].id, now=clock.now())
     package_id = add_package(services, case_id, clock)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"notice_id": add_notice(services, world.school.id, f"<p>For case {case_id}</p>")}
     for area in AREAS:
         extra.update(area.make_extra_targets(services, engine, app, world, case_id, clock))
     return Targets(case_id, staff_task_id, views.id, document_id, version_id, deadline_id, family_route,

@@ -358,4 +358,4 @@ def diagram(case_id: int, instance_id: int) -> ResponseReturnValue:
         "done": sorted(completed_task_ids(db(), instance.id)),
         "diagrams": [{"name": name.rsplit("/", 1)[-1], "xml": files[name]} for name in chosen],
     })
-from webui.cases import messages  # noqa: E402,F401  (registers the message pages on this blueprint)
+from webui.cases import messages, young_person  # noqa: E402,F401  (register their pages on this blueprint)
