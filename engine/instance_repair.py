@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -22,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import calendar
 from engine.clock import active_clock
 from engine.errors import (
     ConcurrentUpdate,
@@ -35,7 +37,7 @@ from engine.errors import (
 from engine.incidents import describe_failure
 from engine.instance_migration import MigrationCheck, migrate_instance, plan_migration
 from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
-from engine.projection import Projector, Snapshot, _is_timer
+from engine.projection import Projector, Snapshot, _is_timer, timer_due
 
 FINISHED = ("completed", "terminated")
 MAX_DATA_CHARS = 200_000
@@ -298,13 +300,44 @@ def edit_data(engine: Any, instance_id: int, new_data: dict[str, Any], actor: Us
             for key in removed:
                 task.data.pop(key, None)
             task.data.update({k: new_data[k] for k in changed})
-        wf.refresh_timers()  # a timer whose expression reads the data is worked out again
+        moved = _recompute_date_timers(session, instance, wf, engine)
+        if moved:
+            changes["timers"] = moved
         detail.update(changes)
 
     detail: dict[str, Any] = {"reason": reason}
     _repair(engine, instance_id, "data_edited", f"Instance data changed by an administrator: {reason}", detail, step,
             actor, expected_revision, keep_failed=True)
     return changes
+
+
+def _recompute_date_timers(session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
+                           engine: Any) -> dict[str, list[str]]:
+    """Works out again the waiting timers set for a date (their expression may read the data just corrected, as a
+    statutory deadline reads the date a request was received). Timers set for a duration keep their moment: worked
+    out now they would start again from today. A moment that is now past is fired by the worker, as after downtime.
+    Open tasks keep their due dates (their expressions may read today's date)."""
+    moved: dict[str, list[str]] = {}
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if type(definition).__name__ != "TimeDateEventDefinition":
+            continue
+        old = task.internal_data.get("event_value")
+        new = engine._evaluate(task, definition.expression)
+        if new == old:
+            continue
+        task._set_internal_data(event_value=new)
+        moved[task.task_spec.bpmn_id or task.task_spec.name] = [str(old), str(new)]
+        due = timer_due(task)
+        if due is None:
+            continue
+        for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id,
+                                                       Timer.task_guid == str(task.id), Timer.status == "waiting")):
+            row.due_at = due
+        for deadline in session.scalars(select(Deadline).where(Deadline.timer_guid == str(task.id),
+                                                               Deadline.status == "open")):
+            deadline.due_date = calendar.to_london_date(due - timedelta(seconds=1))
+    return moved
 
 
 # ---- the engine's admin commands, with the administrator's reason ---------------------------------------------------

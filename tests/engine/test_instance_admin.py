@@ -224,3 +224,23 @@ def test_reassign_and_migrate_keep_the_reason(services: Services, world: World, 
         version_id = s.get(ProcessInstance, demo).process_version_id
     with pytest.raises(InvalidState, match="already runs on"):
         repair.migrate(engine, demo, version_id, admin, "no change")
+
+
+def test_correcting_the_data_a_statutory_timer_reads_moves_the_deadline(services: Services, world: World,
+                                                                       demo: int) -> None:
+    engine, admin = services.engine, world.users["admin"]
+    engine.complete_task(open_task(services, "UT_register").id, {"concern": "x"})
+    data = repair.instance_data(engine, demo)
+    assert data["decision_due"] == "2026-04-13"
+    changes = repair.edit_data(engine, demo, {**data, "decision_due": "2026-04-20"}, admin, "request received later")
+    assert changes["timers"]["TE_decide_due"][1] != changes["timers"]["TE_decide_due"][0]
+    instance = _instance(services, demo)
+    assert instance.next_timer_due == datetime(2026, 4, 20, 23, 0, tzinfo=UTC)  # end of 20 April in BST
+    with services.session_factory() as s:
+        assert s.scalars(select(Timer)).one().due_at == datetime(2026, 4, 20, 23, 0, tzinfo=UTC)
+        assert s.scalars(select(Deadline)).one().due_date.isoformat() == "2026-04-20"
+    engine.clock.set(datetime(2026, 4, 14, 9, 0, tzinfo=UTC))
+    assert engine.fire_due_timers() == 0  # the old moment no longer fires
+    engine.clock.set(datetime(2026, 4, 21, 9, 0, tzinfo=UTC))
+    assert engine.fire_due_timers() == 1
+    assert open_task(services, "UT_escalation").instance_id == demo

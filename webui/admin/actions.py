@@ -217,7 +217,9 @@ def edit_data(instance_id: int) -> ResponseReturnValue:
     return _confirm(item, "admin.edit_data", heading="Change the instance data", button="Save the data",
                     data_field=True, initial_data=current, refusal=refusal, perform=perform,
                     intro=["This is the data the route reads in its conditions, scripts and timers from now on. "
-                           "Change only what is wrong; the old and new values are kept in the audit trail."]
+                           "Change only what is wrong; the old and new values are kept in the audit trail.",
+                           "Timers set for a date are worked out again from the new data, and their statutory "
+                           "deadlines move with them."]
                     + (["The instance stays failed: retry the failed step after saving."]
                        if item.status == "failed" else []))
 
