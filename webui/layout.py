@@ -42,11 +42,13 @@ def navigation_items() -> list[dict[str, Any]]:
             {"text": "Team tasks", "href": url_for("tasks.team_tasks"), "active": endpoint == "tasks.team_tasks"},
             {"text": "Cases", "href": url_for("cases.index"), "active": endpoint.startswith("cases.")},
         ]
-        # The admin console and the process owners' pages appear for the people who hold those roles.
-        for role, home, text, prefix in ((Role.ADMIN, "admin.home", "Admin", "admin."),
-                                         (Role.PROCESS_OWNER, "owner.home", "Routes", "owner."),
-                                         (Role.MANAGER, "reports.home", "Reports", "reports.")):
-            if home in current_app.view_functions and any(r == role.value for _, r in current_user.holder.roles):
+        # The admin console, the process owners' pages and the reports appear for the people who may open them
+        # (admins read the routes and the reports of their authority too).
+        held = {r for _, r in current_user.holder.roles}
+        for roles, home, text, prefix in (((Role.ADMIN,), "admin.home", "Admin", "admin."),
+                                          ((Role.PROCESS_OWNER, Role.ADMIN), "owner.home", "Routes", "owner."),
+                                          ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports.")):
+            if home in current_app.view_functions and any(role.value in held for role in roles):
                 items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
     if current_user.is_family:
         items.append({"text": "Your cases" if not current_user.is_staff else "Family view",

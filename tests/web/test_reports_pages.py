@@ -164,6 +164,11 @@ def test_who_sees_the_reports_and_the_navigation(services: Services, world: Worl
     nav = [a.get_text(strip=True) for a in as_user("manager").page("/tasks/").select("nav a, .govuk-service-navigation a")]
     assert "Reports" in nav
     assert "Reports" not in [a.get_text(strip=True) for a in as_user("caseworker").page("/tasks/").select("nav a")]
+    admin_nav = [a.get_text(strip=True) for a in as_user("admin").page("/tasks/").select(".govuk-service-navigation a")]
+    assert {"Admin", "Routes", "Reports"} <= set(admin_nav)
+    owner_nav = [a.get_text(strip=True) for a in as_user("processowner").page("/tasks/")
+                 .select(".govuk-service-navigation a")]
+    assert "Routes" in owner_nav and "Reports" not in owner_nav and "Admin" not in owner_nav
 
 
 def test_reports_escape_what_they_show(services: Services, world: World, as_user) -> None:
