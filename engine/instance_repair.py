@@ -249,9 +249,10 @@ def _reopen_projections(session: Session, instance: ProcessInstance, wf: BpmnWor
         row.status = "open"
         row.draft_data = row.submitted_data
         row.submitted_data = None
+        # Whoever did it last time has it back (a family task is the family's whatever its assignee).
+        row.assignee_id = row.completed_by_id if row.role != "family" else None
         row.completed_at = None
         row.completed_by_id = None
-        row.assignee_id = None
     waiting = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
     if not waiting:
         return

@@ -200,6 +200,7 @@ def test_move_back_to_an_earlier_task_reopens_it_with_the_answers_as_draft(servi
     with services.session_factory() as s:
         reopened = s.get(HumanTask, register.id)
         assert reopened.status == "open" and reopened.draft_data == {"concern": "speech"}
+        assert reopened.assignee_id == world.users["caseworker"].id  # back with whoever did it
         assert s.get(HumanTask, decide.id).status == "cancelled"
         assert s.scalars(select(Timer).where(Timer.instance_id == demo)).one().status == "cancelled"
         assert s.get(ProcessInstance, demo).status == "waiting_person"
