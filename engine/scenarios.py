@@ -138,6 +138,12 @@ def run_scenario(scenario: dict[str, Any], registry: ProcessRegistry, name: str 
                     result.steps.append(StepResult(number, description, not message, message or ""))
                 except (EngineError, ScenarioError, ValueError, KeyError) as exc:
                     result.steps.append(StepResult(number, description, False, str(exc)))
+                except (TypeError, AttributeError) as exc:
+                    # A step whose values have the wrong shape (``advance: {fortnights: 1}``, a list for data):
+                    # the file is wrong, and the process owner should be told which step, not shown a traceback.
+                    result.steps.append(StepResult(number, description, False,
+                                                   f"this step is not written as engine/scenarios.py describes: "
+                                                   f"{exc}"))
                 if not result.steps[-1].passed and "expect" not in step:
                     break  # later steps depend on this one
         finally:
@@ -158,7 +164,10 @@ def _describe(step: dict[str, Any]) -> str:
     if kind == "message":
         return f"send message {value}"
     if kind == "advance":
-        return "advance the clock " + ", ".join(f"{v} {k}" for k, v in (value or {}).items())
+        if isinstance(value, dict) and "to" in value:
+            return f"advance the clock to {value['to']}"
+        return "advance the clock " + (", ".join(f"{v} {k}" for k, v in value.items())
+                                       if isinstance(value, dict) else str(value))
     if kind == "expect":
         return "expect " + ", ".join(sorted(value or {}))
     return kind.replace("_", " ")
@@ -188,7 +197,9 @@ class _Runner:
                 pass
             return None
         if "message" in step:
-            self.engine.send_message(self.world.case_id, step["message"], step.get("payload") or {})
+            delivered = self.engine.send_message(self.world.case_id, step["message"], step.get("payload") or {})
+            if self.instance_id is None:
+                self.instance_id = delivered  # a route that its message starts: later steps can expect it ended
             return None
         if "claim_exception" in step:
             spec = step["claim_exception"]

@@ -70,3 +70,35 @@ def test_cli_runs_scenarios(tmp_path: Path) -> None:
                                   str(DATA / "forms")])
     assert failed.exit_code == 1
     assert "FAIL  7. expect ended, tasks_open: tasks open: expected [], found ['UT_escalation']" in failed.output
+
+
+def test_a_step_of_the_wrong_shape_fails_with_its_number_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("process: runtime_demo\nsteps:\n  - start: {explode: false}\n  - advance: {fortnights: 1}\n"
+                    "  - advance: [1, 2]\n")
+    result = run_scenario(load_scenario(path), registry(), "s")
+    assert [(s.number, s.passed) for s in result.steps] == [(1, True), (2, False)]
+    assert result.steps[1].description == "advance the clock 1 fortnights"
+    assert result.steps[1].message.startswith("this step is not written as engine/scenarios.py describes: ")
+    assert "fortnights" in result.steps[1].message
+
+
+def test_advancing_to_a_moment_is_described_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("process: runtime_demo\nsteps:\n  - start: {explode: false}\n"
+                    "  - advance: {to: '2026-05-01T09:00:00+00:00'}\n")
+    result = run_scenario(load_scenario(path), registry(), "s")
+    assert result.passed
+    assert result.steps[1].description == "advance the clock to 2026-05-01T09:00:00+00:00"
+
+
+def test_a_route_started_by_its_message_can_be_expected_to_run_on(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "s.yaml"
+    path.write_text("process: disagreement_resolution\nclock: '2026-03-02T10:00:00+00:00'\nsteps:\n"
+                    "  - message: appealable_decision_notified\n"
+                    "    payload: {decision: refuse_assess, notice_sent_on: '2026-03-02'}\n"
+                    "  - expect: {ended: false, tasks_open: [UT_adviser_contact]}\n")
+    workflows = ProcessRegistry.from_files(sorted((root / "workflows").glob("*.bpmn")), root / "forms")
+    result = run_scenario(load_scenario(path), workflows, "s")
+    assert result.passed, [(s.description, s.message) for s in result.steps]
