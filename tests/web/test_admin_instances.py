@@ -287,3 +287,16 @@ def test_actions_need_the_csrf_token_and_an_admin_of_the_instances_authority(as_
     assert other.post(f"/admin/instances/{running}/suspend", {"reason": "x"}).status_code == 404
     assert as_user("caseworker").get(f"/admin/instances/{running}", status=None).status_code == 403
     assert status_of(services, running) == "waiting_person"
+
+
+def test_an_unreadable_saved_state_still_shows_the_page(as_user: Any, services: Services, running: int) -> None:
+    with services.session_factory() as s:
+        instance = s.get(ProcessInstance, running)
+        instance.state = "{not json"
+        s.commit()
+    page = as_user("admin").page(f"/admin/instances/{running}")
+    assert "The saved state could not be read" in text_of(page.select_one("#data-error"))
+    assert page.select_one("#audit") is not None
+    for action in ("skip", "move-back", "data"):
+        refused = as_user("admin").page(f"/admin/instances/{running}/{action}")
+        assert "could not be read" in text_of(refused.select_one("#refusal")), action

@@ -13,6 +13,7 @@ from flask_login import current_user
 from engine import instance_repair as repair
 from engine.errors import EngineError, FormInvalid
 from engine.instance_admin import INSTANCE_STATUSES, LIVE_STATUSES, other_versions
+from engine.instance_migration import MigrationCheck
 from engine.models import Case, HumanTask, ProcessInstance
 from engine.queries import reassign_candidates
 from engine.roles import Role
@@ -147,8 +148,16 @@ def _steps_or_refusal(item: ProcessInstance, load: Callable[[Any, int], list[rep
         return [], f"This instance has already ended ({_status_words(item)})."
     if item.status == "suspended":
         return [], "This instance is suspended: resume it first."
-    steps = load(engine(), item.id)
+    try:
+        steps = load(engine(), item.id)
+    except Exception as exc:  # noqa: BLE001 - a broken saved state: say so instead of failing the page
+        return [], unreadable(exc)
     return steps, (None if steps else none_message)
+
+
+def unreadable(exc: Exception) -> str:
+    return (f"The saved state of this instance could not be read ({type(exc).__name__}: {exc}). Move it to another "
+            "version of its route, or end it.")
 
 
 KIND_WORDS = {"task": "a person's task", "timer": "a timer", "message": "waiting for a message", "event": "an event"}
@@ -206,7 +215,12 @@ def edit_data(instance_id: int) -> ResponseReturnValue:
         refusal = f"This instance has already ended ({_status_words(item)}); its data can no longer change."
     elif item.status == "suspended":
         refusal = "This instance is suspended: resume it first."
-    current = pretty_json(repair.instance_data(engine(), item.id)) if refusal is None else ""
+    current = ""
+    if refusal is None:
+        try:
+            current = pretty_json(repair.instance_data(engine(), item.id))
+        except Exception as exc:  # noqa: BLE001 - a broken saved state: say so instead of failing the page
+            refusal = unreadable(exc)
 
     def perform(v: dict[str, str]) -> str:
         changes = repair.edit_data(engine(), item.id, repair.parse_data(v["data"]), _actor(), v["reason"],
@@ -235,7 +249,11 @@ def migrate(instance_id: int) -> ResponseReturnValue:
         refusal = f"This instance has already ended ({_status_words(item)}), so it cannot move to another version."
     else:
         for version in other_versions(db(), item):
-            check = repair.check_migration(engine(), item.id, version.id)
+            try:
+                check = repair.check_migration(engine(), item.id, version.id)
+            except Exception as exc:  # noqa: BLE001 - shown as the reason this version cannot take it
+                check = MigrationCheck(item.id, item.version.short_hash, version.short_hash,
+                                       [f"it could not be checked ({type(exc).__name__}: {exc})"])
             deployed = version.deployed_at.strftime("%-d %B %Y")
             hint = ("Can move" + (f"; steps predicted again: {', '.join(check.reset_steps)}"
                                   if check.reset_steps else "")) if check.allowed else \

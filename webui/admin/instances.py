@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from flask import abort, jsonify, render_template, request, url_for
@@ -28,6 +29,8 @@ from webui.cases.routes import bpmn_files, defines
 from webui.context import db, engine, now, today
 
 PER_PAGE = 25
+
+log = logging.getLogger(__name__)
 
 
 def instance_or_404(instance_id: int) -> ProcessInstance:
@@ -84,10 +87,15 @@ def instance(instance_id: int) -> ResponseReturnValue:
     """One instance: where it is, what went wrong, its data and everything that happened to it."""
     item = instance_or_404(instance_id)
     detail = instance_detail(db(), item, arg_int("audit_page", 1) or 1)
-    data = instance_data(engine(), item.id)
+    try:
+        data_json, data_error = pretty_json(instance_data(engine(), item.id)), None
+    except Exception as exc:  # noqa: BLE001 - a broken saved state is what this page is for: say so, show the rest
+        log.warning("instance %s: saved state could not be read: %s", item.id, exc)
+        data_json, data_error = "", f"The saved state could not be read: {type(exc).__name__}: {exc}"
     organisations = organisations_by_id(db(), [t.organisation_id for t in detail.open_tasks])
     return render_template("admin/instance.html", d=detail, instance=item, case=detail.case,
-                           data_json=pretty_json(data), organisations=organisations, statuses=INSTANCE_STATUSES,
+                           data_json=data_json, data_error=data_error, organisations=organisations,
+                           statuses=INSTANCE_STATUSES,
                            role_label=lambda r: Role(r).label if r in Role._value2member_map_ else (r or ""),
                            pretty_json=pretty_json)
 
