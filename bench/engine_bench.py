@@ -4,7 +4,8 @@ Measures, on a fresh SQLite database in a temporary folder (or DATABASE_URL):
 1. complete-task latency through the engine, committed, p50 and p95, with 1,000 / 10,000 / 100,000 cases stored;
 2. cost against instance age: 200 steps through a looping process, mean of the last 20 over the first 20;
 3. timers fired per second by one worker;
-4. the same persisted steps with SpiffWorkflow's default serialization (spec embedded), as a ratio in the same run.
+4. the same persisted steps with SpiffWorkflow's default serialization (spec embedded), as a ratio in the same run;
+5. the admin console's instance list and home counts (projections only), p50 and p95, at each size of 1.
 Prints a Markdown report to paste into docs/benchmarks.md.
 """
 
@@ -115,6 +116,32 @@ def complete_latency(engine: WorkflowEngine, la_id: int, samples: int = 200) -> 
     return timings
 
 
+ADMIN_LISTS = {
+    "first page, all": {},
+    "waiting for a person": {"status": "waiting_person"},
+    "with overdue deadlines": {"overdue": True},
+    "page 100": {"page": 100},
+}
+
+
+def admin_list_latency(engine: WorkflowEngine, la_id: int, samples: int = 30) -> dict[str, list[float]]:
+    """The admin console's queries as an administrator of the benchmark LA sees them."""
+    from engine.instance_admin import InstanceFilters, admin_counts, instance_list
+
+    timings: dict[str, list[float]] = {name: [] for name in [*ADMIN_LISTS, "home counts"]}
+    today, now = engine.clock.today(), engine.clock.now()
+    with engine.session_factory() as s:
+        for _ in range(samples):
+            for name, filters in ADMIN_LISTS.items():
+                t0 = time.perf_counter()
+                instance_list(s, [la_id], InstanceFilters(**filters), today, now)
+                timings[name].append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            admin_counts(s, [la_id], today)
+            timings["home counts"].append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
 def age_cost(engine: WorkflowEngine, la_id: int, steps: int = 200) -> tuple[list[float], int, int]:
     with engine.session_factory() as s:
         case = engine.open_case(s, la_id, "Loop", "Case")
@@ -211,10 +238,15 @@ def main() -> None:
     print(f"Machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"database {engine.session_factory.kw['bind'].dialect.name}\n")
     print("| cases stored | complete-task p50 (ms) | p95 (ms) |\n|---|---|---|")
+    admin: list[str] = []
     for size in (int(x) for x in args.sizes.split(",")):
         add_cases(engine, la_id, size)
         timings = complete_latency(engine, la_id, args.samples)
         print(f"| {size:,} | {percentile(timings, 50):.1f} | {percentile(timings, 95):.1f} |")
+        for name, values in admin_list_latency(engine, la_id).items():
+            admin.append(f"| {size:,} | {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} |")
+    print("\nAdmin console queries:\n\n| cases stored | query | p50 (ms) | p95 (ms) |\n|---|---|---|---|")
+    print("\n".join(admin))
     timings, first_size, last_size = age_cost(engine, la_id)
     first, last = statistics.mean(timings[:20]), statistics.mean(timings[-20:])
     print(f"\nCost against age (200 steps of one looping instance): first 20 mean {first:.2f} ms, last 20 mean "

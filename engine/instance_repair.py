@@ -36,7 +36,7 @@ from engine.errors import (
 )
 from engine.incidents import describe_failure
 from engine.instance_migration import MigrationCheck, migrate_instance, plan_migration
-from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
+from engine.models import Deadline, HumanTask, Incident, ProcessInstance, Timer, User
 from engine.projection import Projector, Snapshot, _is_timer, timer_due
 
 FINISHED = ("completed", "terminated")
@@ -343,25 +343,12 @@ def _recompute_date_timers(session: Session, instance: ProcessInstance, wf: Bpmn
 
 # ---- the engine's admin commands, with the administrator's reason ---------------------------------------------------
 
-def _note(engine: Any, instance_id: int, actor: User | None, action: str, summary: str,
-          detail: dict[str, Any]) -> None:
-    with engine.session_factory() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        assert instance is not None
-        session.add(AuditEvent(at=engine.clock.now(), case_id=instance.case_id, instance_id=instance_id,
-                               actor_id=actor.id if actor else None, action=action, summary=summary, detail=detail))
-        session.commit()
-
-
 def suspend(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
     engine.suspend(instance_id, actor, _reason(reason, "suspending this instance"))
 
 
 def resume(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
-    reason = _reason(reason, "resuming this instance")
-    engine.resume(instance_id, actor)
-    _note(engine, instance_id, actor, "admin_reason", f"Resumed because: {reason}", {"command": "resume",
-                                                                                     "reason": reason})
+    engine.resume(instance_id, actor, _reason(reason, "resuming this instance"))
 
 
 def terminate(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
@@ -377,19 +364,11 @@ def retry(engine: Any, instance_id: int, actor: User | None, reason: str) -> Non
         if instance.status != "failed":
             raise InvalidState("Only a failed instance can be retried: this one is "
                                + instance.status.replace("_", " "))
-    engine.retry(instance_id, actor)
-    _note(engine, instance_id, actor, "admin_reason", f"Retried because: {reason}", {"command": "retry",
-                                                                                     "reason": reason})
+    engine.retry(instance_id, actor, reason)
 
 
 def reassign(engine: Any, task_id: int, user_id: int, actor: User | None, reason: str) -> None:
-    reason = _reason(reason, "reassigning this task")
-    engine.reassign(task_id, user_id, actor)
-    with engine.session_factory() as session:
-        task = session.get(HumanTask, task_id)
-        assert task is not None
-    _note(engine, task.instance_id, actor, "admin_reason", f"Task reassigned because: {reason}",
-          {"command": "reassign", "task_id": task_id, "user_id": user_id, "reason": reason})
+    engine.reassign(task_id, user_id, actor, _reason(reason, "reassigning this task"))
 
 
 def check_migration(engine: Any, instance_id: int, version_id: int) -> MigrationCheck:

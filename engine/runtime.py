@@ -30,6 +30,7 @@ from engine.clock import Clock, active_clock
 from engine.deadlines import claim_exception
 from engine.errors import (
     ConcurrentUpdate,
+    EngineError,
     FormInvalid,
     InstanceFailed,
     InvalidState,
@@ -44,11 +45,13 @@ from engine.messages import accepts
 from engine.models import (
     AuditEvent,
     Case,
+    Deadline,
     HumanTask,
     Incident,
     Message,
     ProcessInstance,
     ProcessVersion,
+    Timer,
     User,
 )
 from engine.projection import Projector, Snapshot, save_instance
@@ -312,8 +315,12 @@ class WorkflowEngine:
                     continue  # recorded as an incident; the instance is now failed and leaves the queue
         return fired
 
-    def retry(self, instance_id: int, actor: User | None = None) -> None:
-        """Runs the failed command of a failed instance again (after the cause was fixed)."""
+    def retry(self, instance_id: int, actor: User | None = None, reason: str = "") -> None:
+        """Runs the failed command of a failed instance again (after the cause was fixed).
+
+        A re-run that is refused before the route runs (the person who gave the command has left, the task was
+        done meanwhile) leaves the instance failed with its incident open, as it was.
+        """
         with self.session_factory() as session:
             instance = session.get(ProcessInstance, instance_id)
             if instance is None:
@@ -332,12 +339,22 @@ class WorkflowEngine:
         # The command runs again as the person who gave it: an admin retrying a form does not become its author.
         with self.session_factory() as session:
             original = session.get(User, args["actor_id"]) if args.get("actor_id") else None
-        if command == "complete_task":
-            self.complete_task(args["task_id"], args.get("form_data") or {}, original)
-        elif command == "send_message":
-            self.send_message(instance.case_id, args["name"], args.get("payload"), original)
-        else:
-            self._command(instance_id, "fire_timers", _fire_timers_step, actor)
+        try:
+            if command == "complete_task":
+                self.complete_task(args["task_id"], args.get("form_data") or {}, original)
+            elif command == "send_message":
+                self.send_message(instance.case_id, args["name"], args.get("payload"), original)
+            else:
+                self._command(instance_id, "fire_timers", _fire_timers_step, actor)
+        except InstanceFailed:
+            raise  # it failed again: the new incident is recorded and the instance is failed
+        except EngineError:
+            with self.session_factory() as session:
+                current = session.get(ProcessInstance, instance_id)
+                assert current is not None
+                current.status = "failed"
+                session.commit()
+            raise
         with self.session_factory() as session:
             for row in session.scalars(select(Incident).where(Incident.instance_id == instance_id,
                                                               Incident.resolved_at.is_(None))):
@@ -348,7 +365,8 @@ class WorkflowEngine:
             current.last_error = None
             session.add(AuditEvent(at=self.clock.now(), case_id=current.case_id, instance_id=instance_id,
                                    actor_id=actor.id if actor else None, action="retried",
-                                   summary=f"Retried the failed step ({command})"))
+                                   summary=f"Retried the failed step ({command}){_because(reason)}",
+                                   detail={"command": command, "reason": reason} if reason else None))
             session.commit()
 
     # ---- task assignment -----------------------------------------------------------------------------------------
@@ -374,7 +392,7 @@ class WorkflowEngine:
             self._task_audit(session, task, actor, "task_released", f"{actor.name} released the task: {task.name}")
             session.commit()
 
-    def reassign(self, task_id: int, user_id: int, actor: User | None) -> None:
+    def reassign(self, task_id: int, user_id: int, actor: User | None, reason: str = "") -> None:
         from engine.access import roles_in
         from engine.roles import Role
 
@@ -389,7 +407,8 @@ class WorkflowEngine:
             if (task.organisation_id, task.role) not in roles_in(session, target):
                 raise NotAllowed(f"{target.name} does not have the role this task needs")
             task.assignee_id = target.id
-            self._task_audit(session, task, actor, "task_reassigned", f"Task {task.name} assigned to {target.name}")
+            self._task_audit(session, task, actor, "task_reassigned",
+                             f"Task {task.name} assigned to {target.name}{_because(reason)}", reason)
             session.commit()
 
     def save_draft(self, task_id: int, form_data: dict[str, Any], actor: User) -> None:
@@ -412,7 +431,7 @@ class WorkflowEngine:
         self._set_status(instance_id, actor, "suspended", ACTIVE_STATUSES + ("failed",), "suspended",
                          f"Suspended{': ' + reason if reason else ''}")
 
-    def resume(self, instance_id: int, actor: User | None) -> None:
+    def resume(self, instance_id: int, actor: User | None, reason: str = "") -> None:
         with self.session_factory() as session:
             instance = session.get(ProcessInstance, instance_id)
             if instance is None:
@@ -423,7 +442,9 @@ class WorkflowEngine:
             instance.status_before_suspend = None
             instance.updated_at = self.clock.now()
             session.add(AuditEvent(at=self.clock.now(), case_id=instance.case_id, instance_id=instance.id,
-                                   actor_id=actor.id if actor else None, action="resumed", summary="Resumed"))
+                                   actor_id=actor.id if actor else None, action="resumed",
+                                   summary=f"Resumed{_because(reason)}",
+                                   detail={"reason": reason} if reason else None))
             session.commit()
 
     def terminate(self, instance_id: int, actor: User | None, reason: str) -> None:
@@ -438,12 +459,26 @@ class WorkflowEngine:
             instance.status = "terminated"
             instance.next_timer_due = None
             instance.completed_at = self.clock.now()
+            now = self.clock.now()
+            actor_id = actor.id if actor else None
             for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                                 HumanTask.status == "open")):
                 task.status = "cancelled"
-            session.add(AuditEvent(at=self.clock.now(), case_id=instance.case_id, instance_id=instance.id,
-                                   actor_id=actor.id if actor else None, action="terminated",
-                                   summary=f"Ended by an administrator: {reason}"))
+                task.completed_at = now
+            # Nothing will fire its timers or meet its deadlines any more: left open, they would show as work due.
+            for timer in session.scalars(select(Timer).where(Timer.instance_id == instance_id,
+                                                             Timer.status == "waiting")):
+                timer.status = "cancelled"
+            for deadline in session.scalars(select(Deadline).where(Deadline.instance_id == instance_id,
+                                                                   Deadline.status == "open")):
+                deadline.status = "cancelled"
+                session.add(AuditEvent(at=now, case_id=instance.case_id, instance_id=instance.id, actor_id=actor_id,
+                                       action="deadline_cancelled",
+                                       summary=f"Deadline no longer tracked (route ended): {deadline.name}",
+                                       detail={"deadline_id": deadline.id}))
+            session.add(AuditEvent(at=now, case_id=instance.case_id, instance_id=instance.id,
+                                   actor_id=actor_id, action="terminated",
+                                   summary=f"Ended by an administrator: {reason}", detail={"reason": reason}))
             session.commit()
 
     # ---- internals -------------------------------------------------------------------------------------------------
@@ -619,10 +654,17 @@ class WorkflowEngine:
                 return "Someone else changed this case at the same moment; nothing was saved. Try again."
             return self._already_done(session, row)
 
-    def _task_audit(self, session: Session, task: HumanTask, actor: User | None, action: str, summary: str) -> None:
+    def _task_audit(self, session: Session, task: HumanTask, actor: User | None, action: str, summary: str,
+                    reason: str = "") -> None:
+        detail: dict[str, Any] = {"task_id": task.id}
+        if reason:
+            detail["reason"] = reason
         session.add(AuditEvent(at=self.clock.now(), case_id=task.case_id, instance_id=task.instance_id,
-                               actor_id=actor.id if actor else None, action=action, summary=summary,
-                               detail={"task_id": task.id}))
+                               actor_id=actor.id if actor else None, action=action, summary=summary, detail=detail))
+
+
+def _because(reason: str) -> str:
+    return f": {reason.strip()}" if reason and reason.strip() else ""
 
 
 def _fire_timers_step(session: Session, instance: ProcessInstance, wf: BpmnWorkflow, projector: Projector) -> None:

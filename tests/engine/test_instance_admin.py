@@ -91,7 +91,7 @@ def test_suspend_resume_and_refusals(services: Services, world: World, demo: int
         repair.skip_step(engine, demo, open_task(services, "UT_register").task_guid, admin, "stuck")
     repair.resume(engine, demo, admin, "solicitor replied")
     assert _instance(services, demo).status == "waiting_person"
-    resumed = _events(services, "admin_reason")
+    resumed = _events(services, "resumed")
     assert resumed[-1].actor_id == admin.id and resumed[-1].detail["reason"] == "solicitor replied"
     assert "solicitor" in _events(services, "suspended")[-1].summary
 
@@ -220,7 +220,7 @@ def test_reassign_and_migrate_keep_the_reason(services: Services, world: World, 
     with pytest.raises(FormInvalid):
         repair.reassign(engine, task.id, world.users["caseworker"].id, admin, "")
     repair.reassign(engine, task.id, world.users["caseworker"].id, admin, "covering leave")
-    assert _events(services, "admin_reason")[-1].detail["reason"] == "covering leave"
+    assert _events(services, "task_reassigned")[-1].detail["reason"] == "covering leave"
     with services.session_factory() as s:
         version_id = s.get(ProcessInstance, demo).process_version_id
     with pytest.raises(InvalidState, match="already runs on"):

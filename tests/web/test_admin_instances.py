@@ -174,7 +174,7 @@ def test_suspend_and_resume_with_reasons_and_refusals(as_user: Any, services: Se
     assert "resume it first" in text_of(admin.page(f"/admin/instances/{running}/skip").select_one("#refusal"))
     done = confirm(admin, f"/admin/instances/{running}/resume", {"reason": "family ready"})
     assert done.status_code == 302 and status_of(services, running) == "waiting_person"
-    assert last_event(services, "admin_reason").detail["reason"] == "family ready"
+    assert last_event(services, "resumed").detail["reason"] == "family ready"
 
 
 def test_terminate_needs_a_reason_then_ends_the_instance(as_user: Any, services: Services, running: int) -> None:
@@ -249,7 +249,7 @@ def test_reassign_an_open_task(as_user: Any, services: Services, world: World, r
     assert confirm(admin, url, {"choice": str(world.users["caseworker"].id), "reason": "covering"}).status_code == 302
     with services.session_factory() as s:
         assert s.get(HumanTask, task.id).assignee_id == world.users["caseworker"].id
-    assert last_event(services, "admin_reason").detail["reason"] == "covering"
+    assert last_event(services, "task_reassigned").detail["reason"] == "covering"
     as_user("other_admin").get(url, status=404)
 
 
