@@ -194,6 +194,10 @@ class _Linter:
         except Exception as exc:  # noqa: BLE001 - lxml raises other errors for some inputs (e.g. an empty file)
             self.add(path, None, None, f"malformed XML: {exc}")
             return None
+        if tree.docinfo.doctype:
+            # A BPMN file never needs one, and a DOCTYPE is how entity tricks get into an XML parser.
+            self.add(path, 1, None, "the file declares a DOCTYPE; BPMN files must not (remove the <!DOCTYPE ...> line)")
+            return None
         doc = _Document(path, tree)
         for element in tree.getroot().iter(etree.Element):
             element_id = element.get("id")

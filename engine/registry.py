@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
@@ -135,11 +136,11 @@ class ProcessRegistry:
         """Parses already-checked BPMN texts (keyed 'workflows/<file>')."""
         parser = SpiffBpmnParser(validator=VALIDATOR)
         for name, text in bpmn_texts.items():
-            parser.add_bpmn_str(text.encode("utf-8"), filename=name)
+            parser.add_bpmn_xml(_xml(text), filename=name)
         file_of: dict[str, str] = {}
         for name, text in bpmn_texts.items():
             single = SpiffBpmnParser()
-            single.add_bpmn_str(text.encode("utf-8"), filename=name)
+            single.add_bpmn_xml(_xml(text), filename=name)
             for pid in single.get_process_ids():
                 file_of[pid] = name
 
@@ -175,3 +176,9 @@ class ProcessRegistry:
             if message_name in process.message_starts:
                 return process
         return None
+
+
+def _xml(text: str) -> Any:
+    """Parses BPMN text without entities, DTDs or network access (texts may come from an upload)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(text.encode("utf-8"), parser)

@@ -316,7 +316,7 @@ def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
     (b"\x00\xff\xfe binary", "malformed XML"),
     (b"<notbpmn/>", "not valid BPMN (XML schema)"),
     (b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<d>&e;</d>',
-     "not valid BPMN (XML schema)"),
+     "the file declares a DOCTYPE"),
 ])
 def test_bad_input_is_a_problem_not_an_exception(tmp_path: Path, content: bytes | None, message: str) -> None:
     path = tmp_path / "odd.bpmn"
@@ -386,3 +386,18 @@ def test_a_deadline_on_a_timer_after_an_event_based_gateway_is_refused(tmp_path:
 
     assert (problem.line, problem.element_id) == (line_of(bpmn, 'name="deadline"'), "ICE_chase")
     assert problem.message.startswith("a timer after an event-based gateway cannot carry a deadline")
+
+
+def test_a_doctype_is_refused_and_no_entity_is_expanded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read me")
+    text = VALID.read_text()
+    head, _, rest = text.partition("?>")
+    bpmn = tmp_path / "entities.bpmn"
+    bpmn.write_text(f'{head}?>\n<!DOCTYPE d [<!ENTITY leak SYSTEM "file://{secret}">]>{rest}'
+                    .replace('<bpmn:script>late = True</bpmn:script>', '<bpmn:script>late = "&leak;"</bpmn:script>'))
+
+    [problem] = lint(bpmn)
+
+    assert problem.message.startswith("the file declares a DOCTYPE; BPMN files must not")
+    assert "do not read me" not in str(problem)
