@@ -44,8 +44,8 @@ def _figure(chart_id: str, title: str, description: str, width: int, height: int
 
 def grouped_bars(chart_id: str, title: str, description: str, categories: Sequence[str],
                  series: Sequence[tuple[str, Sequence[float | None]]], maximum: float = 100, unit: str = "%") -> Markup:
-    """Vertical bars, one group per category (e.g. a month), one bar per series; a missing value draws no bar and
-    is labelled "none"."""
+    """Vertical bars, one group per category (e.g. a month), one bar per series; a missing value draws no bar, and a
+    category with no value at all is labelled "none"."""
     # A fixed plot width, so that the chart is drawn at about its natural size in a two-thirds column whether it
     # has one month or twelve.
     left, top, bottom, plot_w, plot_h = 52, 12, 40, 560, 220
@@ -62,12 +62,15 @@ def grouped_bars(chart_id: str, title: str, description: str, categories: Sequen
     bar_w = (group_w - 14) / max(1, len(series))
     for i, category in enumerate(categories):
         x0 = left + i * group_w + 7
+        values_here = [values[i] if i < len(values) else None for _, values in series]
+        if all(v is None for v in values_here):
+            # One label for the month, not one per series: side by side they would overlap.
+            body.append(f'<text x="{x0 + (group_w - 14) / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle" '
+                        f'font-size="10">none</text>')
         for j, (name, values) in enumerate(series):
-            value = values[i] if i < len(values) else None
+            value = values_here[j]
             x = x0 + j * bar_w
             if value is None:
-                body.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle" '
-                            f'font-size="10">none</text>')
                 continue
             h = plot_h * min(value, maximum) / maximum if maximum else 0
             body.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
