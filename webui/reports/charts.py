@@ -67,7 +67,7 @@ def grouped_bars(chart_id: str, title: str, description: str, categories: Sequen
             # One label for the month, not one per series: side by side they would overlap.
             body.append(f'<text x="{x0 + (group_w - 14) / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle" '
                         f'font-size="10">none</text>')
-        for j, (name, values) in enumerate(series):
+        for j, (name, _values) in enumerate(series):
             value = values_here[j]
             x = x0 + j * bar_w
             if value is None:
