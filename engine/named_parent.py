@@ -1,4 +1,5 @@
-"""A young person naming a parent to act for them (CoP 2.13), recorded by the responsible authority.
+"""A young person naming a parent to act for them (CoP 2.13): done by the young person from their own pages, or
+recorded by the responsible authority when the young person asks it to.
 
 From the day after the end of compulsory school age the rights, and the notices, are the young person's
 (engine/documents.py); a parent they name also gets every notice. Before that day the parents have the rights
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import calendar
@@ -43,6 +44,13 @@ def parents(session: Session, case_id: int) -> list[FamilyMember]:
         CaseParty.case_id == case_id, CaseParty.role == "family", CaseParty.active.is_(True)).order_by(CaseParty.id))
     return [FamilyMember(user.id, user.name, party.relationship_to_child, user.id in named)
             for party, user in rows if (party.relationship_to_child or "").lower() != "young person"]
+
+
+def is_the_young_person(session: Session, case_id: int, user_id: int) -> bool:
+    """The user is the young person of the case (their own family party), who alone names a parent for themselves."""
+    return session.scalars(select(CaseParty.id).where(
+        CaseParty.case_id == case_id, CaseParty.role == "family", CaseParty.user_id == user_id,
+        CaseParty.active.is_(True), func.lower(CaseParty.relationship_to_child) == "young person")).first() is not None
 
 
 def set_named_parent(session: Session, case: Case, user_id: int, named: bool, actor: User, now: datetime) -> None:

@@ -86,6 +86,8 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("family.document_file", "GET", ""): {"parent"},
     ("family.plan", "GET", ""): {"parent"},
     ("family.plan_pdf", "GET", ""): {"parent"},
+    ("family.named_parent", "GET", ""): set(),  # the young person only: the world's children are under 16
+    ("family.named_parent", "POST", ""): set(),
     ("cases.named_parent", "GET", ""): {"caseworker", "manager"},
     ("cases.named_parent", "POST", ""): {"caseworker", "manager"},
     ("notices.index", "GET", ""): ALL_STAFF,

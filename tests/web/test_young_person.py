@@ -16,7 +16,7 @@ from engine.roles import Role
 from engine.services import Services
 from engine.users import create_user
 from tests.conftest import PASSWORD, World
-from tests.web.conftest import soup, text_of
+from tests.web.conftest import Client, soup, text_of
 
 
 def _young_person_case(services: Services, world: World) -> tuple[int, int]:
@@ -25,7 +25,9 @@ def _young_person_case(services: Services, world: World) -> tuple[int, int]:
         case = engine.open_case(s, world.la.id, "Sam", "Okoro", "2009-06-01")
         mother = create_user(s, "mother.okoro@test.example", "Ngozi <b>Okoro</b>", PASSWORD, engine.clock,
                              [(None, Role.FAMILY)])
+        sam = create_user(s, "sam.okoro@test.example", "Sam Okoro", PASSWORD, engine.clock, [(None, Role.FAMILY)])
         s.add(CaseParty(case_id=case.id, role="family", user_id=mother.id, relationship_to_child="mother"))
+        s.add(CaseParty(case_id=case.id, role="family", user_id=sam.id, relationship_to_child="young person"))
         s.add(CaseParty(case_id=case.id, role="health_body", organisation_id=world.health.id))
         s.add(CaseParty(case_id=case.id, role="setting", organisation_id=world.school.id))
         s.commit()
@@ -104,3 +106,37 @@ def test_only_the_responsible_authoritys_caseworkers_and_managers(as_user: Any, 
                        token=False).status_code == 400
     assert _named(services, case_id) == []
     assert soup(client.get(f"/cases/{case_id}")).select_one("h1").get_text(strip=True) == "Sam Okoro"
+
+
+def test_the_young_person_chooses_a_parent_from_their_own_pages(app: Any, as_user: Any, world: World,
+                                                                services: Services) -> None:
+    case_id, mother = _young_person_case(services, world)
+    sam = Client(app)
+    sam.sign_in("sam.okoro@test.example")
+    link = sam.page(f"/family/cases/{case_id}").select_one(f"a[href='/family/cases/{case_id}/parent-acting-for-you']")
+    assert link is not None
+    page = sam.page(link["href"])
+    assert "Since 28 June 2025 the decisions and the letters are yours" in text_of(page)
+    assert "Ngozi <b>Okoro</b> No" in text_of(page)  # the young person is not offered to themselves
+    sam.post(link["href"], {"user_id": mother, "action": "name"}, status=302)
+    assert _named(services, case_id) == [(mother, True)]
+    assert "Ngozi <b>Okoro</b> Yes" in text_of(sam.page(link["href"]))
+    sam.post(link["href"], {"user_id": mother, "action": "withdraw"}, status=302)
+    assert _named(services, case_id) == [(mother, False)]
+    with services.session_factory() as s:
+        actors = list(s.scalars(select(AuditEvent.actor_id).where(AuditEvent.case_id == case_id,
+                                                                  AuditEvent.action.like("parent_%"))))
+    assert len(actors) == 2 and len(set(actors)) == 1 and actors[0] != world.users["caseworker"].id
+
+
+def test_only_the_young_person_chooses_for_themselves(app: Any, as_user: Any, world: World,
+                                                      services: Services) -> None:
+    case_id, mother = _young_person_case(services, world)
+    ngozi = Client(app)
+    ngozi.sign_in("mother.okoro@test.example")
+    assert ngozi.page(f"/family/cases/{case_id}").select_one("a[href$='/parent-acting-for-you']") is None
+    ngozi.get(f"/family/cases/{case_id}/parent-acting-for-you", status=403)
+    ngozi.post(f"/family/cases/{case_id}/parent-acting-for-you", {"user_id": mother, "action": "name"}, status=403)
+    as_user("parent").get(f"/family/cases/{case_id}/parent-acting-for-you", status=404)  # not their case
+    as_user("caseworker").get(f"/family/cases/{case_id}/parent-acting-for-you", status=403)  # staff, not family
+    assert _named(services, case_id) == []

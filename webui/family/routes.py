@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.case_messages import MESSAGES, family_schema, may_send, offered_messages
+from engine.errors import InvalidState, NotFound
 from engine.models import Case, Document, Organisation
+from engine.named_parent import is_the_young_person, parents, rights_pass_on, set_named_parent
 from engine.queries import (
     case_documents,
     case_routes,
@@ -27,7 +29,7 @@ from engine.roles import Role
 from webui.access import family
 from webui.cases.messages import MessagePage
 from webui.cases.routes import document_download
-from webui.context import db, engine, today
+from webui.context import clock, db, engine, today
 from webui.sanitize import clean_html
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -88,7 +90,8 @@ def case(case_id: int) -> ResponseReturnValue:
                            deadlines=open_deadlines(db(), case.id), today=today(),
                            documents=case_documents(db(), case.id, family_only=True),
                            plans=family_plan_versions(db(), case.id),
-                           can_ask_drs=any(o.name == "drs_requested" for o in family_messages(case)))
+                           can_ask_drs=any(o.name == "drs_requested" for o in family_messages(case)),
+                           is_young_person=is_the_young_person(db(), case.id, current_user.id))
 
 
 def family_messages(case: Case) -> list[Any]:
@@ -167,3 +170,31 @@ def disagreement_resolution(case_id: int) -> ResponseReturnValue:
     page = MessagePage(case, kind, family_schema(kind), url_for("family.disagreement_resolution", case_id=case.id),
                        url_for("family.case", case_id=case.id), family_view=True)
     return page.handle()
+
+
+@bp.route("/cases/<int:case_id>/parent-acting-for-you", methods=["GET", "POST"])
+@family
+def named_parent(case_id: int) -> ResponseReturnValue:
+    """The young person asks a parent on the case to act for them (or stops them); only the young person can."""
+    case = _case_or_404(case_id)
+    if not is_the_young_person(db(), case.id, current_user.id):
+        abort(403)
+    here = url_for("family.named_parent", case_id=case.id)
+    if request.method == "POST":
+        user_id, action = request.form.get("user_id", ""), request.form.get("action", "")
+        if not user_id.isdigit() or action not in ("name", "withdraw"):
+            flash("Choose who you mean.", "error")
+            return redirect(here)
+        try:
+            set_named_parent(db(), case, int(user_id), action == "name", current_user.record, clock().now())
+        except (InvalidState, NotFound) as exc:
+            db().rollback()
+            flash(str(exc), "error")
+            return redirect(here)
+        db().commit()
+        flash("Saved. The local authority will send your letters to you and to the people you have chosen.",
+              "success")
+        return redirect(here)
+    starts = rights_pass_on(case)
+    return render_template("family/named_parent.html", case=case, members=parents(db(), case.id), starts=starts,
+                           rights_passed=starts is not None and today() >= starts)
