@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from engine.db import PROJECT_ROOT, default_database_url
 from engine.lint import check_files
@@ -267,6 +268,19 @@ def users_create(email: str, name: str, role_code: str, org_code: str | None, pa
     click.echo(f"Created {email} as {role.label}{' at ' + org.name if org else ''}.")
 
 
+def _sign_in_hint(services: Services) -> str:
+    """How to sign in: with the demo data, a demo user and the demo password; otherwise how to make a user."""
+    from engine.demo import DEMO_PASSWORD
+    from engine.models import User
+
+    with services.session_factory() as session:
+        demo = session.scalar(select(User.email).where(User.email == "caseworker@northshire.example"))
+    if demo:
+        return (f"Sign in as {demo} with the password {DEMO_PASSWORD} (every demo user is listed by "
+                "`ehcflow setup`; they all have that password)")
+    return "Sign in with a user made by `ehcflow users create` (no demo data is loaded)"
+
+
 def _notifier(services: Services):  # noqa: ANN202
     """Sends the outbox (emails about tasks and documents) after each worker pass."""
     from engine.notifications import NotificationSettings, run_notifications
@@ -314,7 +328,7 @@ def run(host: str, port: int, with_worker: bool) -> None:
                          kwargs={"install_signals": False, "after_pass": _notifier(services)}, daemon=True,
                          name="timer-worker").start()
     click.echo(f"EHC Flow is running at http://{host}:{port}/  (database: {default_database_url()})")
-    click.echo("Sign in with any demo user listed by `ehcflow setup`, e.g. caseworker@northshire.example")
+    click.echo(_sign_in_hint(services))
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
