@@ -11,6 +11,7 @@ the route), and editing the data of a failed instance leaves it failed so that t
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,11 +37,13 @@ from engine.errors import (
 )
 from engine.incidents import describe_failure
 from engine.instance_migration import MigrationCheck, migrate_instance, plan_migration
-from engine.models import Deadline, HumanTask, Incident, ProcessInstance, Timer, User
+from engine.models import Case, Deadline, HumanTask, Incident, Membership, Organisation, ProcessInstance, Timer, User
 from engine.projection import Projector, Snapshot, _is_timer, timer_due
+from engine.roles import Role
 
 FINISHED = ("completed", "terminated")
 MAX_DATA_CHARS = 200_000
+MAX_DATA_DEPTH = 32
 
 
 class RepairFailed(EngineError):
@@ -124,15 +127,35 @@ def instance_data(engine: Any, instance_id: int) -> dict[str, Any]:
     return data
 
 
+# ---- who may repair ------------------------------------------------------------------------------------------------
+
+def _check_actor(session: Session, actor: User | None, instance: ProcessInstance) -> None:
+    """Only an administrator of the case's responsible authority repairs its instances (no actor: the system, as in
+    the CLI). The admin pages ask first; this is the engine checking again, as every command does."""
+    if actor is None:
+        return
+    la_id = session.scalar(select(Case.la_id).where(Case.id == instance.case_id))
+    if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id, Membership.role == Role.ADMIN.value,
+                                                      Membership.organisation_id == la_id).limit(1)):
+        name = session.scalar(select(Organisation.name).where(Organisation.id == la_id))
+        raise NotAllowed(f"Only an administrator of {name} can repair its instances")
+
+
+def _instance_for(session: Session, instance_id: int, actor: User | None) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound("No such process instance")
+    _check_actor(session, actor, instance)
+    return instance
+
+
 # ---- the transaction -----------------------------------------------------------------------------------------------
 
 def _repair(engine: Any, instance_id: int, action: str, summary: str, detail: dict[str, Any],
             step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
             expected_revision: int | None, keep_failed: bool = False) -> None:
     with engine.session_factory() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound("No such process instance")
+        instance = _instance_for(session, instance_id, actor)
         if instance.status in FINISHED:
             raise InvalidState("This instance has already ended")
         if instance.status == "suspended":
@@ -177,7 +200,7 @@ def _reason(reason: str, what: str) -> str:
     if not reason:
         raise FormInvalid({"reason": f"Enter why you are {what}"})
     if len(reason) > 2000:
-        raise FormInvalid({"reason": "The reason must be 2000 characters or fewer"})
+        raise FormInvalid({"reason": "The reason must be 2,000 characters or fewer"})
     return reason
 
 
@@ -266,17 +289,52 @@ def _reopen_projections(session: Session, instance: ProcessInstance, wf: BpmnWor
 
 # ---- edit the instance data ----------------------------------------------------------------------------------------
 
+def _not_json(constant: str) -> Any:
+    raise FormInvalid({"data": f"{constant} is not a JSON value: use a number, or null"})
+
+
+def _data_problem(value: Any) -> str | None:
+    """What Python's JSON reader accepts but the engine cannot keep: the workflow state and the audit trail are
+    stored as strict JSON in UTF-8 (PostgreSQL refuses infinite numbers and lone surrogates), and scripts walk the
+    data recursively."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DATA_DEPTH:
+            return f"The data is nested too deeply: at most {MAX_DATA_DEPTH} levels of lists and objects"
+        if isinstance(item, float) and not math.isfinite(item):
+            return "A number in the data is too large"
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "The data has a character that is not allowed (a lone \\u escape of half a character)"
+        if isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return None
+
+
 def parse_data(text: str) -> dict[str, Any]:
     """The JSON an administrator typed, or FormInvalid saying what is wrong with it."""
     if len(text) > MAX_DATA_CHARS:
         raise FormInvalid({"data": f"The data must be {MAX_DATA_CHARS:,} characters or fewer"})
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise FormInvalid({"data": f"The data is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"}) \
             from exc
+    except RecursionError as exc:
+        raise FormInvalid({"data": f"The data is nested too deeply: at most {MAX_DATA_DEPTH} levels of lists and "
+                                   "objects"}) from exc
+    except ValueError as exc:  # an integer with more digits than Python converts
+        raise FormInvalid({"data": f"A number in the data is too long: {exc}"}) from exc
     if not isinstance(value, dict):
         raise FormInvalid({"data": "The data must be a JSON object, in curly brackets { }"})
+    problem = _data_problem(value)
+    if problem:
+        raise FormInvalid({"data": problem})
     bad = [k for k in value if k.startswith("_")]
     if bad:
         raise FormInvalid({"data": f"Names starting with _ are not allowed: {', '.join(sorted(bad))}"})
@@ -343,24 +401,34 @@ def _recompute_date_timers(session: Session, instance: ProcessInstance, wf: Bpmn
 
 # ---- the engine's admin commands, with the administrator's reason ---------------------------------------------------
 
+def _status_checked(engine: Any, instance_id: int, actor: User | None) -> str:
+    """The instance's status, once the actor may repair it (for the commands the runtime runs itself)."""
+    with engine.session_factory() as session:
+        return _instance_for(session, instance_id, actor).status
+
+
 def suspend(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
-    engine.suspend(instance_id, actor, _reason(reason, "suspending this instance"))
+    reason = _reason(reason, "suspending this instance")
+    _status_checked(engine, instance_id, actor)
+    engine.suspend(instance_id, actor, reason)
 
 
 def resume(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
-    engine.resume(instance_id, actor, _reason(reason, "resuming this instance"))
+    reason = _reason(reason, "resuming this instance")
+    _status_checked(engine, instance_id, actor)
+    engine.resume(instance_id, actor, reason)
 
 
 def terminate(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
-    engine.terminate(instance_id, actor, _reason(reason, "ending this instance"))
+    reason = _reason(reason, "ending this instance")
+    _status_checked(engine, instance_id, actor)
+    engine.terminate(instance_id, actor, reason)
 
 
 def retry(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
     reason = _reason(reason, "retrying the failed step")
     with engine.session_factory() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound("No such process instance")
+        instance = _instance_for(session, instance_id, actor)
         if instance.status != "failed":
             raise InvalidState("Only a failed instance can be retried: this one is "
                                + instance.status.replace("_", " "))
@@ -377,10 +445,8 @@ def check_migration(engine: Any, instance_id: int, version_id: int) -> Migration
 
 def migrate(engine: Any, instance_id: int, version_id: int, actor: User | None, reason: str) -> MigrationCheck:
     reason = _reason(reason, "moving this instance to another version")
-    with engine.session_factory() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is not None and instance.status == "suspended":
-            raise InvalidState("This instance is suspended: resume it first")
+    if _status_checked(engine, instance_id, actor) == "suspended":
+        raise InvalidState("This instance is suspended: resume it first")
     return migrate_instance(engine, instance_id, version_id, actor, reason)
 
 

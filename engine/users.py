@@ -123,15 +123,35 @@ def can_manage_user(session: Session, actor: User, user: User) -> bool:
         is not None
 
 
-def _check_manages(session: Session, actor: User, user: User) -> None:
+def account_refusal(session: Session, actor: User, user: User) -> str | None:
+    """Why the actor may not reset the password of, deactivate or reactivate this account, or None if they may.
+
+    An account is one person across all their organisations: whoever resets its password can sign in as them
+    everywhere, and deactivating it locks them out everywhere. So these need an administrator of every organisation
+    the person works for, or an admin of one could take over (or lock out) an admin of another."""
     if not can_manage_user(session, actor, user):
-        raise PermissionError("Only an administrator of one of this person's organisations can do that")
+        return "Only an administrator of one of this person's organisations can do that"
+    administered = select(Membership.organisation_id).where(Membership.user_id == actor.id,
+                                                           Membership.role == Role.ADMIN.value)
+    elsewhere = sorted(set(session.scalars(
+        select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.organisation_id.not_in(administered)))))
+    if elsewhere:
+        return (f"{user.name} also works for {', '.join(elsewhere)}, which you do not administer: only an "
+                f"administrator of every organisation they work for can do this. Ask an administrator there.")
+    return None
+
+
+def _check_account(session: Session, actor: User, user: User) -> None:
+    refusal = account_refusal(session, actor, user)
+    if refusal:
+        raise PermissionError(refusal)
 
 
 def set_active(session: Session, actor: User, user: User, active: bool, clock: Clock, reason: str = "") -> None:
     if actor.id == user.id and not active:
         raise ValueError("You cannot deactivate your own account")
-    _check_manages(session, actor, user)
+    _check_account(session, actor, user)
     if user.active == active:
         raise ValueError(f"{user.name} is already {'active' if active else 'deactivated'}")
     user.active = active
@@ -142,7 +162,7 @@ def set_active(session: Session, actor: User, user: User, active: bool, clock: C
 
 def reset_password(session: Session, actor: User, user: User, new_password: str, clock: Clock,
                    reason: str = "") -> None:
-    _check_manages(session, actor, user)
+    _check_account(session, actor, user)
     user.password_hash = hash_password(new_password)
     user.failed_sign_ins = 0
     user.locked_until = None

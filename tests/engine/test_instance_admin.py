@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import instance_repair as repair
-from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState
+from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed
 from engine.instance_admin import (
     InstanceFilters,
     admin_counts,
@@ -245,3 +245,57 @@ def test_correcting_the_data_a_statutory_timer_reads_moves_the_deadline(services
     engine.clock.set(datetime(2026, 4, 21, 9, 0, tzinfo=UTC))
     assert engine.fire_due_timers() == 1
     assert open_task(services, "UT_escalation").instance_id == demo
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+    ('{"a": ' + "1" * 5000 + "}", "number"),
+    ('{"a": NaN}', "NaN"),
+    ('{"a": -Infinity}', "Infinity"),
+    ('{"a": 1e999}', "number"),
+    ('{"a": "\\ud800"}', "character"),
+    ("[1, 2]", "JSON object"),
+    ('{"\\udc00": 1}', "character"),
+    ('{"a": 1', "not valid JSON"),
+])
+def test_data_that_json_would_accept_but_the_engine_cannot_keep_is_refused_with_a_message(text: str,
+                                                                                        message: str) -> None:
+    """Each of these once reached the database or the workflow state (or raised something other than a form error,
+    a server error on the page): deep nesting, digits beyond Python's limit, NaN and Infinity (not JSON, refused by
+    PostgreSQL), numbers too large for a float, and lone surrogates (not encodable)."""
+    with pytest.raises(FormInvalid) as refused:
+        repair.parse_data(text)
+    assert message in refused.value.errors["data"]
+
+
+def test_ordinary_data_still_parses() -> None:
+    value = repair.parse_data('{"a": [1, 2.5, {"b": null}], "c": "café ✓", "d": true, "e": ' + "9" * 300 + "}")
+    assert value["a"][2] == {"b": None} and value["c"] == "café ✓" and value["e"] == int("9" * 300)
+
+
+def test_the_repair_commands_refuse_an_administrator_of_another_authority(services: Services, world: World,
+                                                                          demo: int) -> None:
+    """The pages only offer an admin their own authority's instances; the commands check again, as every engine
+    command does, so that no other caller (a script, a future page) can repair someone else's instance."""
+    engine, other = services.engine, world.users["other_admin"]
+    caseworker = world.users["caseworker"]
+    guid = open_task(services, "UT_register").task_guid
+    data = repair.instance_data(engine, demo)
+    attempts = [
+        lambda who: repair.suspend(engine, demo, who, "mine now"),
+        lambda who: repair.terminate(engine, demo, who, "mine now"),
+        lambda who: repair.skip_step(engine, demo, guid, who, "mine now"),
+        lambda who: repair.edit_data(engine, demo, {**data, "explode": True}, who, "mine now"),
+        lambda who: repair.migrate(engine, demo, _instance(services, demo).process_version_id, who, "mine now"),
+    ]
+    for attempt in attempts:
+        for who in (other, caseworker):
+            with pytest.raises(NotAllowed, match="administrator of Testshire Council"):
+                attempt(who)
+    assert _instance(services, demo).status == "waiting_person"
+    assert repair.instance_data(engine, demo)["explode"] is False
+    repair.suspend(engine, demo, world.users["admin"], "the right admin")  # and theirs still works
+    with pytest.raises(NotAllowed):
+        repair.resume(engine, demo, other, "mine now")
+    with pytest.raises(NotAllowed):
+        repair.retry(engine, demo, other, "mine now")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from engine.errors import InstanceFailed
@@ -300,3 +301,32 @@ def test_an_unreadable_saved_state_still_shows_the_page(as_user: Any, services: 
     for action in ("skip", "move-back", "data"):
         refused = as_user("admin").page(f"/admin/instances/{running}/{action}")
         assert "could not be read" in text_of(refused.select_one("#refusal")), action
+
+
+def test_a_reason_too_long_is_refused_and_kept_not_cut_short(as_user: Any, services: Services, running: int) -> None:
+    """A reason over the limit used to be cut to 2,000 characters without a word, and the action done."""
+    admin = as_user("admin")
+    reason = "the family asked for a pause " * 80 + "END"
+    response = confirm(admin, f"/admin/instances/{running}/suspend", {"reason": reason})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "2,000 characters or fewer" in body
+    assert BeautifulSoup(body, "html.parser").select_one("#reason").get_text() == reason
+    assert status_of(services, running) == "waiting_person"
+
+
+@pytest.mark.parametrize("action", ["suspend", "terminate"])
+def test_a_form_opened_before_someone_else_changed_the_instance_is_refused(as_user: Any, engine: WorkflowEngine,
+                                                                          services: Services, world: World,
+                                                                          running: int, action: str) -> None:
+    """Every action, not only the three workflow repairs: the admin decided on what the page showed them."""
+    admin = as_user("admin")
+    url = f"/admin/instances/{running}/{action}"
+    revision = admin.page(url).select_one("input[name=revision]")["value"]
+    engine.complete_task(task_of(services, running, "UT_register").id, {"concern": "x"}, world.users["caseworker"])
+    stale = admin.post(url, {"revision": revision, "reason": "as I saw it"})
+    body = stale.get_data(as_text=True)
+    assert stale.status_code == 200 and "Someone else has changed this instance" in body
+    assert "as I saw it" in body and status_of(services, running) == "waiting_person"
+    # The page shown again is up to date: sending it again does it.
+    fresh = BeautifulSoup(body, "html.parser").select_one("input[name=revision]")["value"]
+    assert admin.post(url, {"revision": fresh, "reason": "as I saw it"}).status_code == 302

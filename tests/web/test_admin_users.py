@@ -245,3 +245,58 @@ def test_engine_rules_behind_the_pages(services: Services, world: World) -> None
             set_active(s, s.merge(world.users["admin"]), caseworker, True, clock)
         assert caseworker.active is True
         s.rollback()
+
+
+def _admin_elsewhere_who_works_here(services: Services, world: World) -> tuple[int, int]:
+    """A user who administers the other authority and is also a caseworker at the first one, so that the first
+    authority's admin can open their page. Returns (user id, membership id of the caseworker role)."""
+    with services.session_factory() as s:
+        both = create_user(s, "both@test.example", "Both Places", PASSWORD, services.engine.clock,
+                           [(s.merge(world.other_la), Role.ADMIN), (s.merge(world.la), Role.CASEWORKER)])
+        s.commit()
+        membership_id = s.scalars(select(Membership.id).where(Membership.user_id == both.id,
+                                                              Membership.organisation_id == world.la.id)).one()
+        return both.id, membership_id
+
+
+@pytest.mark.parametrize("action", ["reset-password", "deactivate"])
+def test_an_admin_cannot_take_over_an_account_that_works_elsewhere_too(as_user: Any, services: Services,
+                                                                       world: World, action: str) -> None:
+    """Resetting the password of someone who also works for another organisation would give the admin that
+    organisation's access (here: the other authority's administrator account); deactivating them would lock that
+    organisation out. Both are for an administrator of every organisation the person works for."""
+    both_id, _ = _admin_elsewhere_who_works_here(services, world)
+    admin = as_user("admin")
+    url = f"/admin/users/{both_id}/{action}"
+    page = admin.page(url)
+    refusal = text_of(page.select_one("#refusal"))
+    assert "Otherham Council" in refusal and "administrator" in refusal
+    assert page.select_one("form textarea[name=reason]") is None  # refused before anything is typed
+    posted = admin.post(url, {"reason": "take it"})
+    assert posted.status_code == 200
+    person = user_by_email(services, "both@test.example")
+    assert person.active is True and verify_password(person.password_hash, PASSWORD)
+    assert last_event(services, "password_reset") is None and last_event(services, "user_deactivated") is None
+    # The admin can still manage what is theirs: take away the caseworker role at their own authority.
+    assert "Reset the password" not in text_of(admin.page(f"/admin/users/{both_id}").select_one("ul.govuk-list"))
+
+
+def test_the_engine_refuses_account_actions_on_someone_who_works_elsewhere_too(services: Services,
+                                                                               world: World) -> None:
+    both_id, _ = _admin_elsewhere_who_works_here(services, world)
+    clock = services.engine.clock
+    with services.session_factory() as s:
+        admin, both = s.merge(world.users["admin"]), s.get(User, both_id)
+        with pytest.raises(PermissionError, match="Otherham Council"):
+            reset_password(s, admin, both, "a-long-new-password", clock)
+        with pytest.raises(PermissionError, match="Otherham Council"):
+            set_active(s, admin, both, False, clock)
+        both.active = False
+        with pytest.raises(PermissionError, match="Otherham Council"):
+            set_active(s, admin, both, True, clock)
+        s.rollback()
+        # An administrator of both may.
+        s.add(Membership(user_id=world.users["admin"].id, organisation_id=world.other_la.id, role=Role.ADMIN.value))
+        s.flush()
+        reset_password(s, s.merge(world.users["admin"]), s.get(User, both_id), "a-long-new-password", clock)
+        s.rollback()

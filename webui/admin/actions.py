@@ -18,11 +18,13 @@ from engine.models import Case, HumanTask, ProcessInstance
 from engine.queries import reassign_candidates
 from engine.roles import Role
 from webui.access import staff
-from webui.admin.common import admin_orgs, bp, error_list, form_int, form_text
+from webui.admin.common import admin_orgs, bp, error_list, form_int, form_reason, form_text
 from webui.admin.instances import instance_or_404, pretty_json
 from webui.context import db, engine
 
 Choice = dict[str, Any]  # {"value", "text", "hint"}
+
+STALE = "Someone else has changed this instance since you opened this page. Check what it shows now and try again."
 
 
 def _status_words(instance: ProcessInstance) -> str:
@@ -37,12 +39,18 @@ def _confirm(instance: ProcessInstance, endpoint: str, *, heading: str, intro: l
     values = {"reason": "", "choice": "", "data": initial_data}
     errors: dict[str, str] = {}
     if request.method == "POST" and refusal is None:
-        values = {"reason": form_text("reason"), "choice": form_text("choice", 100),
+        reason, reason_error = form_reason()
+        values = {"reason": reason, "choice": form_text("choice", 100),
                   "data": (request.form.get("data") or "") if data_field else ""}
         if choices is not None and values["choice"] not in {str(c["value"]) for c in choices}:
             errors["choice"] = f"Select {choice_label.lower()}"
-        if not values["reason"]:
-            errors["reason"] = "Enter the reason for doing this"
+        if reason_error:
+            errors["reason"] = reason_error
+        revision = _revision()
+        if not errors and revision is not None and revision != instance.revision:
+            # The admin decided on what the page showed them. The page shown again is up to date, so sending it
+            # again is the "reload and try again"; the three workflow repairs check again in their transaction.
+            errors["form"] = STALE
         if not errors:
             try:
                 message = perform(values)

@@ -22,8 +22,19 @@ def admin_orgs() -> list[int]:
     return orgs
 
 
-def form_text(name: str, limit: int = REASON_MAX) -> str:
+def form_text(name: str, limit: int = 200) -> str:
+    """A short field (a name, a choice): anything past the limit is not a real value, so it is dropped."""
     return (request.form.get(name) or "").strip()[:limit]
+
+
+def form_reason() -> tuple[str, str | None]:
+    """The reason typed, whole (so that a refusal shows it back as typed), and what is wrong with it if anything."""
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        return reason, "Enter the reason for doing this"
+    if len(reason) > REASON_MAX:
+        return reason, f"The reason must be {REASON_MAX:,} characters or fewer (it has {len(reason):,})"
+    return reason, None
 
 
 def form_int(name: str) -> int | None:

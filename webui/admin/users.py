@@ -16,10 +16,10 @@ from flask_login import current_user
 from engine.models import Membership, Organisation, User
 from engine.roles import ROLE_RANK, Role
 from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
-from engine.users import create_user, grant_role, revoke_role, set_active
+from engine.users import account_refusal, create_user, grant_role, revoke_role, set_active
 from engine.users import reset_password as engine_reset_password
 from webui.access import staff
-from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_text
+from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_reason, form_text
 from webui.auth.user import end_all_sessions
 from webui.context import clock, db, now
 
@@ -111,7 +111,8 @@ def user(user_id: int) -> ResponseReturnValue:
     """One person: their roles and what you can do about their account."""
     person = user_or_404(user_id)
     orgs = admin_orgs()
-    return render_template("admin/user.html", person=person, roles=roles_of_user(db(), person.id), orgs=orgs)
+    return render_template("admin/user.html", person=person, roles=roles_of_user(db(), person.id), orgs=orgs,
+                           account_refusal=account_refusal(db(), current_user.record, person))
 
 
 def _user_confirm(person: User, endpoint: str, *, heading: str, intro: list[str], button: str,
@@ -123,12 +124,13 @@ def _user_confirm(person: User, endpoint: str, *, heading: str, intro: list[str]
     values: dict[str, str] = {"reason": ""} | {s["name"]: "" for s in selects}
     errors: dict[str, str] = {}
     if request.method == "POST" and refusal is None:
-        values = {"reason": form_text("reason")} | {s["name"]: form_text(s["name"], 40) for s in selects}
+        reason, reason_error = form_reason()
+        values = {"reason": reason} | {s["name"]: form_text(s["name"], 40) for s in selects}
         for select in selects:
             if values[select["name"]] not in {str(i["value"]) for i in select["items"]}:
                 errors[select["name"]] = select["error"]
-        if not values["reason"]:
-            errors["reason"] = "Enter the reason for doing this"
+        if reason_error:
+            errors["reason"] = reason_error
         if not errors:
             try:
                 result = perform(values)
@@ -153,7 +155,8 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
     """Stop a person signing in; their sessions end at once. Their tasks stay, to be reassigned."""
     person = user_or_404(user_id)
     refusal = "This account is already deactivated." if not person.active else \
-        "You cannot deactivate your own account." if person.id == current_user.id else None
+        "You cannot deactivate your own account." if person.id == current_user.id else \
+        account_refusal(db(), current_user.record, person)
 
     def perform(v: dict[str, str]) -> str:
         set_active(db(), current_user.record, person, False, clock(), v["reason"])
@@ -171,7 +174,7 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
 def reactivate_user(user_id: int) -> ResponseReturnValue:
     """Let a deactivated person sign in again."""
     person = user_or_404(user_id)
-    refusal = "This account is already active." if person.active else None
+    refusal = "This account is already active." if person.active else account_refusal(db(), current_user.record, person)
 
     def perform(v: dict[str, str]) -> str:
         set_active(db(), current_user.record, person, True, clock(), v["reason"])
@@ -199,7 +202,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     return _user_confirm(person, "admin.reset_password", heading=f"Reset the password of {person.name}",
                          intro=["A new temporary password is made and shown to you once. Give it to them in person "
                                 "or by phone, never by email. Their sessions end."],
-                         button="Reset the password", refusal=None, perform=perform)
+                         button="Reset the password", refusal=account_refusal(db(), current_user.record, person),
+                         perform=perform)
 
 
 @bp.route("/users/<int:user_id>/roles/new", methods=["GET", "POST"])
