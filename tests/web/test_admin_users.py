@@ -300,3 +300,61 @@ def test_the_engine_refuses_account_actions_on_someone_who_works_elsewhere_too(s
         s.flush()
         reset_password(s, s.merge(world.users["admin"]), s.get(User, both_id), "a-long-new-password", clock)
         s.rollback()
+
+
+def test_adding_a_person_puts_each_refusal_on_its_own_field_and_keeps_what_was_typed(as_user: Any,
+                                                                                   services: Services,
+                                                                                   world: World) -> None:
+    """The engine's messages used to be put on a field by the words in them: an email address with "password" in it
+    was reported against the password; a name over 200 characters was cut short without a word."""
+    with services.session_factory() as s:
+        create_user(s, "password.desk@test.example", "Desk", PASSWORD, services.engine.clock,
+                    [(s.merge(world.la), Role.CASEWORKER)])
+        s.commit()
+    admin = as_user("admin")
+    admin.get("/admin/users/new")
+    base = {"organisation": str(world.la.id), "role": Role.CASEWORKER.value}
+
+    def field_errors(data: dict[str, str]) -> dict[str, str]:
+        page = BeautifulSoup(admin.post("/admin/users/new", {**base, **data}).get_data(as_text=True), "html.parser")
+        return {e["id"].removesuffix("-error"): text_of(e) for e in page.select(".govuk-error-message[id]")}
+
+    dup = field_errors({"name": "Desk Two", "email": "password.desk@test.example"})
+    assert list(dup) == ["email"] and "already exists" in dup["email"]
+    short = field_errors({"name": "Shorty", "email": "shorty@test.example", "password": "short"})
+    assert list(short) == ["password"] and "at least 10 characters" in short["password"]
+    long_name = "N" * 250
+    response = admin.post("/admin/users/new", {**base, "name": long_name, "email": "long@test.example"})
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert "200 characters or fewer" in text_of(page.select_one("#name-error"))
+    assert page.select_one("#name")["value"] == long_name and user_by_email(services, "long@test.example") is None
+
+
+def test_an_organisation_name_too_long_is_refused_not_cut_short(as_user: Any, services: Services) -> None:
+    admin = as_user("admin")
+    admin.get("/admin/organisations/new")
+    name = "Very Long Name Academy Trust " * 9
+    response = admin.post("/admin/organisations/new", {"name": name, "kind": "service"})
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert response.status_code == 200 and "200 characters or fewer" in text_of(page.select_one("#name-error"))
+    assert page.select_one("#name")["value"] == name.strip()
+    with services.session_factory() as s:
+        assert s.scalars(select(Organisation).where(Organisation.kind == "service")).first() is None
+
+
+def test_adding_an_organisation_reports_each_refusal_on_its_field(as_user: Any, services: Services,
+                                                                  world: World) -> None:
+    admin = as_user("admin")
+    admin.get("/admin/organisations/new")
+
+    def field_errors(data: dict[str, str]) -> dict[str, str]:
+        page = BeautifulSoup(admin.post("/admin/organisations/new", data).get_data(as_text=True), "html.parser")
+        return {e["id"].removesuffix("-error"): text_of(e) for e in page.select(".govuk-error-message[id]")}
+
+    assert admin.post("/admin/organisations/new", {"name": "Barcode Services", "kind": "service"}).status_code == 302
+    dup = field_errors({"name": "Barcode Services", "kind": "service"})  # "code" is in its name, not in the problem
+    assert list(dup) == ["name"] and "already exists" in dup["name"]
+    # Another authority as the maintaining LA is not on offer; posted anyway, it is refused rather than dropped.
+    other = field_errors({"name": "Elm School", "kind": "setting", "setting_type": "academy",
+                          "maintaining_la": str(world.other_la.id)})
+    assert list(other) == ["maintaining_la"]

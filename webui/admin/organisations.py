@@ -63,18 +63,24 @@ def new_organisation() -> ResponseReturnValue:
     values = {"name": "", "kind": "", "code": "", "email": "", "setting_type": "", "maintaining_la": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = {key: form_text(key, 200) for key in values}
+        values = {key: form_text(key, 1000) for key in values}
         if not values["name"]:
             errors["name"] = "Enter the organisation's name"
+        elif len(values["name"]) > 200:
+            errors["name"] = "The name must be 200 characters or fewer"
         if values["kind"] not in ORGANISATION_KIND_LABELS:
             errors["kind"] = "Select what kind of organisation it is"
         if values["kind"] == "setting" and values["setting_type"] not in SETTING_TYPES:
             errors["setting_type"] = "Select the type of setting"
         if values["code"] and (len(values["code"]) > 40 or not values["code"].replace("-", "").isalnum()):
             errors["code"] = "The code can only have letters, numbers and hyphens, up to 40"
-        if values["email"] and "@" not in values["email"]:
+        if len(values["email"]) > 200:
+            errors["email"] = "The email address must be 200 characters or fewer"
+        elif values["email"] and "@" not in values["email"]:
             errors["email"] = "Enter an email address in the correct format, like send@council.example"
         maintaining = next((o for o in las if str(o.id) == values["maintaining_la"]), None)
+        if values["kind"] == "setting" and values["maintaining_la"] and maintaining is None:
+            errors["maintaining_la"] = "Select a local authority you administer, or none"
         if not errors:
             fields: dict[str, object] = {"code": values["code"] or None, "email": values["email"] or None}
             if values["kind"] == "setting":
@@ -86,11 +92,11 @@ def new_organisation() -> ResponseReturnValue:
                 db().flush()
             except (ValueError, PermissionError) as exc:
                 db().rollback()
-                errors["code" if "code" in str(exc) else "name"] = str(exc)
+                errors["code" if str(exc).startswith("An organisation with the code") else "name"] = str(exc)
             else:
                 db().commit()
                 flash(f"{org.name} has been added. You are its administrator: add its people.", "success")
                 return redirect(url_for("admin.organisation", organisation_id=org.id))
     return render_template("admin/organisation_new.html", values=values, errors=errors,
                            kinds=ORGANISATION_KIND_LABELS, setting_types=SETTING_TYPES, las=las,
-                           error_items=error_list(errors, {"kind": "#kind", "setting_type": "#setting_type"}))
+                           error_items=error_list(errors))

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.models import Membership, Organisation, User
+from engine.passwords import MIN_LENGTH
 from engine.roles import ROLE_RANK, Role
 from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
 from engine.users import account_refusal, create_user, grant_role, revoke_role, set_active
@@ -22,6 +23,8 @@ from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_reason, form_text
 from webui.auth.user import end_all_sessions
 from webui.context import clock, db, now
+
+NAME_MAX = 200  # the columns' size
 
 
 def user_or_404(user_id: int) -> User:
@@ -71,13 +74,16 @@ def new_user() -> ResponseReturnValue:
     values = {"name": "", "email": "", "organisation": "", "role": "", "password": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = {"name": form_text("name", 200), "email": form_text("email", 200),
+        values = {"name": form_text("name", 1000), "email": form_text("email", 1000),
                   "organisation": form_text("organisation", 12), "role": form_text("role", 40), "password": ""}
         typed_password = request.form.get("password") or ""
-        if not values["name"]:
-            errors["name"] = "Enter the person's name"
-        if not values["email"]:
-            errors["email"] = "Enter the person's email address"
+        for key, what in (("name", "name"), ("email", "email address")):
+            if not values[key]:
+                errors[key] = f"Enter the person's {what}"
+            elif len(values[key]) > NAME_MAX:
+                errors[key] = f"The {what} must be {NAME_MAX} characters or fewer"
+        if typed_password and len(typed_password) < MIN_LENGTH:
+            errors["password"] = f"The password must be at least {MIN_LENGTH} characters long, or leave it empty"
         organisation = next((o for o in organisations if str(o.id) == values["organisation"]), None)
         if organisation is None:
             errors["organisation"] = "Select the organisation they work for"
@@ -87,22 +93,21 @@ def new_user() -> ResponseReturnValue:
         if not errors:
             assert organisation is not None and role is not None
             password = typed_password or temporary_password()
+            # The name and password were checked above, so what the engine refuses is the email, then the role.
+            key = "email"
             try:
                 user = create_user(db(), values["email"], values["name"], password, clock(), actor=current_user.record)
+                key = "role"
                 grant_role(db(), current_user.record, user, organisation, role, clock())
             except (ValueError, PermissionError) as exc:
                 db().rollback()
-                message = str(exc)
-                key = "password" if "password" in message else "email" if "email" in message else \
-                    "name" if "name" in message else "role"
-                errors[key] = message
+                errors[key] = str(exc)
             else:
                 db().commit()
                 return render_template("admin/password_shown.html", user=user,
                                        password=None if typed_password else password, created=True)
     return render_template("admin/user_new.html", values=values, errors=errors, organisations=organisations,
-                           roles=roles, error_items=error_list(errors, {"organisation": "#organisation",
-                                                                         "role": "#role"}))
+                           roles=roles, error_items=error_list(errors))
 
 
 @bp.get("/users/<int:user_id>")
