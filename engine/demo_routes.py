@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from engine.demo_history import HISTORY_SEEDERS
+
 if TYPE_CHECKING:
     from engine.demo import DemoContext
     from engine.runtime import WorkflowEngine
@@ -402,7 +404,9 @@ class _Driver:
         return self.ctx.users[email]
 
     def new_case(self, la_code: str, first: str, last: str, born: str, setting: str, email: str,
-                 parent_name: str) -> int:
+                 parent_name: str, listed: bool = True) -> int:
+        """A case with its family, health body, setting and mediation service; ``listed`` puts the family's sign-in
+        in the set-up command's list."""
         from engine.demo import DEMO_PASSWORD
         from engine.models import CaseParty
         from engine.roles import Role
@@ -420,19 +424,24 @@ class _Driver:
             case_id = case.id
         self.ctx.cases[f"{first} {last}"] = case_id
         self.ctx.users[email] = parent
-        self.ctx.credentials.append((email, Role.FAMILY.label, f"{first} {last}'s family"))
+        if listed:
+            self.ctx.credentials.append((email, Role.FAMILY.label, f"{first} {last}'s family"))
         return case_id
 
     def do(self, case_id: int, bpmn_id: str, data: dict[str, Any], who: Any, when: Any) -> None:
+        self.move(when)
+        (task,) = self.open_tasks(case_id, bpmn_id)
+        self.engine.complete_task(task.id, data, who)
+
+    def open_tasks(self, case_id: int, bpmn_id: str) -> list[Any]:
         from sqlalchemy import select
 
         from engine.models import HumanTask
 
-        self.move(when)
         with self.engine.session_factory() as session:
-            task = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id,
-                                                           HumanTask.status == "open")).one()
-        self.engine.complete_task(task.id, data, who)
+            return list(session.scalars(select(HumanTask).where(
+                HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == "open")
+                .order_by(HumanTask.id)))
 
     def tell(self, case_id: int, name: str, payload: dict[str, Any], when: Any) -> int:
         """Sends a message to the case (the notice of an appealable decision starts the disagreement route)."""
@@ -848,3 +857,55 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
 
 seed_reviews.process_id = "annual_review"  # type: ignore[attr-defined]
 SEEDERS.append(seed_reviews)
+
+
+# ---- Something for an administrator to repair (docs/admin.md, "Demo") ----------------------------------------------
+
+def seed_admin_cases(engine: WorkflowEngine, ctx: DemoContext) -> None:
+    """Two Northshire reviews an administrator has to look at:
+
+    - Zara Ahmed: her case came over from Northshire's old case-management system with its review already asked
+      for by a date, which the import wrote as the old system showed it ("21/12/2026", not ISO). The route took it
+      (start data is not a form); when the caseworker set the review up two days ago, the step that works out the
+      review dates could not read it: the instance failed and an incident was recorded. The administrator corrects
+      ``review_requested_by`` in the instance data and retries the caseworker's step.
+    - Kai Turner (Meadowbank School): stuck. The school arranges the review, but nobody at Meadowbank has an EHC Flow
+      account, so the task waits for a role nobody holds; the review was due two weeks ago.
+    """
+    from datetime import timedelta
+
+    from engine.errors import InstanceFailed
+
+    driver = _Driver(engine, ctx)
+    try:
+        caseworker = driver.user("caseworker@northshire.example")
+        zara = driver.new_case("NSH", "Zara", "Ahmed", f"{driver.today.year - 9}-05-21", "Elm Park Primary School",
+                               "parent.ahmed@example.com", "Farah Ahmed")
+        _give_plan(driver, zara, "Elm Park Primary School", 330)
+        requested_by = driver.today + timedelta(days=21)
+        driver.move(driver.day(9))
+        engine.start(zara, "annual_review", {"review_due": requested_by.strftime("%d/%m/%Y"), "arranged_by": "setting",
+                                             "imported_from": "Northshire CMS, record 004127"}, None)
+        try:
+            driver.do(zara, "UT_setup", {"review_kind": "annual", "arranged_by": "setting",
+                                         "last_review_on": driver.iso(330)}, caseworker, driver.day(2))
+        except InstanceFailed:
+            pass  # what the caseworker saw: "Something went wrong in this route ... (incident N)"
+
+        kai = driver.new_case("NSH", "Kai", "Turner", f"{driver.today.year - 12}-09-03", "Meadowbank School",
+                              "parent.kturner@example.com", "Jess Turner")
+        _give_plan(driver, kai, "Meadowbank School", 380)
+        driver.move(driver.day(75))
+        engine.start(kai, "annual_review", {}, caseworker)
+        driver.do(kai, "UT_setup", {"review_kind": "annual", "arranged_by": "setting",
+                                    "last_review_on": driver.iso(380)}, caseworker, driver.day(75, 11))
+    finally:
+        driver.restore()
+
+
+seed_admin_cases.process_id = "annual_review"  # type: ignore[attr-defined]
+SEEDERS.append(seed_admin_cases)
+
+
+# After the cases in progress: the finished work of the last eighteen months (engine/demo_history.py).
+SEEDERS.extend(HISTORY_SEEDERS)

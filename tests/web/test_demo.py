@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.demo import DEMO_PASSWORD, seed
-from engine.models import User
+from engine.models import Case, HumanTask, Incident, Membership, Organisation, ProcessInstance, User
 from engine.registry import ProcessRegistry
 from engine.services import Services
 from tests.web.conftest import Client, make_app, soup
@@ -65,3 +65,85 @@ def test_every_demo_user_can_open_every_page_they_are_shown(demo_app: Flask, ser
                         assert ident and page.select_one(f"label[for='{ident}']"), (email, url, field)
     print(f"visited {total} pages")
     assert problems == []
+
+
+def _check_failed_instance_is_repaired(demo_app: Flask, services: Services) -> None:
+    """Zara Ahmed's review failed when the caseworker set it up (a date imported as dd/mm/yyyy); an administrator
+    finds it on the admin console, corrects the date in the instance data and retries the caseworker's step."""
+    from engine import instance_repair
+
+    engine = services.engine
+    with services.session_factory() as s:
+        admin = s.scalars(select(User).where(User.email == "admin@northshire.example")).one()
+        failed = list(s.scalars(select(ProcessInstance).where(ProcessInstance.status == "failed")))
+        assert [i.process_id for i in failed] == ["annual_review"]
+        (instance,) = failed
+        zara = s.get(Case, instance.case_id)
+        assert zara is not None and zara.child_first_name == "Zara"
+        incident = s.scalars(select(Incident).where(Incident.instance_id == instance.id)).one()
+        assert (incident.element_id, incident.command, incident.resolved_at) == ("ST_schedule", "complete_task", None)
+        assert "ISO date" in incident.message
+        # Kai Turner's review is stuck: its school has nobody in EHC Flow, and the review is overdue.
+        kai = s.scalars(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
+            Case.child_first_name == "Kai", HumanTask.bpmn_id == "UT_arrange_setting",
+            HumanTask.status == "open")).one()
+        assert s.scalars(select(Membership).where(Membership.organisation_id == kai.organisation_id)).all() == []
+
+    client = Client(demo_app)
+    client.sign_in("admin@northshire.example", DEMO_PASSWORD)
+    home = soup(client.get("/admin/"))
+    assert home.select_one("#count-failed .ehc-count").get_text(strip=True) == "1"
+    assert int(home.select_one("#count-overdue .ehc-count").get_text(strip=True)) > 0
+    page = client.get(f"/admin/instances/{instance.id}").get_data(as_text=True)
+    assert "ST_schedule" in page and "ISO date" in page
+
+    data = instance_repair.instance_data(engine, instance.id)
+    bad = data["review_requested_by"]
+    day, month, year = bad.split("/")
+    data["review_requested_by"] = f"{year}-{month}-{day}"
+    instance_repair.edit_data(engine, instance.id, data, admin, "Imported in the old system's date format")
+    instance_repair.retry(engine, instance.id, admin, "The date is corrected")
+    with services.session_factory() as s:
+        repaired = s.get(ProcessInstance, instance.id)
+        assert repaired is not None and repaired.status == "waiting_person"
+        assert s.get(Incident, incident.id).resolved_at is not None  # type: ignore[union-attr]
+        open_steps = set(s.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance.id,
+                                                                   HumanTask.status == "open")))
+        assert "UT_arrange_setting" in open_steps
+
+
+
+def _check_reports_have_a_history(demo_app: Flask, services: Services) -> None:
+    """Months of plans, decisions, reviews and amendments, some late, some with an exception claimed."""
+    from engine import reports
+
+    with services.session_factory() as s:
+        nsh = s.scalars(select(Organisation).where(Organisation.code == "NSH")).one()
+        rows = reports.timeliness(s, nsh.id, by="month")
+    by_key: dict[str, list[reports.TimelinessRow]] = {}
+    for row in rows:
+        by_key.setdefault(reports.TIMELINESS_MEASURES[row.measure], []).append(row)
+    plans = by_key["final_plan_20w"]
+    assert len({row.period for row in plans}) >= 6
+    done = sum(r.completed for r in plans)
+    on_time = sum(r.on_time for r in plans)
+    assert done >= 10 and 0.3 <= on_time / done <= 0.7
+    assert any(r.with_exception for r in plans) and any(r.completed_excluding_exceptions for r in plans)
+    assert sum(r.on_time_excluding_exceptions for r in plans) / sum(r.completed_excluding_exceptions
+                                                                    for r in plans) > on_time / done
+    decisions = by_key["decide_whether_to_assess"]
+    assert sum(r.on_time for r in decisions) / sum(r.completed for r in decisions) >= 0.75
+    for key in ("annual_review", "amended_plan"):
+        assert 0 < sum(r.on_time for r in by_key[key]) < sum(r.completed for r in by_key[key]), key
+
+    client = Client(demo_app)
+    client.sign_in("manager@northshire.example", DEMO_PASSWORD)
+    page = soup(client.get("/reports/timeliness"))
+    assert page.get_text().count("none issued") <= 2  # the chart's twelve months have plans in nearly every one
+
+
+def test_the_demo_has_work_for_an_administrator_and_a_history_for_the_reports(demo_app: Flask,
+                                                                               services: Services) -> None:
+    # One test, since loading the demo is what takes the time.
+    _check_reports_have_a_history(demo_app, services)
+    _check_failed_instance_is_repaired(demo_app, services)

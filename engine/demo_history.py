@@ -1,0 +1,306 @@
+"""Finished work for Northshire over the eighteen months before the demo's today, so that the timeliness reports
+have something to show: needs assessments from request to final plan (or to a decision not to assess), annual
+reviews and amendments, some on time and some late, a few with a timescale exception claimed.
+
+Like every demo seeder, each case is driven through the real routes by the engine on a clock moved forward from
+the past (engine.demo_routes._Driver), never by writing rows. The families of these cases can sign in (with
+addresses at example.org) but are left out of the set-up command's list, which would otherwise be very long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from engine.demo import DemoContext
+    from engine.runtime import WorkflowEngine
+
+# engine.demo_routes runs these after its own seeders (it imports this module, so this one must not import it at
+# module level).
+HISTORY_SEEDERS: list[Callable[[WorkflowEngine, DemoContext], None]] = []
+
+
+@dataclass(frozen=True)
+class Request:
+    """One past request for an assessment: days are counted from the day it was received."""
+
+    first: str
+    last: str
+    age: int
+    received_days_ago: int
+    decided_after: int  # the decision whether to assess; after 42 days it is late
+    plan_after: int | None = None  # the final plan; after 140 days (20 weeks) it is late; None: not assessed
+    plan_exception: str | None = None  # a timescale exception claimed on the 20-week deadline
+    decision_exception: str | None = None  # one claimed on the 6-week decision
+
+
+PERSONAL = "exceptional_personal_circumstances"
+AWAY = "absent_from_area"
+CLOSED = "setting_closed"
+
+# About half the plans within 20 weeks (the national figure is near 50%), one issued in each month or so of the last
+# eighteen; most decisions whether to assess within 6 weeks.
+REQUESTS = [
+    Request("Poppy", "Hall", 7, 653, 35, 133),
+    Request("Arthur", "Lee", 9, 640, 38, 150, PERSONAL),
+    Request("Evie", "Wood", 6, 621, 33, 161),
+    Request("Ivy", "Cooper", 8, 556, 36, 126),
+    Request("Oscar", "Ward", 11, 568, 49, 168, AWAY, PERSONAL),
+    Request("Lily", "Morgan", 5, 507, 34, 137),
+    Request("Jack", "Harris", 12, 470, 40),
+    Request("Harry", "Khan", 10, 492, 41, 147),
+    Request("George", "Allen", 9, 445, 37, 130),
+    Request("Freya", "King", 6, 445, 46, 155, CLOSED),
+    Request("Leo", "Scott", 12, 399, 32, 139),
+    Request("Daisy", "Baker", 8, 388, 39, 158),
+    Request("Sofia", "Young", 7, 350, 30),
+    Request("Max", "Edwards", 10, 324, 35, 124),
+    Request("Alfie", "Bell", 11, 315, 36, 145, PERSONAL),
+    Request("Isabella", "Clark", 7, 276, 30, 136),
+    Request("Thomas", "Reid", 9, 262, 40, 152),
+    Request("Emily", "Carter", 6, 209, 37, 129),
+    Request("Samuel", "Lewis", 10, 215, 44, 160, PERSONAL),
+    Request("Rosie", "Price", 7, 205, 44),
+    Request("Ella", "Davies", 8, 156, 33, 131),
+]
+
+# (first, last, age, decided days ago, days late: the review was due that many days before the decision)
+REVIEWS = [
+    ("Hannah", "Reed", 9, 330, 35),
+    ("Ben", "Cox", 12, 300, -20),
+    ("Amy", "Fox", 8, 240, -25),
+    ("Toby", "Gray", 10, 170, -15),
+    ("Zoe", "Hunt", 7, 80, 30),
+]
+
+# (first, last, age, notice sent days ago, finalised after days): 8 weeks are 56 days
+AMENDMENTS = [
+    ("Ellie", "Ross", 9, 400, 40),
+    ("Jake", "Stone", 11, 280, 70),
+    ("Mia", "Webb", 6, 150, 50),
+]
+
+ADVICE = {"advice_given_by": "Named adviser", "advice_needs": "Difficulties with language and literacy.",
+          "advice_provision": "Specialist teaching three times a week.",
+          "advice_outcomes": "Reads and follows instructions in class."}
+ADVICE_TASKS = ("UT_advice_school", "UT_advice_ep", "UT_advice_health", "UT_advice_social_care")
+
+
+def _setting(age: int) -> str:
+    return "Elm Park Primary School" if age < 11 else "Oakwood Academy"
+
+
+class _History:
+    """The demo routes' driver (its clock, days and cases), with each task done by the demo user who holds its role."""
+
+    def __init__(self, engine: WorkflowEngine, ctx: DemoContext) -> None:
+        from engine.demo_routes import _Driver
+        from engine.roles import Role
+
+        self.driver = _Driver(engine, ctx)
+
+        user = self.user
+        self.by_role = {Role.CASEWORKER.value: user("caseworker@northshire.example"),
+                        Role.MANAGER.value: user("manager@northshire.example"),
+                        Role.EDUCATIONAL_PSYCHOLOGIST.value: user("ep@northshire.example"),
+                        Role.SOCIAL_CARE.value: user("socialcare@northshire.example"),
+                        Role.HEALTH.value: user("dco@icb.example")}
+        self.by_setting = {ctx.organisations["Elm Park Primary School"].id: user("senco@elmpark.example"),
+                           ctx.organisations["Oakwood Academy"].id: user("senco@oakwood.example")}
+        self.parents: dict[int, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.driver, name)
+
+    def give_plan(self, case_id: int, age: int, issued_days_ago: int) -> None:
+        from engine.demo_routes import _give_plan
+
+        _give_plan(self.driver, case_id, _setting(age), issued_days_ago)
+
+    def child(self, first: str, last: str, age: int) -> int:
+        setting = _setting(age)
+        email = f"{first}.{last}@example.org".lower()
+        case_id = self.new_case("NSH", first, last, f"{self.today.year - age}-03-01", setting, email,
+                                f"Alex {last}", listed=False)
+        self.parents[case_id] = self.ctx.users[email]
+        return case_id
+
+    def act(self, case_id: int, bpmn_id: str, data: dict[str, Any], when: Any) -> None:
+        """Does every open task of that step on the case (the advice requests are one step, several tasks)."""
+        from engine.roles import Role
+
+        self.move(when)
+        tasks = self.open_tasks(case_id, bpmn_id)
+        if not tasks:
+            raise LookupError(f"No open {bpmn_id} on case {case_id}")
+        for task in tasks:
+            if task.role == Role.FAMILY.value:
+                who = self.parents[case_id]
+            elif task.role == Role.SCHOOL.value:
+                who = self.by_setting[task.organisation_id]
+            else:
+                who = self.by_role[task.role or ""]
+            self.engine.complete_task(task.id, data, who)
+
+    def act_if_open(self, case_id: int, bpmn_id: str, data: dict[str, Any], when: Any) -> None:
+        self.move(when)
+        if self.open_tasks(case_id, bpmn_id):
+            self.act(case_id, bpmn_id, data, when)
+
+    def claim(self, case_id: int, key: str, reason: str, when: Any) -> None:
+        from sqlalchemy import select
+
+        from engine.models import Deadline
+
+        self.move(when)
+        with self.engine.session_factory() as session:
+            deadline_id = session.scalars(select(Deadline.id).where(Deadline.case_id == case_id, Deadline.key == key)
+                                          .order_by(Deadline.id.desc())).first()
+        self.engine.claim_exception(deadline_id, reason, "Letters and notes of calls with the family are on file.",
+                                    self.clock.today(), self.user("caseworker@northshire.example"))
+
+
+def _assessment(h: _History, r: Request) -> None:
+    from engine import calendar
+
+    case_id = h.child(r.first, r.last, r.age)
+    received = r.received_days_ago
+    while calendar.statutory_start_date(h.day(received)) != h.today - timedelta(days=received):
+        received += 1  # a weekend or a bank holiday: received on the working day before, so the clock starts then
+
+    def at(after: int, hour: int = 10) -> Any:
+        return h.day(received - after, hour)
+
+    h.move(at(0))
+    h.engine.start(case_id, "ehc_needs_assessment", {"requester_type": "parent", "requester_name": "",
+                                                      "received_at": at(0).isoformat()},
+                   h.user("caseworker@northshire.example"))
+    h.act(case_id, "UT_register", {"has_setting": "yes", "assessed_in_last_six_months": "no"}, at(0, 11))
+    h.act(case_id, "UT_family_views", {"family_views": f"{r.first} finds reading and writing very hard."}, at(7))
+    h.act(case_id, "UT_setting_evidence", {
+        "setting_attainment": "Working well below age-related expectations in reading and writing.",
+        "setting_needs": "Cognition and learning; communication.",
+        "setting_action_taken": "SEN support plan for three terms, reviewed each term.",
+        "setting_over_and_above": "yes"}, at(9))
+    panel = at(min(r.decided_after - 3, 40))
+    h.act(case_id, "UT_panel_assess", {"panel_met_on": calendar.to_london_date(panel).isoformat(),
+                                       "panel_recommendation": "assess" if r.plan_after else "not_assess",
+                                       "panel_reasons": "Considered against section 36(8)."}, panel)
+    if r.decided_after > 42:
+        if r.decision_exception:
+            h.claim(case_id, "decide_whether_to_assess", r.decision_exception, at(43))
+        h.act(case_id, "UT_escalate_decide_assess", {"escalation_action": "Decision at the next panel."}, at(43, 11))
+    if r.plan_after is None:
+        h.act(case_id, "UT_decide_assess", {"assess_decision": "not_assess", "assess_decision_reasons":
+                                            f"{r.first}'s needs can be met through SEN support at school."},
+              at(r.decided_after))
+        return
+    h.act(case_id, "UT_decide_assess", {"assess_decision": "assess"}, at(r.decided_after))
+    h.act(case_id, "UT_plan_advice", {"other_advisers": []}, at(r.decided_after + 1))
+    h.act(case_id, "UT_request_advice", {"advice_route": "new_request"}, at(r.decided_after + 1, 11))
+    for bpmn_id in ADVICE_TASKS:
+        h.act(case_id, bpmn_id, ADVICE, at(r.decided_after + 30))
+    # Before week 16, when a decision not to issue would be due.
+    h.act(case_id, "UT_decide_issue", {"issue_decision": "issue"}, at(min(r.plan_after - 21, 105)))
+    if r.plan_after > 140:
+        if r.plan_exception:
+            h.claim(case_id, "final_plan_20w", r.plan_exception, at(141))
+        h.act(case_id, "UT_escalate_final_plan", {"escalation_action": "Chasing the last changes to the draft.",
+                                                  "escalation_exception": "yes" if r.plan_exception else "no"},
+              at(141, 11))
+    issued = at(r.plan_after)
+    h.act(case_id, "UT_draft_plan", {"final_plan_issued_on": calendar.to_london_date(issued).isoformat()}, issued)
+
+
+def _review(h: _History, first: str, last: str, age: int, decided: int, late: int) -> None:
+    case_id = h.child(first, last, age)
+    last_review = decided + 365 + late  # the plan was issued then: this is its first review
+    h.give_plan(case_id, age, last_review)
+    begun = decided + 63
+    h.move(h.day(begun))
+    h.engine.start(case_id, "annual_review", {}, h.user("caseworker@northshire.example"))
+    h.act(case_id, "UT_setup", {"review_kind": "annual", "arranged_by": "setting",
+                                "last_review_on": h.iso(last_review)}, h.day(begun, 11))
+    meeting = decided + 21
+    h.act(case_id, "UT_arrange_setting", {"meeting_place": "At school, SENCO's office", "meeting_time": "15:30",
+                                          "meeting_date": h.iso(meeting)}, h.day(begun - 2))
+    h.act(case_id, "UT_family_views", {"family_views": "Things are going better this year."}, h.day(meeting + 21))
+    h.act(case_id, "UT_setting_advice", {"setting_outcomes_progress": "Good progress towards most outcomes.",
+                                         "setting_provision_made": "All of section F, every week."},
+          h.day(meeting + 20))
+    h.act(case_id, "UT_health_advice", {"health_advice": "No change in health needs.", "health_needs_changed": False},
+          h.day(meeting + 19))
+    h.act(case_id, "UT_social_care_advice", {"social_care_advice": "No social care involvement.",
+                                             "social_care_needs_changed": False}, h.day(meeting + 18))
+    h.act(case_id, "UT_meeting_setting", {
+        "meeting_held_on": h.iso(meeting), "attended_family": True, "attended_setting": True, "attended_la": True,
+        "child_views": "Likes school more now.", "outcomes_progress": "On track for the outcomes.",
+        "outcomes_still_appropriate": "yes", "personal_budget": "none",
+        "pfa_discussion": "Hopes for the future talked through with the child and family."}, h.day(meeting, 17))
+    h.act(case_id, "UT_report_setting", {"report_recommendation": "keep", "report_summary": "A good year."},
+          h.day(meeting - 7))
+    h.act_if_open(case_id, "UT_review_late", {"overdue_reason": "The school could not arrange the meeting sooner",
+                                              "action_taken": "Held now"}, h.day(decided, 9))
+    h.act(case_id, "UT_decide", {"review_decision": "keep", "decision_reasons": "The plan still meets the needs."},
+          h.day(decided))
+
+
+def _amendment(h: _History, first: str, last: str, age: int, sent: int, finalised_after: int) -> None:
+    case_id = h.child(first, last, age)
+    h.give_plan(case_id, age, sent + 120)
+    h.move(h.day(sent))
+    h.engine.start(case_id, "plan_amendment", {}, h.user("caseworker@northshire.example"))
+    h.act(case_id, "UT_propose", {
+        "amendment_reason": "needs_changed", "amendments_summary": "More speech and language therapy.",
+        "proposed_changes": {"section_f": {"provision": [
+            {"description": "Speech and language therapy", "amount": "Twice weekly, 30 minutes",
+             "provided_by": "Speech and language therapist", "needs": ["B1"]}]}},
+        "evidence_list": "Speech and language therapy report."}, h.day(sent, 11))
+    h.act(case_id, "UT_family_response", {"agrees_with_changes": "yes", "wants_meeting": False,
+                                          "request_setting": False, "no_further_comments": True,
+                                          "family_representations": ""}, h.day(sent - 7))
+    done = sent - finalised_after
+    h.act_if_open(case_id, "UT_finalise_late", {"overdue_reason": "Waiting for the therapist's report",
+                                                "action_taken": "Chased"}, h.day(done, 9))
+    h.act(case_id, "UT_finalise", {"amendment_decision": "amend", "final_summary": "Therapy twice a week.",
+                                   "representations_considered": "The family agreed."}, h.day(done))
+
+
+def seed_assessment_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
+    """Twenty-one requests for an assessment received 5 to 22 months ago, all decided and finished (REQUESTS)."""
+    h = _History(engine, ctx)
+    try:
+        for request in REQUESTS:
+            _assessment(h, request)
+    finally:
+        h.restore()
+
+
+def seed_review_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
+    """Five annual reviews decided in the last year, two of them after the review was due (REVIEWS)."""
+    h = _History(engine, ctx)
+    try:
+        for review in REVIEWS:
+            _review(h, *review)
+    finally:
+        h.restore()
+
+
+def seed_amendment_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
+    """Three amended plans issued in the last 14 months, one after its 8 weeks (AMENDMENTS)."""
+    h = _History(engine, ctx)
+    try:
+        for amendment in AMENDMENTS:
+            _amendment(h, *amendment)
+    finally:
+        h.restore()
+
+
+seed_assessment_history.process_id = "ehc_needs_assessment"  # type: ignore[attr-defined]
+seed_review_history.process_id = "annual_review"  # type: ignore[attr-defined]
+seed_amendment_history.process_id = "plan_amendment"  # type: ignore[attr-defined]
+HISTORY_SEEDERS.extend([seed_assessment_history, seed_review_history, seed_amendment_history])
