@@ -330,3 +330,35 @@ def test_a_form_opened_before_someone_else_changed_the_instance_is_refused(as_us
     # The page shown again is up to date: sending it again does it.
     fresh = BeautifulSoup(body, "html.parser").select_one("input[name=revision]")["value"]
     assert admin.post(url, {"revision": fresh, "reason": "as I saw it"}).status_code == 302
+
+
+def test_forged_choices_are_refused_and_change_nothing(as_user: Any, engine: WorkflowEngine, services: Services,
+                                                       world: World, running: int, web_route: str) -> None:
+    """Ids an admin could type into the form instead of choosing: a step that is not waiting, a task that never ran,
+    a version of another route, a person of another authority, another authority's task."""
+    admin = as_user("admin")
+    register = task_of(services, running, "UT_register")
+    with services.session_factory() as s:
+        other_route_version = s.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == web_route)).one()
+        revision = s.get(ProcessInstance, running).revision
+    other_instance = engine.start(world.other_case_id, "runtime_demo", {"explode": False})
+    deploy_demo(engine, DEMO.replace('name="Register the request"', 'name="Register it"'))  # a version to offer
+    other_task = task_of(services, other_instance, "UT_register")
+    attempts = {
+        f"/admin/instances/{running}/move-back": register.task_guid,  # open now: it never ran
+        f"/admin/instances/{running}/skip": "not-a-guid",
+        f"/admin/instances/{running}/migrate": str(other_route_version),
+        f"/admin/tasks/{register.id}/reassign": str(world.users["other_caseworker"].id),
+    }
+    for url, choice in attempts.items():
+        response = confirm(admin, url, {"choice": choice, "reason": "forged"})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and ("Select" in body or "cannot be gone back to" in body
+                                                or "No earlier task" in body), url
+    assert admin.post(f"/admin/tasks/{other_task.id}/reassign",
+                      {"choice": str(world.users["other_caseworker"].id), "reason": "forged"}).status_code == 404
+    with services.session_factory() as s:
+        assert s.get(ProcessInstance, running).revision == revision
+        assert s.get(HumanTask, register.id).assignee_id is None
+        assert s.get(HumanTask, other_task.id).assignee_id is None
+    assert last_event(services, "task_reassigned") is None

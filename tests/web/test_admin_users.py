@@ -358,3 +358,26 @@ def test_adding_an_organisation_reports_each_refusal_on_its_field(as_user: Any, 
     other = field_errors({"name": "Elm School", "kind": "setting", "setting_type": "academy",
                           "maintaining_la": str(world.other_la.id)})
     assert list(other) == ["maintaining_la"]
+
+
+def test_temporary_passwords_are_kept_nowhere_but_the_page(as_user: Any, services: Services, world: World,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    admin = as_user("admin")
+    admin.get("/admin/users/new")
+    created = admin.post("/admin/users/new", {"name": "Tam Temp", "email": "tam@test.example",
+                                              "organisation": str(world.la.id), "role": Role.SCHOOL.value})
+    first = BeautifulSoup(created.get_data(as_text=True), "html.parser").select_one("#temporary-password").text
+    tam = user_by_email(services, "tam@test.example")
+    reset = confirm(admin, f"/admin/users/{tam.id}/reset-password", {"reason": "lost it"})
+    second = BeautifulSoup(reset.get_data(as_text=True), "html.parser").select_one("#temporary-password").text
+    assert first != second and reset.headers["Cache-Control"] == "no-store"
+    with services.session_factory() as s:
+        stored = " ".join(f"{e.summary} {e.detail}" for e in s.scalars(select(AuditEvent)))
+        assert s.get(User, tam.id).password_hash not in (first, second)
+    for password in (first, second):
+        assert password not in stored and password not in caplog.text
+    # Shown once: the person's page afterwards does not show it again.
+    assert second not in admin.get(f"/admin/users/{tam.id}").get_data(as_text=True)
