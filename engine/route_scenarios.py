@@ -3,19 +3,29 @@ or against uploaded files that are not deployed yet.
 
 The scenario runner (engine/scenarios.py) deploys the files into a throw-away SQLite database in a temporary folder,
 with its own people and case, so a run never touches the real database; scripts run in the same sandbox as in
-production.
+production. The sandbox limits what a script may call, not how long it runs or how much memory it takes, and a
+route that loops through script tasks never waits: so the run happens in a process of its own, started afresh
+(nothing of the web worker, its database connections included, is inherited), killed after ``MAX_SECONDS`` and
+limited to ``MAX_MEMORY`` bytes. The web worker waits for it, never longer than that.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
 import tempfile
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from engine.models import ProcessVersion
 from engine.registry import ProcessRegistry, RegistryError
 from engine.scenarios import ScenarioError, ScenarioResult, load_scenario, run_scenario
 
 MAX_SCENARIO_BYTES = 200 * 1024
+MAX_STEPS = 500
+MAX_SECONDS = 30  # the shipped scenarios take a second or two each
+MAX_MEMORY = 2 * 1024 * 1024 * 1024  # address space of the run's process
 
 
 def parse_scenario(text: str, name: str = "the scenario") -> dict:
@@ -28,25 +38,81 @@ def parse_scenario(text: str, name: str = "the scenario") -> dict:
         path = Path(tmp) / "scenario.yaml"
         path.write_text(text, encoding="utf-8")
         try:
-            return load_scenario(path)
+            scenario = load_scenario(path)
         except ScenarioError as exc:
             raise ScenarioError(str(exc).replace(str(path), name)) from None
+    if len(scenario["steps"]) > MAX_STEPS:
+        raise ScenarioError(f"{name}: a scenario may have at most {MAX_STEPS} steps; split it into several")
+    return scenario
 
 
-def registry_of_version(version: ProcessVersion) -> ProcessRegistry:
-    """The processes of a deployed version, parsed again from the files it keeps."""
-    files = version.files or {}
+def files_of_version(version: ProcessVersion) -> dict[str, str]:
+    """The files a deployed version was built from ('workflows/x.bpmn', 'forms/y.json')."""
+    return dict(version.files or {})
+
+
+def registry_from_files(files: dict[str, str]) -> ProcessRegistry:
+    """The processes of a set of checked files, parsed again."""
     bpmn = {n: t for n, t in files.items() if n.startswith("workflows/")}
     forms = {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")}
     return ProcessRegistry.from_texts(bpmn, None, forms)
 
 
-def run_against(scenario: dict, registry: ProcessRegistry, name: str) -> ScenarioResult:
-    """Runs the scenario; a step written in a way the runner cannot follow (a typed scenario can say anything) is
-    reported as a ScenarioError rather than an error page."""
+def run_against(scenario: dict, files: dict[str, str], name: str) -> ScenarioResult:
+    """Runs the scenario against the files in a process of its own; a run that does not finish in time, runs out of
+    memory or is written in a way the runner cannot follow (a typed scenario can say anything) is reported as a
+    ScenarioError rather than an error page or a worker that never answers."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    # The run's temporary files go in a folder of this process's making, so that they are removed even when the run
+    # is killed before it could remove them itself.
+    tmp = tempfile.mkdtemp(prefix="ehcflow-scenario-run-")
+    process = context.Process(target=_child, args=(scenario, files, name, sender, tmp), daemon=True)
     try:
-        return run_scenario(scenario, registry, name)
+        process.start()
+        sender.close()
+        if not receiver.poll(MAX_SECONDS):
+            raise ScenarioError(f"{name}: the scenario was stopped after {MAX_SECONDS} seconds; a route that loops "
+                                f"through script tasks without waiting, or a timer that repeats very often over a "
+                                f"long advance of the clock, never ends")
+        try:
+            outcome, value = receiver.recv()
+        except EOFError:
+            raise ScenarioError(f"{name}: the scenario run stopped without a result (it may have run out of "
+                                f"memory)") from None
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if outcome == "error":
+        raise ScenarioError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _child(scenario: dict, files: dict[str, str], name: str, sender: Connection, tmp: str) -> None:
+    """The run itself, in its own process (see the module's docstring)."""
+    tempfile.tempdir = tmp
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on Linux; the time limit still holds
+        pass
+    outcome: tuple[str, Any]
+    try:
+        outcome = ("result", run_scenario(scenario, registry_from_files(files), name))
+    except MemoryError:
+        outcome = ("error", f"{name}: the scenario run ran out of memory (a run may use "
+                            f"{MAX_MEMORY // (1024 * 1024 * 1024)}GB)")
     except RegistryError as exc:  # pragma: no cover - the files were checked before they were deployed or kept
-        raise ScenarioError(str(exc)) from exc
+        outcome = ("error", str(exc))
     except Exception as exc:  # noqa: BLE001 - e.g. `advance: {fortnights: 1}` or `start: a text`
-        raise ScenarioError(f"{name}: the scenario could not be run: {type(exc).__name__}: {exc}") from exc
+        outcome = ("error", f"{name}: the scenario could not be run: {type(exc).__name__}: {exc}")
+    try:
+        sender.send(outcome)
+    except MemoryError:  # pragma: no cover - a result too large to send
+        sender.send(("error", f"{name}: the scenario run ran out of memory"))
+    finally:
+        sender.close()

@@ -87,6 +87,7 @@ class CheckResult:
     unused_forms: list[str] = field(default_factory=list)  # uploaded forms no route uses
     fingerprint: str = ""  # what was checked: the deploy step refuses if this has changed since
     registry: ProcessRegistry | None = None  # the processes, when the check passed
+    files: dict[str, str] = field(default_factory=dict)  # what was checked: the deployed files, the uploaded over them
 
     @property
     def passed(self) -> bool:
@@ -233,7 +234,7 @@ def check(session: Session, upload: Upload) -> CheckResult:
     # changes nothing in the combined files, but confirming would silently replace their version.
     current = {f"current/{pid}": h for pid, h in session.execute(
         select(ProcessVersion.process_id, ProcessVersion.version_hash).where(ProcessVersion.is_current.is_(True)))}
-    result = CheckResult(fingerprint=version_hash({**files, **current}))
+    result = CheckResult(fingerprint=version_hash({**files, **current}), files=files)
     # A folder per check, so that two requests on one upload never write over each other's files.
     with tempfile.TemporaryDirectory(prefix="check-", dir=upload.folder) as tmp:
         folder = Path(tmp)

@@ -1,17 +1,19 @@
 """Running a scenario (typed or uploaded) against a deployed version or against uploaded files not yet deployed.
 
-The run happens on a throw-away database (see engine/route_scenarios.py); nothing it does reaches the real one.
+The run happens on a throw-away database, in a process of its own with a time and a memory limit (see
+engine/route_scenarios.py); nothing it does reaches the real one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from engine import route_uploads
-from engine.route_scenarios import MAX_SCENARIO_BYTES, parse_scenario, registry_of_version, run_against
+from engine.route_scenarios import MAX_SCENARIO_BYTES, files_of_version, parse_scenario, run_against
 from engine.scenarios import ScenarioError
 from webui.access import staff
 from webui.context import db
@@ -41,7 +43,7 @@ def _scenario_text() -> tuple[str, str, list[dict[str, str]]]:
     return text, name, []
 
 
-def _run(template_args: dict[str, Any], registry_factory: Any) -> ResponseReturnValue:
+def _run(template_args: dict[str, Any], files: Callable[[], dict[str, str]]) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("owner/scenario.html", errors=[], result=None, scenario="", **template_args)
     text, name, errors = _scenario_text()
@@ -49,7 +51,7 @@ def _run(template_args: dict[str, Any], registry_factory: Any) -> ResponseReturn
     if not errors:
         try:
             scenario = parse_scenario(text, name)
-            result = run_against(scenario, registry_factory(), name)
+            result = run_against(scenario, files(), name)
         except ScenarioError as exc:
             errors = [{"text": str(exc), "href": "#scenario"}]
     return render_template("owner/scenario.html", errors=errors, result=result, scenario=text, **template_args)
@@ -61,7 +63,7 @@ def _run(template_args: dict[str, Any], registry_factory: Any) -> ResponseReturn
 def version_scenario(route_version_id: int) -> ResponseReturnValue:
     """Runs a scenario against a deployed version."""
     version = version_or_404(route_version_id)
-    return _run({"version": version, "upload": None}, lambda: registry_of_version(version))
+    return _run({"version": version, "upload": None}, lambda: files_of_version(version))
 
 
 @bp.route("/uploads/<string:upload_token>/scenario", methods=["GET", "POST"])
@@ -71,10 +73,10 @@ def upload_scenario(upload_token: str) -> ResponseReturnValue:
     """Runs a scenario against uploaded files that are not deployed yet (with the deployed ones they call)."""
     upload = upload_or_404(upload_token)
 
-    def registry() -> Any:
+    def files() -> dict[str, str]:
         result = route_uploads.check(db(), upload)
-        if result.registry is None:
+        if not result.passed:
             raise ScenarioError("The uploaded files have problems: see the check")
-        return result.registry
+        return result.files
 
-    return _run({"version": None, "upload": upload}, registry)
+    return _run({"version": None, "upload": upload}, files)
