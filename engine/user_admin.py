@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from engine.models import Membership, Organisation, User
 from engine.queries import Page
-from engine.roles import ROLE_LABELS, ROLE_RANK, Role
+from engine.roles import ROLE_LABELS, Role
+from engine.users import grantable_roles  # the rule lives with grant_role, which applies it
 
 
 @dataclass
@@ -86,15 +87,6 @@ def administered_organisations(session: Session, org_ids: list[int]) -> list[Org
         return []
     return list(session.scalars(select(Organisation).where(Organisation.id.in_(org_ids))
                                 .order_by(func.lower(Organisation.name))))
-
-
-def grantable_roles(session: Session, actor_id: int, organisation_id: int) -> list[Role]:
-    """The roles the actor may give in that organisation: none above their own (never the family role here)."""
-    ranks = [ROLE_RANK[Role(r)] for r in session.scalars(select(Membership.role).where(
-        Membership.user_id == actor_id, Membership.organisation_id == organisation_id))
-        if r in Role._value2member_map_]
-    top = max(ranks, default=-1)
-    return [r for r in Role if r != Role.FAMILY and ROLE_RANK[r] <= top]
 
 
 def member_counts(session: Session, org_ids: list[int]) -> dict[int, int]:

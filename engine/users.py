@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.models import AuditEvent, Membership, Organisation, User
 from engine.passwords import hash_password
-from engine.roles import Role
+from engine.roles import ROLE_RANK, Role
+
+_ROLE_VALUES = frozenset(r.value for r in Role)
 
 ORGANISATION_KINDS = ("local_authority", "health_body", "setting", "mediation_service", "service")
 
@@ -64,33 +66,52 @@ def create_user(session: Session, email: str, name: str, password: str, clock: C
     return user
 
 
-def _rank_of(session: Session, actor: User, organisation_id: int | None) -> int:
-    """The highest role rank the actor holds in that organisation (admins rank everywhere in their own one)."""
-    from engine.roles import ROLE_RANK
+# Roles that reach every organisation, not only the one they are held in: routes are shared by the whole
+# deployment, so a process owner changes (and migrates) every authority's routes. Whatever their rank, they are
+# above what one organisation's administrator holds, so only someone who holds the role passes it on.
+DEPLOYMENT_WIDE_ROLES = frozenset({Role.PROCESS_OWNER})
 
-    ranks = [ROLE_RANK[Role(m.role)] for m in session.scalars(select(Membership).where(Membership.user_id == actor.id))
-             if m.organisation_id == organisation_id]
+
+def _rank_of(session: Session, actor: User, organisation_id: int | None) -> int:
+    """The highest role rank the actor holds in that organisation."""
+    ranks = [ROLE_RANK[Role(role)] for role in session.scalars(select(Membership.role).where(
+        Membership.user_id == actor.id, Membership.organisation_id == organisation_id)) if role in _ROLE_VALUES]
     return max(ranks, default=-1)
+
+
+def grantable_roles(session: Session, actor_id: int, organisation_id: int | None) -> list[Role]:
+    """The roles the actor may give in that organisation, lowest first: none unless they administer it, none ranked
+    above their own there, a deployment-wide role only if they hold it, and never the family role (not an
+    organisation's)."""
+    held = [(org, Role(role)) for org, role in session.execute(select(Membership.organisation_id, Membership.role)
+                                                                .where(Membership.user_id == actor_id))
+            if role in _ROLE_VALUES]
+    if (organisation_id, Role.ADMIN) not in held:
+        return []
+    top = max(ROLE_RANK[role] for org, role in held if org == organisation_id)
+    everywhere = {role for _, role in held}
+    return sorted((r for r in Role if r != Role.FAMILY and ROLE_RANK[r] <= top
+                   and (r not in DEPLOYMENT_WIDE_ROLES or r in everywhere)), key=lambda r: (ROLE_RANK[r], r.label))
 
 
 def grant_role(session: Session, actor: User, user: User, organisation: Organisation | None, role: Role,
                clock: Clock, reason: str = "") -> Membership:
-    """Gives a user a role; an actor can never grant a role ranked above their own in that organisation."""
-    from engine.roles import ROLE_RANK
-
+    """Gives a user a role, if it is one of ``grantable_roles`` for the actor there (a family role: any admin)."""
     org_id = organisation.id if organisation else None
     if role != Role.FAMILY and organisation is None:
         raise ValueError("This role needs an organisation")
     if role == Role.FAMILY and organisation is not None:
         raise ValueError("A family member does not belong to an organisation")
-    # Only an organisation's admins manage its people; a family role is granted by the admin of any organisation.
     if role == Role.FAMILY:
         if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
                                                           Membership.role == Role.ADMIN.value)):
             raise PermissionError("Only an administrator can add a family member")
-    elif not _is_admin_of(session, actor, org_id):
-        raise PermissionError("Only an administrator of that organisation can grant its roles")
-    elif _rank_of(session, actor, org_id) < ROLE_RANK[role]:
+    elif role not in grantable_roles(session, actor.id, org_id):
+        if not _is_admin_of(session, actor, org_id):
+            raise PermissionError("Only an administrator of that organisation can grant its roles")
+        if role in DEPLOYMENT_WIDE_ROLES and ROLE_RANK[role] <= _rank_of(session, actor, org_id):
+            raise PermissionError(f"Only a {role.label.lower()} can make someone a {role.label.lower()}: the role "
+                                  "reaches every organisation's routes, not only this one")
         raise PermissionError("You cannot grant a role above your own")
     existing = session.scalars(select(Membership).where(Membership.user_id == user.id,
                                                         Membership.organisation_id == org_id,
@@ -172,9 +193,9 @@ def reset_password(session: Session, actor: User, user: User, new_password: str,
 
 
 def revoke_role(session: Session, actor: User, membership: Membership, clock: Clock, reason: str = "") -> None:
-    """Takes a role away; as with granting, only the organisation's administrators, never a role above their own."""
-    from engine.roles import ROLE_RANK
-
+    """Takes a role away; as with granting, only the organisation's administrators, never a role above their own.
+    A deployment-wide role can be taken away by the organisation's administrator: it is held there, and taking it
+    away gives nobody more than they had."""
     role = Role(membership.role)
     if membership.organisation_id is None or not _is_admin_of(session, actor, membership.organisation_id):
         raise PermissionError("Only an administrator of that organisation can take away its roles")

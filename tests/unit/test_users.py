@@ -7,7 +7,7 @@ import pytest
 from engine.passwords import verify_password
 from engine.roles import Role
 from engine.services import Services
-from engine.users import create_user, grant_role, reset_password, set_active
+from engine.users import create_user, grant_role, grantable_roles, reset_password, set_active
 from tests.conftest import World
 
 
@@ -51,3 +51,25 @@ def test_create_user_rejects_bad_input(services: Services, world: World) -> None
             create_user(s, "nobody", "Nobody", "a-long-password", clock)
         with pytest.raises(ValueError, match="already exists"):
             create_user(s, "CASEWORKER@test.example", "Dup", "a-long-password", clock)
+
+
+def test_an_organisations_admin_cannot_make_anyone_a_process_owner(services: Services, world: World) -> None:
+    """The process owner role reaches every organisation (routes are shared: a process owner changes and migrates
+    every authority's routes), so it is above what one organisation's administrator holds, whatever its rank in
+    that organisation. Otherwise a school's administrator could make themselves the owner of every LA's routes."""
+    clock = services.engine.clock
+    with services.session_factory() as s:
+        school_admin = create_user(s, "head@test.example", "Head", "a-long-password", clock,
+                                   [(s.merge(world.school), Role.ADMIN)])
+        for who in (school_admin, s.merge(world.users["caseworker"])):
+            with pytest.raises(PermissionError, match="process owner"):
+                grant_role(s, school_admin, who, s.merge(world.school), Role.PROCESS_OWNER, clock)
+        assert Role.PROCESS_OWNER not in grantable_roles(s, school_admin.id, world.school.id)
+        assert Role.ADMIN in grantable_roles(s, school_admin.id, world.school.id)
+        # A process owner who administers the organisation may pass the role on there.
+        owner_admin = s.merge(world.users["processowner"])
+        grant_role(s, s.merge(world.users["admin"]), owner_admin, s.merge(world.la), Role.ADMIN, clock)
+        newcomer = create_user(s, "po2@test.example", "Second Owner", "a-long-password", clock)
+        assert Role.PROCESS_OWNER in grantable_roles(s, owner_admin.id, world.la.id)
+        grant_role(s, owner_admin, newcomer, s.merge(world.la), Role.PROCESS_OWNER, clock)
+        s.rollback()

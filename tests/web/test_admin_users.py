@@ -381,3 +381,15 @@ def test_temporary_passwords_are_kept_nowhere_but_the_page(as_user: Any, service
         assert password not in stored and password not in caplog.text
     # Shown once: the person's page afterwards does not show it again.
     assert second not in admin.get(f"/admin/users/{tam.id}").get_data(as_text=True)
+
+
+def test_the_process_owner_role_is_not_offered_to_an_admin_who_does_not_hold_it(as_user: Any, services: Services,
+                                                                               world: World) -> None:
+    admin = as_user("admin")
+    for url in ("/admin/users/new", f"/admin/users/{world.users['admin'].id}/roles/new"):
+        offered = [o["value"] for o in admin.page(url).select("#role option") if o["value"]]
+        assert Role.PROCESS_OWNER.value not in offered and Role.ADMIN.value in offered, url
+    own = f"/admin/users/{world.users['admin'].id}/roles/new"
+    forced = admin.post(own, {"organisation": str(world.la.id), "role": Role.PROCESS_OWNER.value, "reason": "x"})
+    assert forced.status_code == 200 and "Select the role" in forced.get_data(as_text=True)
+    assert (world.la.id, Role.PROCESS_OWNER.value) not in roles_of(services, world.users["admin"].id)
