@@ -12,12 +12,14 @@ discarded, and after a day.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -199,18 +201,40 @@ def _process_ids(text: str) -> set[str]:
     return {p.get("id") for p in tree.findall("bpmn:process", NS) if p.get("id")}
 
 
+def _defined(files: dict[str, str]) -> set[str]:
+    return set().union(*(_process_ids(t) for n, t in files.items() if n.startswith("workflows/")))
+
+
 def combined_files(session: Session, upload: Upload) -> dict[str, str]:
     """The deployed files with the uploaded ones over them. A deployed file whose every process an uploaded file of
     another name defines is left out (the upload renames it), so the check does not report the ids twice."""
     files = deployed_files(session)
     uploaded = {name: upload.text(name) for name in upload.files}
-    redefined = set().union(*(_process_ids(t) for n, t in uploaded.items() if n.startswith("workflows/")))
+    redefined = _defined(uploaded)
     for name in [n for n in files if n.startswith("workflows/") and n not in uploaded]:
         ids = _process_ids(files[name])
         if ids and ids <= redefined:
             del files[name]
     files.update(uploaded)
     return files
+
+
+def routes_left_behind(session: Session, upload: Upload) -> list[Problem]:
+    """Deployed routes whose file an uploaded file of the same name replaces without defining them (a renamed process
+    id, a process taken out). Deploying would leave such a route current with no file of its own among the deployed
+    files, so that no later upload could change it; a new route needs a file of its own."""
+    deployed = deployed_files(session)
+    uploaded = {name: upload.text(name) for name in upload.files if name.startswith("workflows/")}
+    defined = _defined(uploaded)
+    current = set(session.scalars(select(ProcessVersion.process_id).where(ProcessVersion.is_current.is_(True))))
+    problems = []
+    for name in sorted(uploaded):
+        for process_id in sorted((_process_ids(deployed.get(name, "")) & current) - defined):
+            problems.append(Problem(name, None, None,
+                                    f"the deployed file of this name holds the route {process_id}, which this file "
+                                    f"does not define any more; a route cannot be renamed or removed by an upload: "
+                                    f"keep its process id, or give a new route a file of its own"))
+    return problems
 
 
 def _write(folder: Path, files: dict[str, str]) -> list[Path]:
@@ -240,6 +264,7 @@ def check(session: Session, upload: Upload) -> CheckResult:
         folder = Path(tmp)
         paths = _write(folder, files)
         result.problems = [_as_in_project(p, folder) for p in check_files(paths, folder / "forms")]
+    result.problems += routes_left_behind(session, upload)
     if result.problems:
         return result
     registry = ProcessRegistry.from_texts({n: t for n, t in files.items() if n.startswith("workflows/")}, None,
@@ -269,22 +294,38 @@ def deploy(engine: Any, upload: Upload, actor: User, fingerprint: str) -> list[P
     ``fingerprint`` is the one shown when the person confirmed; if the deployed routes or the upload changed since,
     nothing is deployed and they are asked to look again.
     """
-    with engine.session_factory() as session:
-        result = check(session, upload)
-    if not result.passed:
-        raise DeployRefused("The files have problems; nothing was deployed", result)
-    if fingerprint != result.fingerprint:
-        raise DeployRefused("The deployed routes changed after you checked these files: look at the changes again "
-                            "before you deploy", result)
-    assert result.registry is not None
-    created = engine.deploy(result.registry, actor)
-    with engine.session_factory() as session:
-        session.add(AuditEvent(
-            at=engine.clock.now(), actor_id=actor.id, action="routes_uploaded",
-            summary=f"Deployed uploaded files {', '.join(upload.files)}: "
-                    + (", ".join(f"{v.process_id} version {v.short_hash}" for v in created) or "no route changed"),
-            detail={"files": upload.files, "versions": [{"process_id": v.process_id, "hash": v.version_hash}
-                                                       for v in created]}))
-        session.commit()
+    # Without the lock two owners confirming at once both pass the fingerprint check before either has deployed, and
+    # the second silently replaces the first's version.
+    with _one_deploy_at_a_time(upload):
+        with engine.session_factory() as session:
+            result = check(session, upload)
+        if not result.passed:
+            raise DeployRefused("The files have problems; nothing was deployed", result)
+        if fingerprint != result.fingerprint:
+            raise DeployRefused("The deployed routes changed after you checked these files: look at the changes "
+                                "again before you deploy", result)
+        assert result.registry is not None
+        created = engine.deploy(result.registry, actor)
+        with engine.session_factory() as session:
+            session.add(AuditEvent(
+                at=engine.clock.now(), actor_id=actor.id, action="routes_uploaded",
+                summary=f"Deployed uploaded files {', '.join(upload.files)}: "
+                        + (", ".join(f"{v.process_id} version {v.short_hash}" for v in created) or "no route changed"),
+                detail={"files": upload.files, "versions": [{"process_id": v.process_id, "hash": v.version_hash}
+                                                           for v in created]}))
+            session.commit()
     discard(upload)
     return created
+
+
+@contextmanager
+def _one_deploy_at_a_time(upload: Upload) -> Iterator[None]:
+    """An exclusive lock for the check and deploy of an upload. Uploads live in one server's instance folder, so a
+    lock there is held by every web worker that can see the upload."""
+    lock = upload.folder.parent.parent / "route-deploy.lock"
+    with open(lock, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

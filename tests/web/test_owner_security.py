@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from engine import route_uploads
 from engine.services import Services
 from tests.conftest import World
 from tests.web.conftest import Client, open_task, soup, text_of
-from tests.web.test_owner_pages import RECORD, V2, step_rows, upload_files, upload_ok, versions
+from tests.web.test_owner_pages import RECORD, V1, V2, step_rows, upload_files, upload_ok, versions
 
 
 @pytest.fixture
@@ -102,3 +103,112 @@ def test_a_scenario_run_leaves_no_temporary_folder(owner: Client, services: Serv
     review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route("n = 0\nwhile True:\n    n = n + 1\n")))
     owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"}, status=200)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+# ---- deploying --------------------------------------------------------------------------------------------------------
+def _second_owner(services: Services, world: World) -> Any:
+    from engine.roles import Role
+    from engine.users import create_user
+    from tests.conftest import PASSWORD
+
+    with services.session_factory() as s:
+        user = create_user(s, "owner2@test.example", "Second Owner", PASSWORD, services.engine.clock,
+                           [(world.la, Role.PROCESS_OWNER)])
+        s.commit()
+        s.refresh(user)
+        s.expunge(user)
+        return user
+
+
+def test_two_owners_confirming_at_once_deploy_only_one_version(owner: Client, app: Flask, services: Services,
+                                                                 world: World,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    engine = services.engine
+    first, second = world.users["processowner"], _second_owner(services, world)
+    now = engine.clock.now()
+    uploads = {}
+    for user, text in ((first, V2), (second, V2.replace('name="Decide now"', 'name="Decide at once"'))):
+        upload = route_uploads.stage(app.instance_path, [("web_route.bpmn", text.encode())], user, now)
+        with services.session_factory() as s:
+            uploads[user.id] = (upload, route_uploads.check(s, upload).fingerprint)
+    real_deploy, inside, go = engine.deploy, threading.Event(), threading.Event()
+
+    def slow_deploy(*args: Any, **kwargs: Any) -> Any:
+        if not inside.is_set():  # the first deploy waits, as a slow one would, while the other owner confirms
+            inside.set()
+            go.wait(30)
+        return real_deploy(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "deploy", slow_deploy)
+    outcomes: dict[int, Any] = {}
+
+    def confirm(user: Any) -> None:
+        upload, fingerprint = uploads[user.id]
+        try:
+            outcomes[user.id] = route_uploads.deploy(engine, upload, user, fingerprint)
+        except route_uploads.DeployRefused as exc:
+            outcomes[user.id] = exc
+
+    one = threading.Thread(target=confirm, args=(first,))
+    one.start()
+    assert inside.wait(30)
+    two = threading.Thread(target=confirm, args=(second,))
+    two.start()
+    two.join(2)  # without a lock the second deploy finishes here, before the first one
+    go.set()
+    one.join(30)
+    two.join(30)
+    assert isinstance(outcomes[first.id], list) and len(outcomes[first.id]) == 1
+    assert isinstance(outcomes[second.id], route_uploads.DeployRefused)
+    assert "changed after you checked these files" in str(outcomes[second.id])
+    assert len(versions(services)) == 2
+
+
+def test_a_file_that_renames_its_route_is_refused(owner: Client, services: Services) -> None:
+    renamed = V1.replace('id="web_route"', 'id="web_route_renamed"').replace('processRef="web_route"',
+                                                                           'processRef="web_route_renamed"')
+    assert renamed.count("web_route_renamed") == 2
+    page = soup(owner.post("/routes/upload", upload_files(("web_route.bpmn", renamed.encode())), status=200,
+                           content_type="multipart/form-data"))
+    assert ("workflows/web_route.bpmn: the deployed file of this name holds the route web_route, which this file "
+            "does not define any more" in text_of(page.select_one(".govuk-error-summary")))
+    assert len(versions(services)) == 1
+
+
+def test_a_file_with_two_routes_deploys_both(owner: Client, services: Services) -> None:
+    from tests.engine.bpmn_builder import script_then_task
+
+    extra = script_then_task("second_route", "x = 1", form="web_ack.json")
+    process = extra[extra.index("<bpmn:process"):extra.index("</bpmn:process>") + len("</bpmn:process>")]
+    process = re.sub(r"\bF(\d)\b", r"G\1", process)  # ids are unique in a file
+    both = V2.replace("</bpmn:process>", "</bpmn:process>\n" + process.replace("LaneSet_1", "LaneSet_2")
+                      .replace("Lane_1", "Lane_2"), 1)
+    review_url = upload_ok(owner, ("web_route.bpmn", both.encode()))
+    page = owner.page(review_url)
+    text = text_of(page)
+    assert "A new route: version" in text and "Decide [UT_decide] (bpmn_name)" in text, text
+    owner.post(review_url + "/deploy", {"fingerprint": page.select_one("input[name=fingerprint]")["value"]},
+               status=302)
+    from sqlalchemy import select
+
+    from engine.models import ProcessVersion
+
+    with services.session_factory() as s:
+        current = {v.process_id: v for v in s.scalars(select(ProcessVersion).where(ProcessVersion.is_current))}
+    assert current["second_route"].files["workflows/web_route.bpmn"] == both
+    assert current["web_route"].files["workflows/web_route.bpmn"] == both
+
+
+def test_an_upload_whose_check_breaks_is_not_kept(owner: Client, app: Flask,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the checker broke")
+
+    monkeypatch.setattr(route_uploads, "check", broken)
+    owner.http.application.config["PROPAGATE_EXCEPTIONS"] = False
+    response = owner.post("/routes/upload", upload_files(("web_route.bpmn", V2.encode())),
+                          content_type="multipart/form-data")
+    assert response.status_code == 500
+    assert not any(route_uploads.root(app.instance_path).iterdir())

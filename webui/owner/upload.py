@@ -48,7 +48,11 @@ def upload() -> ResponseReturnValue:
     except UploadRefused as exc:
         errors = [{"text": message, "href": "#files"} for message in exc.messages]
         return render_template("owner/upload.html", errors=errors, result=None, names=names)
-    result = route_uploads.check(db(), staged)
+    try:
+        result = route_uploads.check(db(), staged)
+    except Exception:
+        route_uploads.discard(staged)  # the error page is all the person sees: nothing must be left behind
+        raise
     if not result.passed:
         route_uploads.discard(staged)  # nothing is kept of files that cannot be deployed
         return render_template("owner/upload.html", errors=_problem_errors(result), result=result, names=names)
