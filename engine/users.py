@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -103,8 +103,7 @@ def grant_role(session: Session, actor: User, user: User, organisation: Organisa
     if role == Role.FAMILY and organisation is not None:
         raise ValueError("A family member does not belong to an organisation")
     if role == Role.FAMILY:
-        if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
-                                                          Membership.role == Role.ADMIN.value)):
+        if not _is_admin_anywhere(session, actor):
             raise PermissionError("Only an administrator can add a family member")
     elif role not in grantable_roles(session, actor.id, org_id):
         if not _is_admin_of(session, actor, org_id):
@@ -129,19 +128,24 @@ def grant_role(session: Session, actor: User, user: User, organisation: Organisa
     return membership
 
 
+def _administered(actor: User) -> Select[tuple[int | None]]:
+    """The organisations the actor administers, as a subquery."""
+    return select(Membership.organisation_id).where(Membership.user_id == actor.id, Membership.role == Role.ADMIN.value)
+
+
+def _is_admin_anywhere(session: Session, actor: User) -> bool:
+    return session.scalar(_administered(actor).limit(1)) is not None
+
+
 def _is_admin_of(session: Session, actor: User, organisation_id: int | None) -> bool:
-    return session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
-                                                      Membership.organisation_id == organisation_id,
-                                                      Membership.role == Role.ADMIN.value)) is not None
+    return session.scalar(_administered(actor).where(Membership.organisation_id == organisation_id)) is not None
 
 
 def can_manage_user(session: Session, actor: User, user: User) -> bool:
     """An administrator manages the people who hold a role in an organisation they administer."""
-    administered = select(Membership.organisation_id).where(Membership.user_id == actor.id,
-                                                           Membership.role == Role.ADMIN.value)
     return session.scalar(select(Membership.id).where(Membership.user_id == user.id,
-                                                      Membership.organisation_id.in_(administered)).limit(1)) \
-        is not None
+                                                      Membership.organisation_id.in_(_administered(actor)))
+                          .limit(1)) is not None
 
 
 def account_refusal(session: Session, actor: User, user: User) -> str | None:
@@ -152,11 +156,9 @@ def account_refusal(session: Session, actor: User, user: User) -> str | None:
     the person works for, or an admin of one could take over (or lock out) an admin of another."""
     if not can_manage_user(session, actor, user):
         return "Only an administrator of one of this person's organisations can do that"
-    administered = select(Membership.organisation_id).where(Membership.user_id == actor.id,
-                                                           Membership.role == Role.ADMIN.value)
     elsewhere = sorted(set(session.scalars(
         select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.user_id == user.id, Membership.organisation_id.not_in(administered)))))
+        .where(Membership.user_id == user.id, Membership.organisation_id.not_in(_administered(actor))))))
     if elsewhere:
         return (f"{user.name} also works for {', '.join(elsewhere)}, which you do not administer: only an "
                 f"administrator of every organisation they work for can do this. Ask an administrator there.")
@@ -217,8 +219,7 @@ def revoke_role(session: Session, actor: User, membership: Membership, clock: Cl
 def create_organisation_as_admin(session: Session, actor: User, name: str, kind: str, clock: Clock,
                                  **fields: object) -> Organisation:
     """An administrator adds an organisation and becomes its first administrator, so they can add its people."""
-    if not session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
-                                                      Membership.role == Role.ADMIN.value).limit(1)):
+    if not _is_admin_anywhere(session, actor):
         raise PermissionError("Only an administrator can add an organisation")
     org = create_organisation(session, name, kind, clock, actor=actor, **fields)
     session.add(Membership(user_id=actor.id, organisation_id=org.id, role=Role.ADMIN.value))

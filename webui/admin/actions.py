@@ -150,12 +150,20 @@ def retry(instance_id: int) -> ResponseReturnValue:
                     refusal=refusal, perform=perform)
 
 
+def _not_movable(item: ProcessInstance) -> str | None:
+    """Why the repairs that move the route on (skip, move back, change the data) cannot run now, if they cannot."""
+    if item.status not in LIVE_STATUSES:
+        return f"This instance has already ended ({_status_words(item)}); it can no longer change."
+    if item.status == "suspended":
+        return "This instance is suspended: resume it first."
+    return None
+
+
 def _steps_or_refusal(item: ProcessInstance, load: Callable[[Any, int], list[repair.Step]],
                       none_message: str) -> tuple[list[repair.Step], str | None]:
-    if item.status not in LIVE_STATUSES:
-        return [], f"This instance has already ended ({_status_words(item)})."
-    if item.status == "suspended":
-        return [], "This instance is suspended: resume it first."
+    refusal = _not_movable(item)
+    if refusal:
+        return [], refusal
     try:
         steps = load(engine(), item.id)
     except Exception as exc:  # noqa: BLE001 - a broken saved state: say so instead of failing the page
@@ -218,11 +226,7 @@ def move_back(instance_id: int) -> ResponseReturnValue:
 def edit_data(instance_id: int) -> ResponseReturnValue:
     """Change the data the instance carries forward (the old and new values are kept in the audit trail)."""
     item = instance_or_404(instance_id)
-    refusal = None
-    if item.status not in LIVE_STATUSES:
-        refusal = f"This instance has already ended ({_status_words(item)}); its data can no longer change."
-    elif item.status == "suspended":
-        refusal = "This instance is suspended: resume it first."
+    refusal = _not_movable(item)
     current = ""
     if refusal is None:
         try:
