@@ -165,8 +165,23 @@ def account_refusal(session: Session, actor: User, user: User) -> str | None:
     return None
 
 
-def _check_account(session: Session, actor: User, user: User) -> None:
+def password_reset_refusal(session: Session, actor: User, user: User) -> str | None:
+    """As ``account_refusal``, and whoever knows the new password holds the person's deployment-wide roles, so
+    resetting it is like granting them: only for someone who holds those roles too."""
     refusal = account_refusal(session, actor, user)
+    if refusal:
+        return refusal
+    held = set(session.scalars(select(Membership.role).where(Membership.user_id == actor.id)))
+    above = sorted(Role(role).label.lower() for role in set(session.scalars(
+        select(Membership.role).where(Membership.user_id == user.id))) - held
+        if role in _ROLE_VALUES and Role(role) in DEPLOYMENT_WIDE_ROLES)
+    if above:
+        return (f"{user.name} is a {' and a '.join(above)}, which reaches every organisation: only an administrator "
+                f"who is a {' and a '.join(above)} too can reset their password.")
+    return None
+
+
+def _check(refusal: str | None) -> None:
     if refusal:
         raise PermissionError(refusal)
 
@@ -174,7 +189,7 @@ def _check_account(session: Session, actor: User, user: User) -> None:
 def set_active(session: Session, actor: User, user: User, active: bool, clock: Clock, reason: str = "") -> None:
     if actor.id == user.id and not active:
         raise ValueError("You cannot deactivate your own account")
-    _check_account(session, actor, user)
+    _check(account_refusal(session, actor, user))
     if user.active == active:
         raise ValueError(f"{user.name} is already {'active' if active else 'deactivated'}")
     user.active = active
@@ -185,7 +200,7 @@ def set_active(session: Session, actor: User, user: User, active: bool, clock: C
 
 def reset_password(session: Session, actor: User, user: User, new_password: str, clock: Clock,
                    reason: str = "") -> None:
-    _check_account(session, actor, user)
+    _check(password_reset_refusal(session, actor, user))
     user.password_hash = hash_password(new_password)
     user.failed_sign_ins = 0
     user.locked_until = None

@@ -7,7 +7,14 @@ import pytest
 from engine.passwords import verify_password
 from engine.roles import Role
 from engine.services import Services
-from engine.users import create_user, grant_role, grantable_roles, reset_password, set_active
+from engine.users import (
+    create_user,
+    grant_role,
+    grantable_roles,
+    password_reset_refusal,
+    reset_password,
+    set_active,
+)
 from tests.conftest import World
 
 
@@ -72,4 +79,22 @@ def test_an_organisations_admin_cannot_make_anyone_a_process_owner(services: Ser
         newcomer = create_user(s, "po2@test.example", "Second Owner", "a-long-password", clock)
         assert Role.PROCESS_OWNER in grantable_roles(s, owner_admin.id, world.la.id)
         grant_role(s, owner_admin, newcomer, s.merge(world.la), Role.PROCESS_OWNER, clock)
+        s.rollback()
+
+
+def test_an_admin_cannot_reset_the_password_of_a_process_owner_unless_one_themselves(services: Services,
+                                                                                    world: World) -> None:
+    """Knowing a process owner's new password is being a process owner (of every organisation's routes): the same
+    rule as giving the role. Deactivating them gives the admin nothing, so that stays the admin's to do."""
+    clock = services.engine.clock
+    with services.session_factory() as s:
+        admin, owner = s.merge(world.users["admin"]), s.merge(world.users["processowner"])
+        with pytest.raises(PermissionError, match="process owner"):
+            reset_password(s, admin, owner, "a-long-new-password", clock)
+        assert verify_password(owner.password_hash, "correct-horse-battery")
+        assert "process owner" in (password_reset_refusal(s, admin, owner) or "")
+        set_active(s, admin, owner, False, clock)
+        set_active(s, admin, owner, True, clock)
+        grant_role(s, admin, admin, s.merge(world.la), Role.CASEWORKER, clock)  # not a process owner still
+        assert password_reset_refusal(s, admin, owner) is not None
         s.rollback()

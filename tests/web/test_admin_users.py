@@ -393,3 +393,17 @@ def test_the_process_owner_role_is_not_offered_to_an_admin_who_does_not_hold_it(
     forced = admin.post(own, {"organisation": str(world.la.id), "role": Role.PROCESS_OWNER.value, "reason": "x"})
     assert forced.status_code == 200 and "Select the role" in forced.get_data(as_text=True)
     assert (world.la.id, Role.PROCESS_OWNER.value) not in roles_of(services, world.users["admin"].id)
+
+
+def test_a_process_owners_password_is_not_the_admins_to_reset(as_user: Any, services: Services,
+                                                              world: World) -> None:
+    admin = as_user("admin")
+    owner = world.users["processowner"]
+    page = admin.page(f"/admin/users/{owner.id}")
+    assert page.select_one("a[href$='/reset-password']") is None
+    assert "process owner" in text_of(page.select_one("#account-refusal"))
+    assert page.select_one("a[href$='/deactivate']") is not None
+    refused = admin.page(f"/admin/users/{owner.id}/reset-password")
+    assert "process owner" in text_of(refused.select_one("#refusal"))
+    assert admin.post(f"/admin/users/{owner.id}/reset-password", {"reason": "x"}).status_code == 200
+    assert verify_password(user_by_email(services, owner.email).password_hash, PASSWORD)

@@ -17,7 +17,7 @@ from engine.models import Membership, Organisation, User
 from engine.passwords import MIN_LENGTH
 from engine.roles import ROLE_RANK, Role
 from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
-from engine.users import account_refusal, create_user, grant_role, revoke_role, set_active
+from engine.users import account_refusal, create_user, grant_role, password_reset_refusal, revoke_role, set_active
 from engine.users import reset_password as engine_reset_password
 from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_reason, form_text
@@ -117,7 +117,8 @@ def user(user_id: int) -> ResponseReturnValue:
     person = user_or_404(user_id)
     orgs = admin_orgs()
     return render_template("admin/user.html", person=person, roles=roles_of_user(db(), person.id), orgs=orgs,
-                           account_refusal=account_refusal(db(), current_user.record, person))
+                           account_refusal=account_refusal(db(), current_user.record, person),
+                           reset_refusal=password_reset_refusal(db(), current_user.record, person))
 
 
 def _user_confirm(person: User, endpoint: str, *, heading: str, intro: list[str], button: str,
@@ -207,7 +208,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     return _user_confirm(person, "admin.reset_password", heading=f"Reset the password of {person.name}",
                          intro=["A new temporary password is made and shown to you once. Give it to them in person "
                                 "or by phone, never by email. Their sessions end."],
-                         button="Reset the password", refusal=account_refusal(db(), current_user.record, person),
+                         button="Reset the password",
+                         refusal=password_reset_refusal(db(), current_user.record, person),
                          perform=perform)
 
 
