@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.lint import NS
 from engine.models import HumanTask, ProcessInstance, ProcessVersion, User
 from engine.registry import ProcessRegistry
 
@@ -123,6 +125,24 @@ def deployed_files(session: Session) -> dict[str, str]:
     for version in versions:
         files.update(version.files or {})
     return files
+
+
+def process_ids(text: str) -> set[str]:
+    """The ids of the processes a BPMN text defines, whatever prefix it gives the BPMN namespace; none when it does
+    not parse (the checker says why)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.fromstring(text.encode("utf-8"), parser)
+    except Exception:  # noqa: BLE001 - malformed files simply define nothing here
+        return set()
+    return {p.get("id") for p in tree.findall("bpmn:process", NS) if p.get("id")}
+
+
+def registry_of_files(files: dict[str, str]) -> ProcessRegistry:
+    """The processes of a set of checked files ('workflows/x.bpmn', 'forms/y.json'), parsed again."""
+    bpmn = {n: t for n, t in files.items() if n.startswith("workflows/")}
+    forms = {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")}
+    return ProcessRegistry.from_texts(bpmn, None, forms)
 
 
 @dataclass

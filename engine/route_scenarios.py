@@ -18,8 +18,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from engine.deployments import registry_of_files
 from engine.models import ProcessVersion
-from engine.registry import ProcessRegistry, RegistryError
+from engine.registry import RegistryError
 from engine.scenarios import ScenarioError, ScenarioResult, load_scenario, run_scenario
 
 MAX_SCENARIO_BYTES = 200 * 1024
@@ -49,13 +50,6 @@ def parse_scenario(text: str, name: str = "the scenario") -> dict:
 def files_of_version(version: ProcessVersion) -> dict[str, str]:
     """The files a deployed version was built from ('workflows/x.bpmn', 'forms/y.json')."""
     return dict(version.files or {})
-
-
-def registry_from_files(files: dict[str, str]) -> ProcessRegistry:
-    """The processes of a set of checked files, parsed again."""
-    bpmn = {n: t for n, t in files.items() if n.startswith("workflows/")}
-    forms = {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")}
-    return ProcessRegistry.from_texts(bpmn, None, forms)
 
 
 def run_against(scenario: dict, files: dict[str, str], name: str) -> ScenarioResult:
@@ -102,7 +96,7 @@ def _child(scenario: dict, files: dict[str, str], name: str, sender: Connection,
         pass
     outcome: tuple[str, Any]
     try:
-        outcome = ("result", run_scenario(scenario, registry_from_files(files), name))
+        outcome = ("result", run_scenario(scenario, registry_of_files(files), name))
     except MemoryError:
         outcome = ("error", f"{name}: the scenario run ran out of memory (a run may use "
                             f"{MAX_MEMORY // (1024 * 1024 * 1024)}GB)")

@@ -25,12 +25,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.deployments import deployed_files
-from engine.lint import NS, Problem, check_files
+from engine.deployments import deployed_files, process_ids, registry_of_files
+from engine.lint import Problem, check_files
 from engine.models import AuditEvent, ProcessVersion, User
 from engine.registry import ProcessRegistry, version_hash
 
@@ -192,17 +191,8 @@ def clean_old(instance_path: str | Path, now: datetime) -> None:
 
 
 # ---- checking --------------------------------------------------------------------------------------------------------
-def _process_ids(text: str) -> set[str]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        tree = etree.fromstring(text.encode("utf-8"), parser)
-    except Exception:  # noqa: BLE001 - the checker reports malformed files; here they simply define nothing
-        return set()
-    return {p.get("id") for p in tree.findall("bpmn:process", NS) if p.get("id")}
-
-
 def _defined(files: dict[str, str]) -> set[str]:
-    return set().union(*(_process_ids(t) for n, t in files.items() if n.startswith("workflows/")))
+    return set().union(*(process_ids(t) for n, t in files.items() if n.startswith("workflows/")))
 
 
 def combined_files(session: Session, upload: Upload) -> dict[str, str]:
@@ -212,7 +202,7 @@ def combined_files(session: Session, upload: Upload) -> dict[str, str]:
     uploaded = {name: upload.text(name) for name in upload.files}
     redefined = _defined(uploaded)
     for name in [n for n in files if n.startswith("workflows/") and n not in uploaded]:
-        ids = _process_ids(files[name])
+        ids = process_ids(files[name])
         if ids and ids <= redefined:
             del files[name]
     files.update(uploaded)
@@ -229,7 +219,7 @@ def routes_left_behind(session: Session, upload: Upload) -> list[Problem]:
     current = set(session.scalars(select(ProcessVersion.process_id).where(ProcessVersion.is_current.is_(True))))
     problems = []
     for name in sorted(uploaded):
-        for process_id in sorted((_process_ids(deployed.get(name, "")) & current) - defined):
+        for process_id in sorted((process_ids(deployed.get(name, "")) & current) - defined):
             problems.append(Problem(name, None, None,
                                     f"the deployed file of this name holds the route {process_id}, which this file "
                                     f"does not define any more; a route cannot be renamed or removed by an upload: "
@@ -264,11 +254,12 @@ def check(session: Session, upload: Upload) -> CheckResult:
         folder = Path(tmp)
         paths = _write(folder, files)
         result.problems = [_as_in_project(p, folder) for p in check_files(paths, folder / "forms")]
-    result.problems += routes_left_behind(session, upload)
     if result.problems:
         return result
-    registry = ProcessRegistry.from_texts({n: t for n, t in files.items() if n.startswith("workflows/")}, None,
-                                          {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")})
+    result.problems = routes_left_behind(session, upload)  # only of files that parse, so after the checker
+    if result.problems:
+        return result
+    registry = registry_of_files(files)
     result.registry = registry
     used = {name for process in registry.processes.values() for name in process.files}
     result.unused_forms = [n for n in upload.files if n.startswith("forms/") and n not in used]

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from engine import route_uploads
+from engine.models import ProcessInstance, ProcessVersion
+from engine.registry import ProcessRegistry
 from engine.services import Services
 from tests.conftest import World
-from tests.web.conftest import Client, open_task, soup, text_of
+from tests.web.conftest import DATA, Client, open_task, soup, text_of
 from tests.web.test_owner_pages import RECORD, V1, V2, step_rows, upload_files, upload_ok, versions
 
 
@@ -191,10 +194,6 @@ def test_a_file_with_two_routes_deploys_both(owner: Client, services: Services) 
     assert "A new route: version" in text and "Decide [UT_decide] (bpmn_name)" in text, text
     owner.post(review_url + "/deploy", {"fingerprint": page.select_one("input[name=fingerprint]")["value"]},
                status=302)
-    from sqlalchemy import select
-
-    from engine.models import ProcessVersion
-
     with services.session_factory() as s:
         current = {v.process_id: v for v in s.scalars(select(ProcessVersion).where(ProcessVersion.is_current))}
     assert current["second_route"].files["workflows/web_route.bpmn"] == both
@@ -212,3 +211,75 @@ def test_an_upload_whose_check_breaks_is_not_kept(owner: Client, app: Flask,
                           content_type="multipart/form-data")
     assert response.status_code == 500
     assert not any(route_uploads.root(app.instance_path).iterdir())
+
+
+# ---- who may use an upload, and CSRF ----------------------------------------------------------------------------------
+def test_another_owner_cannot_use_an_upload_in_any_way(owner: Client, app: Flask, services: Services,
+                                                       world: World) -> None:
+    review_url = upload_ok(owner, ("web_route.bpmn", V2.encode()))
+    fingerprint = _fingerprint(owner, review_url)
+    _second_owner(services, world)
+    other = Client(app)
+    other.sign_in("owner2@test.example")
+    other.page("/routes/upload")  # for a CSRF token
+    other.get(review_url + "/scenario", status=404)
+    other.post(review_url + "/scenario", {"scenario": "process: web_route\nsteps: [{start: {}}]"}, status=404)
+    other.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=404)
+    other.post(review_url + "/discard", {"discard": "yes"}, status=404)
+    assert len(versions(services)) == 1
+    owner.page(review_url)  # still there for its owner
+
+
+def test_every_post_of_the_owner_pages_needs_the_csrf_token(owner: Client, app: Flask, services: Services,
+                                                            world: World) -> None:
+    engine = services.engine
+    iid = engine.start(world.case_id, "web_route")
+    review_url = upload_ok(owner, ("web_route.bpmn", V2.encode()))
+    fingerprint = _fingerprint(owner, review_url)
+    [v1] = versions(services)
+    v2 = engine.deploy(ProcessRegistry.from_texts(
+        {"workflows/web_route.bpmn": V2.replace('name="Decide now"', 'name="Decide soon"')}, DATA / "forms"))[0].id
+    posts = [(f"/routes/versions/{v1.id}/compare/{v2}/migrate", {"instance_id": str(iid), "confirmed": "yes"}),
+             (review_url + "/deploy", {"fingerprint": fingerprint}),
+             (review_url + "/discard", {"discard": "yes"}),
+             (review_url + "/scenario", {"scenario": "process: web_route\nsteps: [{start: {}}]"}),
+             (f"/routes/versions/{v1.id}/scenario", {"scenario": "process: web_route\nsteps: [{start: {}}]"})]
+    for url, data in posts:
+        assert owner.post(url, data, token=False).status_code == 400, url
+    assert len(versions(services)) == 2 and owner.page(review_url)
+    with services.session_factory() as s:
+        assert s.get(ProcessInstance, iid).process_version_id == v1.id
+
+
+# ---- what an upload holds is shown as text --------------------------------------------------------------------------
+HOSTILE = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_element_and_lane_names_from_an_upload_are_shown_as_text(owner: Client, services: Services,
+                                                                 world: World) -> None:
+    hostile = (V2.replace('name="Record the request"', f'name="Record {HOSTILE}"')
+               .replace('name="Web test route"', f'name="Route {HOSTILE}"'))
+    assert hostile.count(HOSTILE) >= 2
+    review_url = upload_ok(owner, ("web_route.bpmn", hostile.encode()))
+    pages = [owner.get(review_url)]
+    owner.post(review_url + "/deploy", {"fingerprint": _fingerprint(owner, review_url)}, status=302)
+    old, new = versions(services)
+    services.engine.start(world.case_id, "web_route")  # its open step's name is shown when moving it back
+    pages += [owner.get(f"/routes/versions/{new.id}"), owner.get(f"/routes/versions/{old.id}/compare/{new.id}"),
+              owner.get(f"/routes/versions/{new.id}/compare/{old.id}")]
+    for response in pages:
+        html = response.get_data(as_text=True)
+        assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, response.request.path
+    assert "Record &lt;script&gt;" in pages[-1].get_data(as_text=True), "the open step is listed"
+
+
+def test_an_xml_bomb_is_refused_quickly(owner: Client, app: Flask, services: Services) -> None:
+    entities = '<!ENTITY e0 "boom">' + "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 12))
+    bomb = V1.replace('<?xml version="1.0" encoding="UTF-8"?>',
+                      f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE bpmn:definitions [{entities}]>', 1)
+    bomb = bomb.replace('name="Decide"', 'name="&e11;"')
+    page = soup(owner.post("/routes/upload", upload_files(("web_route.bpmn", bomb.encode())), status=200,
+                           content_type="multipart/form-data"))
+    [error] = [text_of(a) for a in page.select(".govuk-error-summary a")]
+    assert "malformed XML" in error or "declares a DOCTYPE" in error
+    assert len(versions(services)) == 1

@@ -10,7 +10,7 @@ from collections import defaultdict
 from flask import Response, abort, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from engine.deployments import differs_from_folder, routes, version_summary, versions_of
+from engine.deployments import differs_from_folder, process_ids, routes, version_summary, versions_of
 from engine.models import ProcessVersion
 from engine.registry import describe
 from webui.access import staff
@@ -57,10 +57,6 @@ def version(route_version_id: int) -> ResponseReturnValue:
         can_change=is_process_owner())
 
 
-def _defines(text: str, element_id: str) -> bool:
-    return re.search(r'<bpmn:process\b[^>]*\bid="' + re.escape(element_id) + '"', text) is not None
-
-
 @bp.get("/versions/<int:route_version_id>/diagram.json")
 @staff
 @route_viewer
@@ -71,7 +67,7 @@ def version_diagram(route_version_id: int) -> ResponseReturnValue:
 
 def diagram_data(row: ProcessVersion) -> dict:
     files = {n: t for n, t in (row.files or {}).items() if n.startswith("workflows/")}
-    order = sorted(files, key=lambda n: (not _defines(files[n], row.process_id), n))
+    order = sorted(files, key=lambda n: (row.process_id not in process_ids(files[n]), n))
     return {"process_id": row.process_id, "version": row.short_hash, "current": [], "waiting": [], "done": [],
             "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in order]}
 
