@@ -209,17 +209,31 @@ def reset_password(session: Session, actor: User, user: User, new_password: str,
                            detail={"user_id": user.id, "reason": reason or None}))
 
 
+def revoke_refusal(session: Session, actor: User, membership: Membership) -> str | None:
+    """Why the actor may not take this role away, or None. Nobody takes away their own administrator role, so an
+    organisation always keeps one: whoever removes an administrator is one there."""
+    if membership.organisation_id is None or not _is_admin_of(session, actor, membership.organisation_id):
+        return "Only an administrator of that organisation can take away its roles"
+    if membership.role not in _ROLE_VALUES or _rank_of(session, actor, membership.organisation_id) < \
+            ROLE_RANK[Role(membership.role)]:
+        return "You cannot take away a role above your own"
+    if membership.user_id == actor.id and membership.role == Role.ADMIN.value:
+        return "You cannot take away your own administrator role: ask another administrator"
+    return None
+
+
+def removable_roles(session: Session, actor: User, user: User) -> set[int]:
+    """The ids of the user's memberships the actor may take away."""
+    return {m.id for m in session.scalars(select(Membership).where(Membership.user_id == user.id))
+            if revoke_refusal(session, actor, m) is None}
+
+
 def revoke_role(session: Session, actor: User, membership: Membership, clock: Clock, reason: str = "") -> None:
     """Takes a role away; as with granting, only the organisation's administrators, never a role above their own.
     A deployment-wide role can be taken away by the organisation's administrator: it is held there, and taking it
     away gives nobody more than they had."""
+    _check(revoke_refusal(session, actor, membership))
     role = Role(membership.role)
-    if membership.organisation_id is None or not _is_admin_of(session, actor, membership.organisation_id):
-        raise PermissionError("Only an administrator of that organisation can take away its roles")
-    if _rank_of(session, actor, membership.organisation_id) < ROLE_RANK[role]:
-        raise PermissionError("You cannot take away a role above your own")
-    if membership.user_id == actor.id and role == Role.ADMIN:
-        raise ValueError("You cannot take away your own administrator role; ask another administrator")
     user = session.get(User, membership.user_id)
     organisation = session.get(Organisation, membership.organisation_id)
     assert user is not None and organisation is not None

@@ -407,3 +407,17 @@ def test_a_process_owners_password_is_not_the_admins_to_reset(as_user: Any, serv
     assert "process owner" in text_of(refused.select_one("#refusal"))
     assert admin.post(f"/admin/users/{owner.id}/reset-password", {"reason": "x"}).status_code == 200
     assert verify_password(user_by_email(services, owner.email).password_hash, PASSWORD)
+
+
+def test_taking_away_your_own_admin_role_is_refused_before_anything_is_typed(as_user: Any, services: Services,
+                                                                              world: World) -> None:
+    """So that an organisation always keeps an administrator: whoever removes an administrator is one, and nobody
+    removes themselves. Said on the page that offers it, not after the reason has been typed."""
+    admin = as_user("admin")
+    with services.session_factory() as s:
+        own_id = s.scalars(select(Membership.id).where(Membership.user_id == world.users["admin"].id)).one()
+    page = admin.page(f"/admin/users/{world.users['admin'].id}")
+    assert page.select_one(f"a[href$='/roles/{own_id}/remove']") is None
+    refused = admin.page(f"/admin/users/{world.users['admin'].id}/roles/{own_id}/remove")
+    assert "ask another administrator" in text_of(refused.select_one("#refusal"))
+    assert refused.select_one("textarea[name=reason]") is None

@@ -17,7 +17,16 @@ from engine.models import Membership, Organisation, User
 from engine.passwords import MIN_LENGTH
 from engine.roles import ROLE_RANK, Role
 from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
-from engine.users import account_refusal, create_user, grant_role, password_reset_refusal, revoke_role, set_active
+from engine.users import (
+    account_refusal,
+    create_user,
+    grant_role,
+    password_reset_refusal,
+    removable_roles,
+    revoke_refusal,
+    revoke_role,
+    set_active,
+)
 from engine.users import reset_password as engine_reset_password
 from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_reason, form_text
@@ -115,8 +124,8 @@ def new_user() -> ResponseReturnValue:
 def user(user_id: int) -> ResponseReturnValue:
     """One person: their roles and what you can do about their account."""
     person = user_or_404(user_id)
-    orgs = admin_orgs()
-    return render_template("admin/user.html", person=person, roles=roles_of_user(db(), person.id), orgs=orgs,
+    return render_template("admin/user.html", person=person, roles=roles_of_user(db(), person.id),
+                           removable=removable_roles(db(), current_user.record, person),
                            account_refusal=account_refusal(db(), current_user.record, person),
                            reset_refusal=password_reset_refusal(db(), current_user.record, person))
 
@@ -257,5 +266,5 @@ def revoke(user_id: int, membership_id: int) -> ResponseReturnValue:
     return _user_confirm(person, "admin.revoke", heading=f"Take away the role {role.label} at {organisation.name}",
                          intro=[f"{person.name} will no longer see or do the work of this role. Tasks assigned to "
                                 "them stay assigned: reassign them."], danger=True, button="Take away the role",
-                         refusal=None, perform=perform, url_values={"user_id": person.id,
-                                                                    "membership_id": membership.id})
+                         refusal=revoke_refusal(db(), current_user.record, membership), perform=perform,
+                         url_values={"user_id": person.id, "membership_id": membership.id})
