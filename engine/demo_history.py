@@ -1,10 +1,13 @@
-"""Finished work for Northshire over the eighteen months before the demo's today, so that the timeliness reports
-have something to show: needs assessments from request to final plan (or to a decision not to assess), annual
-reviews and amendments, some on time and some late, a few with a timescale exception claimed.
+"""Finished work for Northshire over the eighteen months or so before the demo's today, so that the timeliness
+reports have something to show: needs assessments from request to final plan (or to a decision not to assess),
+then the first annual reviews of the older plans and a few amendments; some on time and some late, a few with a
+timescale exception claimed.
 
 Like every demo seeder, each case is driven through the real routes by the engine on a clock moved forward from
-the past (engine.demo_routes._Driver), never by writing rows. The families of these cases can sign in (with
-addresses at example.org) but are left out of the set-up command's list, which would otherwise be very long.
+the past (engine.demo_routes._Driver), never by writing rows; the plan issued at the end of an assessment is
+recorded as the other demo plans in force are (engine.demo_routes._plan_issued), since the assessment's plan step
+only records the day. The families of these cases can sign in (with addresses at example.org) but are left out of
+the set-up command's list, which would otherwise be very long.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Request:
     plan_after: int | None = None  # the final plan; after 140 days (20 weeks) it is late; None: not assessed
     plan_exception: str | None = None  # a timescale exception claimed on the 20-week deadline
     decision_exception: str | None = None  # one claimed on the 6-week decision
+    review_late: int | None = None  # the first review decided so many days after it was due (< 0: before)
+    amendment: tuple[int, int] | None = None  # amendments proposed so many days ago, issued so many days later
 
 
 PERSONAL = "exceptional_personal_circumstances"
@@ -45,20 +50,20 @@ CLOSED = "setting_closed"
 # About half the plans within 20 weeks (the national figure is near 50%), one issued in each month or so of the last
 # eighteen; most decisions whether to assess within 6 weeks.
 REQUESTS = [
-    Request("Poppy", "Hall", 7, 653, 35, 133),
-    Request("Arthur", "Lee", 9, 640, 38, 150, PERSONAL),
-    Request("Evie", "Wood", 6, 621, 33, 161),
-    Request("Ivy", "Cooper", 8, 556, 36, 126),
-    Request("Oscar", "Ward", 11, 568, 49, 168, AWAY, PERSONAL),
-    Request("Lily", "Morgan", 5, 507, 34, 137),
+    Request("Poppy", "Hall", 7, 653, 35, 133, review_late=-20),
+    Request("Arthur", "Lee", 9, 640, 38, 150, PERSONAL, review_late=30),
+    Request("Evie", "Wood", 6, 621, 33, 161, review_late=-15),
+    Request("Ivy", "Cooper", 8, 556, 36, 126, review_late=-25),
+    Request("Oscar", "Ward", 11, 568, 49, 168, AWAY, PERSONAL, review_late=20),
+    Request("Lily", "Morgan", 5, 507, 34, 137, review_late=-10),
     Request("Jack", "Harris", 12, 470, 40),
-    Request("Harry", "Khan", 10, 492, 41, 147),
-    Request("George", "Allen", 9, 445, 37, 130),
+    Request("Harry", "Khan", 10, 492, 41, 147, review_late=-25),
+    Request("George", "Allen", 9, 445, 37, 130, amendment=(200, 40)),
     Request("Freya", "King", 6, 445, 46, 155, CLOSED),
-    Request("Leo", "Scott", 12, 399, 32, 139),
+    Request("Leo", "Scott", 12, 399, 32, 139, amendment=(150, 70)),
     Request("Daisy", "Baker", 8, 388, 39, 158),
     Request("Sofia", "Young", 7, 350, 30),
-    Request("Max", "Edwards", 10, 324, 35, 124),
+    Request("Max", "Edwards", 10, 324, 35, 124, amendment=(100, 50)),
     Request("Alfie", "Bell", 11, 315, 36, 145, PERSONAL),
     Request("Isabella", "Clark", 7, 276, 30, 136),
     Request("Thomas", "Reid", 9, 262, 40, 152),
@@ -66,22 +71,6 @@ REQUESTS = [
     Request("Samuel", "Lewis", 10, 215, 44, 160, PERSONAL),
     Request("Rosie", "Price", 7, 205, 44),
     Request("Ella", "Davies", 8, 156, 33, 131),
-]
-
-# (first, last, age, decided days ago, days late: the review was due that many days before the decision)
-REVIEWS = [
-    ("Hannah", "Reed", 9, 330, 35),
-    ("Ben", "Cox", 12, 300, -20),
-    ("Amy", "Fox", 8, 240, -25),
-    ("Toby", "Gray", 10, 170, -15),
-    ("Zoe", "Hunt", 7, 80, 30),
-]
-
-# (first, last, age, notice sent days ago, finalised after days): 8 weeks are 56 days
-AMENDMENTS = [
-    ("Ellie", "Ross", 9, 400, 40),
-    ("Jake", "Stone", 11, 280, 70),
-    ("Mia", "Webb", 6, 150, 50),
 ]
 
 ADVICE = {"advice_given_by": "Named adviser", "advice_needs": "Difficulties with language and literacy.",
@@ -116,10 +105,14 @@ class _History:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.driver, name)
 
-    def give_plan(self, case_id: int, age: int, issued_days_ago: int) -> None:
-        from engine.demo_routes import _give_plan
+    def deployed(self, process_id: str) -> bool:
+        from sqlalchemy import select
 
-        _give_plan(self.driver, case_id, _setting(age), issued_days_ago)
+        from engine.models import ProcessVersion
+
+        with self.engine.session_factory() as session:
+            return session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id,
+                                                                  ProcessVersion.is_current.is_(True))) is not None
 
     def child(self, first: str, last: str, age: int) -> int:
         setting = _setting(age)
@@ -214,17 +207,25 @@ def _assessment(h: _History, r: Request) -> None:
               at(141, 11))
     issued = at(r.plan_after)
     h.act(case_id, "UT_draft_plan", {"final_plan_issued_on": calendar.to_london_date(issued).isoformat()}, issued)
+    # The needs assessment's plan step only records the day; the plan itself is what plan drafting would issue.
+    from engine.demo_routes import _plan_issued
+
+    _plan_issued(h.engine, case_id, h.ctx.organisations[_setting(r.age)].id, issued)
+    issued_on = calendar.to_london_date(issued)
+    if r.review_late is not None and h.deployed("annual_review"):
+        decided_on = calendar.add_months(issued_on, 12) + timedelta(days=r.review_late)
+        _review(h, case_id, issued_on.isoformat(), (h.today - decided_on).days)
+    if r.amendment is not None and h.deployed("plan_amendment"):
+        _amendment(h, case_id, *r.amendment)
 
 
-def _review(h: _History, first: str, last: str, age: int, decided: int, late: int) -> None:
-    case_id = h.child(first, last, age)
-    last_review = decided + 365 + late  # the plan was issued then: this is its first review
-    h.give_plan(case_id, age, last_review)
+def _review(h: _History, case_id: int, issued_on: str, decided: int) -> None:
+    """The plan's first annual review, begun nine weeks before it was decided, so many days ago."""
     begun = decided + 63
     h.move(h.day(begun))
     h.engine.start(case_id, "annual_review", {}, h.user("caseworker@northshire.example"))
     h.act(case_id, "UT_setup", {"review_kind": "annual", "arranged_by": "setting",
-                                "last_review_on": h.iso(last_review)}, h.day(begun, 11))
+                                "last_review_on": issued_on}, h.day(begun, 11))
     meeting = decided + 21
     h.act(case_id, "UT_arrange_setting", {"meeting_place": "At school, SENCO's office", "meeting_time": "15:30",
                                           "meeting_date": h.iso(meeting)}, h.day(begun - 2))
@@ -249,9 +250,7 @@ def _review(h: _History, first: str, last: str, age: int, decided: int, late: in
           h.day(decided))
 
 
-def _amendment(h: _History, first: str, last: str, age: int, sent: int, finalised_after: int) -> None:
-    case_id = h.child(first, last, age)
-    h.give_plan(case_id, age, sent + 120)
+def _amendment(h: _History, case_id: int, sent: int, finalised_after: int) -> None:
     h.move(h.day(sent))
     h.engine.start(case_id, "plan_amendment", {}, h.user("caseworker@northshire.example"))
     h.act(case_id, "UT_propose", {
@@ -270,8 +269,9 @@ def _amendment(h: _History, first: str, last: str, age: int, sent: int, finalise
                                    "representations_considered": "The family agreed."}, h.day(done))
 
 
-def seed_assessment_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
-    """Twenty-one requests for an assessment received 5 to 22 months ago, all decided and finished (REQUESTS)."""
+def seed_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
+    """Twenty-one requests for an assessment received 5 to 22 months ago, all decided; the plans issued, seven of
+    them reviewed a year on and three amended (REQUESTS)."""
     h = _History(engine, ctx)
     try:
         for request in REQUESTS:
@@ -280,27 +280,5 @@ def seed_assessment_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
         h.restore()
 
 
-def seed_review_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
-    """Five annual reviews decided in the last year, two of them after the review was due (REVIEWS)."""
-    h = _History(engine, ctx)
-    try:
-        for review in REVIEWS:
-            _review(h, *review)
-    finally:
-        h.restore()
-
-
-def seed_amendment_history(engine: WorkflowEngine, ctx: DemoContext) -> None:
-    """Three amended plans issued in the last 14 months, one after its 8 weeks (AMENDMENTS)."""
-    h = _History(engine, ctx)
-    try:
-        for amendment in AMENDMENTS:
-            _amendment(h, *amendment)
-    finally:
-        h.restore()
-
-
-seed_assessment_history.process_id = "ehc_needs_assessment"  # type: ignore[attr-defined]
-seed_review_history.process_id = "annual_review"  # type: ignore[attr-defined]
-seed_amendment_history.process_id = "plan_amendment"  # type: ignore[attr-defined]
-HISTORY_SEEDERS.extend([seed_assessment_history, seed_review_history, seed_amendment_history])
+seed_history.process_id = "ehc_needs_assessment"  # type: ignore[attr-defined]
+HISTORY_SEEDERS.append(seed_history)

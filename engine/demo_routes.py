@@ -637,6 +637,37 @@ seed_disagreements.process_id = "disagreement_resolution"  # type: ignore[attr-d
 SEEDERS.append(seed_disagreements)
 
 
+def _plan_issued(engine: WorkflowEngine, case_id: int, setting_id: int, when: datetime) -> None:
+    """What plan drafting records when it issues a final plan: the plan version, and the annual_review deadline 12
+    months on (its opensDeadline), without replaying the route."""
+    from datetime import timedelta
+
+    from engine import calendar, plans
+    from engine.models import Deadline
+
+    sections = {
+        "A": {"views": "Likes drawing and football; wants to read chapter books.", "aspirations": "To be a vet."},
+        "B": {"needs": [{"id": "B1", "area": "cognition_and_learning",
+                         "description": "Reading and spelling well below age-related expectations."}]},
+        "E": {"outcomes": [{"id": "E1", "description": "Reads a book for their age with support",
+                            "by_when": "July, end of the key stage", "needs": ["B1"]}]},
+        "F": {"provision": [{"id": "F1", "description": "Structured phonics programme, one to one",
+                             "amount": "4 x 20 minutes a week", "provided_by": "Trained teaching assistant",
+                             "needs": ["B1"], "preparing_for_adulthood": True}]},
+    }
+    issued_on = calendar.to_london_date(when)
+    advice = [{"provider": "Educational psychology service", "kind": "psychological",
+               "received_on": (issued_on - timedelta(days=60)).isoformat(),
+               "title": "Educational psychology advice"}]
+    with engine.session_factory() as session:
+        plans.create_draft(session, case_id, sections, now=when, advice=advice)
+        plans.issue_plan(session, case_id, "final", {"I": plans.describe_setting(session, setting_id)}, now=when)
+        session.add(Deadline(case_id=case_id, key="annual_review", process_id="ehc_plan_drafting",
+                             name="First review of the EHC plan (within 12 months of issue)",
+                             due_date=calendar.add_months(issued_on, 12), started_on=issued_on, status="open"))
+        session.commit()
+
+
 # ---- Reviews, amendment, re-assessment and ceasing: a case at each stage (workflows/annual_review.bpmn & co) -------
 
 def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
@@ -744,32 +775,6 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
                 "outcomes_still_appropriate": "yes", "personal_budget": "none",
                 "pfa_discussion": "Hopes for the future talked through with the child and family.", **extra}
 
-    def plan_issued(case_id: int, setting_id: int, when: datetime) -> None:
-        from engine import plans
-        from engine.models import Deadline
-
-        sections = {
-            "A": {"views": "Likes drawing and football; wants to read chapter books.", "aspirations": "To be a vet."},
-            "B": {"needs": [{"id": "B1", "area": "cognition_and_learning",
-                             "description": "Reading and spelling well below age-related expectations."}]},
-            "E": {"outcomes": [{"id": "E1", "description": "Reads a book for their age with support",
-                                "by_when": "July, end of the key stage", "needs": ["B1"]}]},
-            "F": {"provision": [{"id": "F1", "description": "Structured phonics programme, one to one",
-                                 "amount": "4 x 20 minutes a week", "provided_by": "Trained teaching assistant",
-                                 "needs": ["B1"], "preparing_for_adulthood": True}]},
-        }
-        issued_on = calendar.to_london_date(when)
-        advice = [{"provider": "Educational psychology service", "kind": "psychological",
-                   "received_on": (issued_on - timedelta(days=60)).isoformat(),
-                   "title": "Educational psychology advice"}]
-        with engine.session_factory() as session:
-            plans.create_draft(session, case_id, sections, now=when, advice=advice)
-            plans.issue_plan(session, case_id, "final", {"I": plans.describe_setting(session, setting_id)}, now=when)
-            session.add(Deadline(case_id=case_id, key="annual_review", process_id="ehc_plan_drafting",
-                                 name="First review of the EHC plan (within 12 months of issue)",
-                                 due_date=calendar.add_months(issued_on, 12), started_on=issued_on, status="open"))
-            session.commit()
-
     place = {"meeting_place": "At school, SENCO's office", "meeting_time": "15:30"}
     report = {"report_recommendation": "keep", "report_summary": "A good year."}
     engine.clock, engine.script_engine = clock, make_script_engine(script_globals(clock))
@@ -845,10 +850,10 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
         # before, has come); Isla's falls due in about 5 months and is on a later term's list of reviews.
         noah = Child("Noah", "Patel", date(today.year - 8, 1, 15), "Elm Park Primary School",
                      "parent.patel@example.com", "Priya Patel")
-        plan_issued(noah.case_id, ctx.organisations[noah.setting].id, day(300))
+        _plan_issued(engine, noah.case_id, ctx.organisations[noah.setting].id, day(300))
         isla = Child("Isla", "Brown", date(today.year - 13, 2, 2), "Oakwood Academy", "parent.brown@example.com",
                      "Kate Brown")
-        plan_issued(isla.case_id, ctx.organisations[isla.setting].id, day(200))
+        _plan_issued(engine, isla.case_id, ctx.organisations[isla.setting].id, day(200))
         clock.set(now)
     finally:
         engine.clock, engine.script_engine = own_clock, own_scripts
