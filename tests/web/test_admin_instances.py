@@ -362,3 +362,16 @@ def test_forged_choices_are_refused_and_change_nothing(as_user: Any, engine: Wor
         assert s.get(HumanTask, register.id).assignee_id is None
         assert s.get(HumanTask, other_task.id).assignee_id is None
     assert last_event(services, "task_reassigned") is None
+
+
+def test_a_page_shown_again_after_a_failed_action_carries_the_instance_as_it_is_now(as_user: Any,
+                                                                                     services: Services,
+                                                                                     failed: int) -> None:
+    """A retry that fails again records the new failure (a new revision): the page shown with the error must not
+    then refuse the next try as a stale form."""
+    admin = as_user("admin")
+    again = confirm(admin, f"/admin/instances/{failed}/retry", {"reason": "try again"})
+    assert "Something went wrong" in again.get_data(as_text=True)
+    shown = BeautifulSoup(again.get_data(as_text=True), "html.parser").select_one("input[name=revision]")["value"]
+    with services.session_factory() as s:
+        assert int(shown) == s.get(ProcessInstance, failed).revision

@@ -58,6 +58,8 @@ def _confirm(instance: ProcessInstance, endpoint: str, *, heading: str, intro: l
                 errors.update(exc.errors)
             except EngineError as exc:
                 errors["form"] = str(exc)
+                # A failed retry records the new failure: show (and carry in the form) the instance as it is now.
+                db().refresh(instance)
             else:
                 flash(message, "success")
                 return redirect(url_for("admin.instance", instance_id=instance.id))
