@@ -210,13 +210,15 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         password = temporary_password()
         engine_reset_password(db(), current_user.record, person, password, clock(), v["reason"])
         end_all_sessions(person.id, "password_reset", now())
-        db().commit()
+        db().commit()  # before the page is made: a password that was not saved must never be shown
         return make_response(render_template("admin/password_shown.html", user=person, password=password,
                                              created=False))
 
     return _user_confirm(person, "admin.reset_password", heading=f"Reset the password of {person.name}",
                          intro=["A new temporary password is made and shown to you once. Give it to them in person "
-                                "or by phone, never by email. Their sessions end."],
+                                "or by phone, never by email. Their sessions end."]
+                         + (["This is your own account: you are signed out too, and sign in again with the new "
+                             "password."] if person.id == current_user.id else []),
                          button="Reset the password",
                          refusal=password_reset_refusal(db(), current_user.record, person),
                          perform=perform)
