@@ -27,6 +27,7 @@ MAX_SCENARIO_BYTES = 200 * 1024
 MAX_STEPS = 500
 MAX_SECONDS = 30  # the shipped scenarios take a second or two each
 MAX_MEMORY = 2 * 1024 * 1024 * 1024  # address space of the run's process
+MAX_MESSAGE = 2000  # characters of a step's message
 
 
 def parse_scenario(text: str, name: str = "the scenario") -> dict:
@@ -76,10 +77,13 @@ def run_against(scenario: dict, files: dict[str, str], name: str) -> ScenarioRes
                                 f"memory)") from None
     finally:
         receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join()
-        shutil.rmtree(tmp, ignore_errors=True)
+        sender.close()
+        try:
+            if process.pid is not None:  # it started
+                process.kill()
+                process.join()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if outcome == "error":
         raise ScenarioError(value)
     return value  # type: ignore[no-any-return]
@@ -96,7 +100,11 @@ def _child(scenario: dict, files: dict[str, str], name: str, sender: Connection,
         pass
     outcome: tuple[str, Any]
     try:
-        outcome = ("result", run_scenario(scenario, registry_of_files(files), name))
+        result = run_scenario(scenario, registry_of_files(files), name)
+        for step in result.steps:  # a message can quote data a script made, of any size
+            if len(step.message) > MAX_MESSAGE:
+                step.message = step.message[:MAX_MESSAGE] + "…"
+        outcome = ("result", result)
     except MemoryError:
         outcome = ("error", f"{name}: the scenario run ran out of memory (a run may use "
                             f"{MAX_MEMORY // (1024 * 1024 * 1024)}GB)")

@@ -283,3 +283,40 @@ def test_an_xml_bomb_is_refused_quickly(owner: Client, app: Flask, services: Ser
     [error] = [text_of(a) for a in page.select(".govuk-error-summary a")]
     assert "malformed XML" in error or "declares a DOCTYPE" in error
     assert len(versions(services)) == 1
+
+
+def test_a_scenario_whose_data_expands_without_end_is_stopped(owner: Client, services: Services,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import route_scenarios
+
+    monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 3)
+    [version] = versions(services)
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    scenario = ("process: web_route\nanchors:\n" + "\n".join("  " + line for line in levels)
+                + "\nsteps:\n  - start: {laughs: *a9}\n")
+    assert len(scenario) < 2000
+    page = soup(owner.post(f"/routes/versions/{version.id}/scenario", {"scenario": scenario}, status=200))
+    errors = page.select_one(".govuk-error-summary")
+    rows = step_rows(page)
+    assert (errors is not None and ("stopped after 3 seconds" in text_of(errors) or "memory" in text_of(errors))) \
+        or (rows and rows[0][1] == "Failed"), (text_of(errors) if errors else rows)
+
+
+@pytest.mark.parametrize("sent", ["../../web_route.bpmn", "/etc/web_route.bpmn"])
+def test_a_path_sent_as_a_file_name_keeps_only_its_last_part(owner: Client, app: Flask, sent: str) -> None:
+    review_url = upload_ok(owner, (sent, V2.encode()))
+    [folder] = route_uploads.root(app.instance_path).iterdir()
+    written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert written == ["upload.json", "uploaded/workflows/web_route.bpmn"]
+    assert "workflows/web_route.bpmn" in text_of(owner.page(review_url))
+
+
+# Backslashes never reach the view: the multipart parser reads them as escapes ("..\\x.bpmn" arrives as "..x.bpmn").
+@pytest.mark.parametrize("sent", ["..bpmn", ".hidden.bpmn", "a\x00b.bpmn", "caf\u00e9.bpmn", "x" * 120 + ".bpmn",
+                                  "..\\..\\web_route.bpmn", "C:\\x\\web_route.bpmn"])
+def test_odd_file_names_are_refused(owner: Client, app: Flask, sent: str) -> None:
+    page = soup(owner.post("/routes/upload", upload_files((sent, V2.encode())), status=200,
+                           content_type="multipart/form-data"))
+    assert "a file name may only use letters" in text_of(page.select_one(".govuk-error-summary"))
+    assert not route_uploads.root(app.instance_path).exists() or not any(route_uploads.root(app.instance_path).iterdir())
