@@ -870,7 +870,7 @@ def seed_admin_cases(engine: WorkflowEngine, ctx: DemoContext) -> None:
     """Two Northshire reviews an administrator has to look at:
 
     - Zara Ahmed: her case came over from Northshire's old case-management system with its review already asked
-      for by a date, which the import wrote as the old system showed it ("21/12/2026", not ISO). The route took it
+      for by a date, which the import wrote as the old system showed it (dd/mm/yyyy, not ISO). The route took it
       (start data is not a form); when the caseworker set the review up two days ago, the step that works out the
       review dates could not read it: the instance failed and an incident was recorded. The administrator corrects
       ``review_requested_by`` in the instance data and retries the caseworker's step.
