@@ -264,6 +264,14 @@ def move_back(engine: Any, instance_id: int, task_guid: str, actor: User | None,
             step, actor, expected_revision)
 
 
+def _can_still_do(session: Session, row: HumanTask) -> bool:
+    if row.completed_by_id is None:
+        return False
+    return session.scalar(select(Membership.id).join(User, User.id == Membership.user_id).where(
+        Membership.user_id == row.completed_by_id, User.active.is_(True), Membership.role == row.role,
+        Membership.organisation_id == row.organisation_id).limit(1)) is not None
+
+
 def _reopen_projections(session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> None:
     """A reset task keeps its id, so its old projection rows are reopened instead of being added again."""
     ready = {str(t.id) for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.manual}
@@ -272,8 +280,9 @@ def _reopen_projections(session: Session, instance: ProcessInstance, wf: BpmnWor
         row.status = "open"
         row.draft_data = row.submitted_data
         row.submitted_data = None
-        # Whoever did it last time has it back (a family task is the family's whatever its assignee).
-        row.assignee_id = row.completed_by_id if row.role != "family" else None
+        # Whoever did it last time has it back, if they still can do it (a family task is the family's whatever its
+        # assignee); otherwise it waits for anyone with its role, rather than sitting with someone who cannot act.
+        row.assignee_id = row.completed_by_id if row.role != "family" and _can_still_do(session, row) else None
         row.completed_at = None
         row.completed_by_id = None
     waiting = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING) if _is_timer(t)}

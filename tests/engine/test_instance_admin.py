@@ -18,7 +18,7 @@ from engine.instance_admin import (
     instance_for_admin,
     instance_list,
 )
-from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer
+from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
 from engine.services import Services
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task, restore_roundtrip
@@ -299,3 +299,24 @@ def test_the_repair_commands_refuse_an_administrator_of_another_authority(servic
         repair.resume(engine, demo, other, "mine now")
     with pytest.raises(NotAllowed):
         repair.retry(engine, demo, other, "mine now")
+
+
+def test_moving_back_to_a_task_someone_cannot_do_any_more_leaves_it_for_the_role(services: Services, world: World,
+                                                                                 demo: int) -> None:
+    """A skipped task was "completed" by the administrator, who does not hold its role; a task done by someone who
+    has since been deactivated or lost the role cannot be done by them either. Given back to them, the reopened
+    task would sit with someone who cannot do it, hidden from everyone with the role."""
+    engine, admin = services.engine, world.users["admin"]
+    register = open_task(services, "UT_register")
+    repair.skip_step(engine, demo, register.task_guid, admin, "done on paper")
+    repair.move_back(engine, demo, register.task_guid, admin, "record it properly")
+    with services.session_factory() as s:
+        assert s.get(HumanTask, register.id).status == "open"
+        assert s.get(HumanTask, register.id).assignee_id is None
+    engine.complete_task(register.id, {"concern": "speech"}, world.users["caseworker"])
+    with services.session_factory() as s:
+        s.get(User, world.users["caseworker"].id).active = False
+        s.commit()
+    repair.move_back(engine, demo, register.task_guid, admin, "again")
+    with services.session_factory() as s:
+        assert s.get(HumanTask, register.id).assignee_id is None
