@@ -320,3 +320,19 @@ def test_odd_file_names_are_refused(owner: Client, app: Flask, sent: str) -> Non
                            content_type="multipart/form-data"))
     assert "a file name may only use letters" in text_of(page.select_one(".govuk-error-summary"))
     assert not route_uploads.root(app.instance_path).exists() or not any(route_uploads.root(app.instance_path).iterdir())
+
+
+# ---- moving instances -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 5000, str(2**70), "-1", " 1"])
+def test_an_odd_instance_id_is_ignored_not_an_error_page(owner: Client, services: Services, world: World,
+                                                         value: str) -> None:
+    engine = services.engine
+    iid = engine.start(world.case_id, "web_route")
+    [v1] = versions(services)
+    v2 = engine.deploy(ProcessRegistry.from_texts({"workflows/web_route.bpmn": V2}, DATA / "forms"))[0].id
+    url = f"/routes/versions/{v1.id}/compare/{v2}/migrate"
+    page = soup(owner.post(url, [("instance_id", value)], status=200))
+    assert "Select the instances to move" in text_of(page.select_one(".govuk-error-summary"))
+    page = soup(owner.post(url, [("instance_id", value), ("instance_id", str(iid)), ("confirmed", "yes")],
+                           status=200))
+    assert "1 instance moved" in text_of(page)

@@ -20,6 +20,8 @@ from webui.owner.routes import diagram_data, version_or_404
 
 MAX_REASON = 500
 _ELEMENT_ID = re.compile(r"\[([^\]]+)\]$")
+# Not str.isdigit: it accepts '²', which int() refuses, and any length, which the database refuses.
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _pair(route_version_id: int, other_route_version_id: int) -> tuple:
@@ -70,7 +72,7 @@ def compare_diagram(route_version_id: int, other_route_version_id: int) -> Respo
 def migrate(route_version_id: int, other_route_version_id: int) -> ResponseReturnValue:
     """Moves the chosen instances from the first version to the second, after a confirmation page."""
     old, new = _pair(route_version_id, other_route_version_id)
-    chosen = sorted({int(v) for v in request.form.getlist("instance_id") if v.isdigit()})
+    chosen = sorted({int(v) for v in request.form.getlist("instance_id") if _ID.fullmatch(v)})
     reason = " ".join((request.form.get("reason") or "").split())
     errors = []
     if not chosen:
