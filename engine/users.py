@@ -159,9 +159,16 @@ def account_refusal(session: Session, actor: User, user: User) -> str | None:
     elsewhere = sorted(set(session.scalars(
         select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
         .where(Membership.user_id == user.id, Membership.organisation_id.not_in(_administered(actor))))))
+    instead = "To stop them working for your organisation, take away their roles here instead."
     if elsewhere:
         return (f"{user.name} also works for {', '.join(elsewhere)}, which you do not administer: only an "
-                f"administrator of every organisation they work for can do this. Ask an administrator there.")
+                f"administrator of every organisation they work for can do this. {instead}")
+    # A family member's account is theirs as a parent or young person, with their own child's case (perhaps
+    # another authority's) behind it: no organisation administers that.
+    if session.scalar(select(Membership.id).where(Membership.user_id == user.id,
+                                                  Membership.organisation_id.is_(None)).limit(1)):
+        return (f"{user.name} also uses EHC Flow as a parent or young person, which no organisation administers. "
+                f"{instead}")
     return None
 
 

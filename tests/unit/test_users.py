@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.passwords import verify_password
+from engine.models import Membership
 from engine.roles import Role
 from engine.services import Services
 from engine.users import (
@@ -97,4 +98,19 @@ def test_an_admin_cannot_reset_the_password_of_a_process_owner_unless_one_themse
         set_active(s, admin, owner, True, clock)
         grant_role(s, admin, admin, s.merge(world.la), Role.CASEWORKER, clock)  # not a process owner still
         assert password_reset_refusal(s, admin, owner) is not None
+        s.rollback()
+
+
+def test_an_admin_cannot_take_over_a_staff_account_that_is_also_a_familys(services: Services, world: World) -> None:
+    """A caseworker who is also a parent sees their own child's case (perhaps another authority's) as the family: a
+    password reset by their employer's admin would open that case to the admin."""
+    clock = services.engine.clock
+    with services.session_factory() as s:
+        admin, caseworker = s.merge(world.users["admin"]), s.merge(world.users["caseworker"])
+        s.add(Membership(user_id=caseworker.id, organisation_id=None, role=Role.FAMILY.value))
+        s.flush()
+        with pytest.raises(PermissionError, match="parent or young person"):
+            reset_password(s, admin, caseworker, "a-long-new-password", clock)
+        with pytest.raises(PermissionError, match="parent or young person"):
+            set_active(s, admin, caseworker, False, clock)
         s.rollback()
