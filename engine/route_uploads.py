@@ -158,8 +158,9 @@ def stage(instance_path: str | Path, files: list[tuple[str, bytes]], user: User,
     return Upload(token, folder, user.id, now, sorted(names))
 
 
-def find(instance_path: str | Path, token: str, user: User) -> Upload | None:
-    """The user's own upload with that token; another user's, or a token that is not one, is None."""
+def find(instance_path: str | Path, token: str, user: User, now: datetime | None = None) -> Upload | None:
+    """The user's own upload with that token; another user's, one older than KEEP_FOR at ``now`` (the folder is
+    removed at the next upload, and its check is a day old), or a token that is not one, is None."""
     if not _TOKEN.match(token):
         return None
     folder = root(instance_path) / token
@@ -169,7 +170,10 @@ def find(instance_path: str | Path, token: str, user: User) -> Upload | None:
         return None
     if meta.get("user_id") != user.id:
         return None
-    return Upload(token, folder, user.id, datetime.fromisoformat(meta["created_at"]), list(meta["files"]))
+    created_at = datetime.fromisoformat(meta["created_at"])
+    if now is not None and now - created_at > KEEP_FOR:
+        return None
+    return Upload(token, folder, user.id, created_at, list(meta["files"]))
 
 
 def discard(upload: Upload) -> None:

@@ -336,3 +336,13 @@ def test_an_odd_instance_id_is_ignored_not_an_error_page(owner: Client, services
     page = soup(owner.post(url, [("instance_id", value), ("instance_id", str(iid)), ("confirmed", "yes")],
                            status=200))
     assert "1 instance moved" in text_of(page)
+
+
+def test_an_upload_older_than_a_day_cannot_be_deployed(owner: Client, services: Services) -> None:
+    review_url = upload_ok(owner, ("web_route.bpmn", V2.encode()))
+    fingerprint = _fingerprint(owner, review_url)
+    services.engine.clock.advance(days=1, minutes=1)
+    owner.sign_in("processowner@test.example")  # the session has ended too
+    owner.get(review_url, status=404)
+    owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=404)
+    assert len(versions(services)) == 1

@@ -20,7 +20,7 @@ from webui.owner.guard import process_owner
 
 
 def upload_or_404(token: str) -> Upload:
-    upload = route_uploads.find(current_app.instance_path, token, current_user.record)
+    upload = route_uploads.find(current_app.instance_path, token, current_user.record, now())
     if upload is None:
         abort(404)
     return upload
