@@ -375,3 +375,21 @@ def test_a_page_shown_again_after_a_failed_action_carries_the_instance_as_it_is_
     shown = BeautifulSoup(again.get_data(as_text=True), "html.parser").select_one("input[name=revision]")["value"]
     with services.session_factory() as s:
         assert int(shown) == s.get(ProcessInstance, failed).revision
+
+
+def test_element_names_from_the_bpmn_are_escaped_on_every_admin_page(as_user: Any, engine: WorkflowEngine,
+                                                                     services: Services, world: World) -> None:
+    """A process owner types the names in the modeler; an administrator's pages show them as text."""
+    evil = "&lt;img src=x onerror=alert(7)&gt;"  # as written in the BPMN's XML: the name is <img ...>
+    deploy_demo(engine, DEMO.replace('name="Register the request"', f'name="{evil}"'))
+    iid = engine.start(world.case_id, "runtime_demo", {"explode": False}, world.users["caseworker"])
+    task = task_of(services, iid, "UT_register")
+    admin = as_user("admin")
+    for url in (f"/admin/instances/{iid}", f"/admin/instances/{iid}/skip", f"/admin/tasks/{task.id}/reassign",
+                "/admin/instances"):
+        body = admin.get(url).get_data(as_text=True)
+        assert "<img src=x" not in body, url
+    assert confirm(admin, f"/admin/tasks/{task.id}/reassign",
+                   {"choice": str(world.users["caseworker"].id), "reason": "cover"}).status_code == 302
+    flashed = admin.get(f"/admin/instances/{iid}").get_data(as_text=True)
+    assert "<img src=x" not in flashed and "&lt;img src=x" in flashed
