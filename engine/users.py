@@ -129,8 +129,9 @@ def grant_role(session: Session, actor: User, user: User, organisation: Organisa
 
 
 def _administered(actor: User) -> Select[tuple[int | None]]:
-    """The organisations the actor administers, as a subquery."""
-    return select(Membership.organisation_id).where(Membership.user_id == actor.id, Membership.role == Role.ADMIN.value)
+    """The organisations the actor administers, as a subquery (never a NULL, which would make NOT IN match nothing)."""
+    return select(Membership.organisation_id).where(Membership.user_id == actor.id, Membership.role == Role.ADMIN.value,
+                                                    Membership.organisation_id.is_not(None))
 
 
 def _is_admin_anywhere(session: Session, actor: User) -> bool:
