@@ -67,11 +67,16 @@ def upload_changes(engine: Any, current: ProcessVersion, process: ParsedProcess)
     return spec_changes(engine, current, spec, subs, process.files, process.version_hash)
 
 
+def version_changes(engine: Any, old: ProcessVersion, new: ProcessVersion) -> VersionDiff:
+    """From one deployed version to another: elements, forms and timers only."""
+    loaded = engine.load_version(new)
+    return spec_changes(engine, old, loaded.spec, loaded.subprocess_specs, new.files or {}, new.version_hash)
+
+
 def compare_versions(engine: Any, session: Session, old: ProcessVersion, new: ProcessVersion,
                      check_at_most: int | None = None) -> Comparison:
     """From one deployed version to another, with the first instances on the old one checked for a move."""
-    loaded = engine.load_version(new)
-    diff = spec_changes(engine, old, loaded.spec, loaded.subprocess_specs, new.files or {}, new.version_hash)
+    diff = version_changes(engine, old, new)
     waiting = sorted(running_on(session, old.id))
     check_at_most = CHECK_AT_MOST if check_at_most is None else check_at_most
     for instance_id in waiting[:check_at_most]:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from engine.deployments import instance_summaries
 from engine.errors import EngineError
 from engine.instance_migration import migrate_instance, plan_migration, running_on
-from engine.upload_changes import compare_versions, spec_changes
+from engine.upload_changes import compare_versions, version_changes
 from webui.access import staff
 from webui.context import db, engine
 from webui.owner.blueprint import bp
@@ -60,8 +60,7 @@ def compare(route_version_id: int, other_route_version_id: int) -> ResponseRetur
 def compare_diagram(route_version_id: int, other_route_version_id: int) -> ResponseReturnValue:
     """The second version's diagram with the elements added or changed since the first highlighted (for bpmn-js)."""
     old, new = _pair(route_version_id, other_route_version_id)
-    loaded = engine().load_version(new)
-    diff = spec_changes(engine(), old, loaded.spec, loaded.subprocess_specs, new.files or {}, new.version_hash)
+    diff = version_changes(engine(), old, new)
     marked = sorted({m.group(1) for label in [*diff.added, *diff.changed] if (m := _ELEMENT_ID.search(label))})
     return jsonify({**diagram_data(new), "current": marked})
 
