@@ -72,6 +72,7 @@ def test_a_scenario_that_never_ends_is_stopped(owner: Client, services: Services
     page = soup(owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"},
                            status=200))
     assert "the scenario was stopped after 3 seconds" in text_of(page.select_one(".govuk-error-summary"))
+    assert "a run is stopped after 3 seconds" in text_of(page)
     owner.page(review_url)  # the worker is free again and the upload is still there
 
 
@@ -346,3 +347,15 @@ def test_an_upload_older_than_a_day_cannot_be_deployed(owner: Client, services: 
     owner.get(review_url, status=404)
     owner.post(review_url + "/deploy", {"fingerprint": fingerprint}, status=404)
     assert len(versions(services)) == 1
+
+
+@pytest.mark.parametrize(("name", "header"), [
+    ('a"b.bpmn', 'attachment; filename="a_b.bpmn"'),
+    ("a\r\nSet-Cookie: x=1.bpmn", 'attachment; filename="a__Set-Cookie__x_1.bpmn"'),
+    ("caf\u00e9 route.zip", 'attachment; filename="caf__route.zip"'),
+    ("x;filename=evil.exe", 'attachment; filename="x_filename_evil.exe"'),
+])
+def test_a_download_header_is_safe_for_any_name(name: str, header: str) -> None:
+    from webui.owner.routes import _attachment
+
+    assert _attachment(name) == header

@@ -12,7 +12,7 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine import route_uploads
+from engine import route_scenarios, route_uploads
 from engine.route_scenarios import MAX_SCENARIO_BYTES, files_of_version, parse_scenario, run_against
 from engine.scenarios import ScenarioError
 from webui.access import staff
@@ -44,6 +44,7 @@ def _scenario_text() -> tuple[str, str, list[dict[str, str]]]:
 
 
 def _run(template_args: dict[str, Any], files: Callable[[], dict[str, str]]) -> ResponseReturnValue:
+    template_args["limits"] = {"steps": route_scenarios.MAX_STEPS, "seconds": route_scenarios.MAX_SECONDS}
     if request.method == "GET":
         return render_template("owner/scenario.html", errors=[], result=None, scenario="", **template_args)
     text, name, errors = _scenario_text()
