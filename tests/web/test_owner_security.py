@@ -359,3 +359,16 @@ def test_a_download_header_is_safe_for_any_name(name: str, header: str) -> None:
     from webui.owner.routes import _attachment
 
     assert _attachment(name) == header
+
+
+def test_a_scenario_run_stops_itself_even_if_nobody_waits_for_it(owner: Client, services: Services,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import route_scenarios
+
+    # The web worker would wait longer than the run may use the processor: the run ends on its own.
+    monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 120)
+    monkeypatch.setattr(route_scenarios, "MAX_CPU_SECONDS", 2)
+    review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route("n = 0\nwhile True:\n    n = n + 1\n")))
+    page = soup(owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"},
+                           status=200))
+    assert "stopped without a result" in text_of(page.select_one(".govuk-error-summary"))
