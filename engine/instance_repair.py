@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -181,8 +182,7 @@ def _repair(engine: Any, instance_id: int, action: str, summary: str, detail: di
                 session.commit()
             except StaleDataError as exc:
                 session.rollback()
-                raise ConcurrentUpdate("Someone else changed this instance at the same moment; nothing was saved. "
-                                       "Reload and try again.") from exc
+                raise ConcurrentUpdate(SAME_MOMENT) from exc
             except (TaskAlreadyCompleted, NotAllowed, FormInvalid, InvalidState, ConcurrentUpdate, NotFound):
                 session.rollback()
                 raise
@@ -410,6 +410,19 @@ def _recompute_date_timers(session: Session, instance: ProcessInstance, wf: Bpmn
 
 # ---- the engine's admin commands, with the administrator's reason ---------------------------------------------------
 
+SAME_MOMENT = "Someone else changed this instance at the same moment; nothing was saved. Reload and try again."
+
+
+@contextmanager
+def _same_moment_refused() -> Iterator[None]:
+    """The commands the runtime runs itself commit under the revision check too: a collision is the admin's to
+    hear about, not a server error."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise ConcurrentUpdate(SAME_MOMENT) from exc
+
+
 def _status_checked(engine: Any, instance_id: int, actor: User | None) -> str:
     """The instance's status, once the actor may repair it (for the commands the runtime runs itself)."""
     with engine.session_factory() as session:
@@ -419,19 +432,22 @@ def _status_checked(engine: Any, instance_id: int, actor: User | None) -> str:
 def suspend(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
     reason = _reason(reason, "suspending this instance")
     _status_checked(engine, instance_id, actor)
-    engine.suspend(instance_id, actor, reason)
+    with _same_moment_refused():
+        engine.suspend(instance_id, actor, reason)
 
 
 def resume(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
     reason = _reason(reason, "resuming this instance")
     _status_checked(engine, instance_id, actor)
-    engine.resume(instance_id, actor, reason)
+    with _same_moment_refused():
+        engine.resume(instance_id, actor, reason)
 
 
 def terminate(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
     reason = _reason(reason, "ending this instance")
     _status_checked(engine, instance_id, actor)
-    engine.terminate(instance_id, actor, reason)
+    with _same_moment_refused():
+        engine.terminate(instance_id, actor, reason)
 
 
 def retry(engine: Any, instance_id: int, actor: User | None, reason: str) -> None:
@@ -441,11 +457,14 @@ def retry(engine: Any, instance_id: int, actor: User | None, reason: str) -> Non
         if instance.status != "failed":
             raise InvalidState("Only a failed instance can be retried: this one is "
                                + instance.status.replace("_", " "))
-    engine.retry(instance_id, actor, reason)
+    with _same_moment_refused():
+        engine.retry(instance_id, actor, reason)
 
 
 def reassign(engine: Any, task_id: int, user_id: int, actor: User | None, reason: str) -> None:
-    engine.reassign(task_id, user_id, actor, _reason(reason, "reassigning this task"))
+    reason = _reason(reason, "reassigning this task")
+    with _same_moment_refused():
+        engine.reassign(task_id, user_id, actor, reason)
 
 
 def check_migration(engine: Any, instance_id: int, version_id: int) -> MigrationCheck:
@@ -456,7 +475,8 @@ def migrate(engine: Any, instance_id: int, version_id: int, actor: User | None, 
     reason = _reason(reason, "moving this instance to another version")
     if _status_checked(engine, instance_id, actor) == "suspended":
         raise InvalidState("This instance is suspended: resume it first")
-    return migrate_instance(engine, instance_id, version_id, actor, reason)
+    with _same_moment_refused():
+        return migrate_instance(engine, instance_id, version_id, actor, reason)
 
 
 __all__ = [

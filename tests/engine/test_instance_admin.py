@@ -320,3 +320,22 @@ def test_moving_back_to_a_task_someone_cannot_do_any_more_leaves_it_for_the_role
     repair.move_back(engine, demo, register.task_guid, admin, "again")
     with services.session_factory() as s:
         assert s.get(HumanTask, register.id).assignee_id is None
+
+
+def test_a_concurrent_change_during_a_runtime_command_is_reported_not_a_crash(services: Services, world: World,
+                                                                              demo: int,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The revision check (SQLAlchemy's StaleDataError at commit) fires inside the runtime's own commands too; the
+    administrator is told someone else changed the instance, as for the repairs."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    def collide(*args: object, **kwargs: object) -> None:
+        raise StaleDataError("UPDATE statement on table 'process_instance' expected to update 1 row(s); 0 were matched")
+
+    engine, admin = services.engine, world.users["admin"]
+    monkeypatch.setattr(engine, "suspend", collide)
+    monkeypatch.setattr(repair, "migrate_instance", collide)
+    with pytest.raises(ConcurrentUpdate, match="Someone else changed this instance"):
+        repair.suspend(engine, demo, admin, "pause")
+    with pytest.raises(ConcurrentUpdate, match="Someone else changed this instance"):
+        repair.migrate(engine, demo, 1, admin, "move")
