@@ -6,7 +6,8 @@ with its own people and case, so a run never touches the real database; scripts 
 production. The sandbox limits what a script may call, not how long it runs or how much memory it takes, and a
 route that loops through script tasks never waits: so the run happens in a process of its own, started afresh
 (nothing of the web worker, its database connections included, is inherited), killed after ``MAX_SECONDS`` and
-limited to ``MAX_MEMORY`` bytes. The web worker waits for it, never longer than that.
+limited to ``MAX_MEMORY`` bytes. The web worker waits for it, never longer than that, and runs at most
+``MAX_RUNS_AT_ONCE`` at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import tempfile
+import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ MAX_SECONDS = 20  # the shipped scenarios take a second or two each; under the u
 MAX_CPU_SECONDS = MAX_SECONDS + 5
 MAX_MEMORY = 2 * 1024 * 1024 * 1024  # address space of the run's process
 MAX_MESSAGE = 2000  # characters of a step's message
+MAX_RUNS_AT_ONCE = 2  # per web process: each run is a process that may use a processor and MAX_MEMORY to the full
+_runs = threading.BoundedSemaphore(MAX_RUNS_AT_ONCE)
 
 
 def parse_scenario(text: str, name: str = "the scenario") -> dict:
@@ -60,6 +64,15 @@ def run_against(scenario: dict, files: dict[str, str], name: str) -> ScenarioRes
     """Runs the scenario against the files in a process of its own; a run that does not finish in time, runs out of
     memory or is written in a way the runner cannot follow (a typed scenario can say anything) is reported as a
     ScenarioError rather than an error page or a worker that never answers."""
+    if not _runs.acquire(blocking=False):
+        raise ScenarioError(f"{MAX_RUNS_AT_ONCE} scenarios are running already; try again in a minute")
+    try:
+        return _run_in_a_process(scenario, files, name)
+    finally:
+        _runs.release()
+
+
+def _run_in_a_process(scenario: dict, files: dict[str, str], name: str) -> ScenarioResult:
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     # The run's temporary files go in a folder of this process's making, so that they are removed even when the run

@@ -372,3 +372,21 @@ def test_a_scenario_run_stops_itself_even_if_nobody_waits_for_it(owner: Client, 
     page = soup(owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"},
                            status=200))
     assert "stopped without a result" in text_of(page.select_one(".govuk-error-summary"))
+
+
+def test_only_so_many_scenarios_run_at_once(owner: Client, services: Services) -> None:
+    from engine import route_scenarios
+
+    [version] = versions(services)
+    held = [route_scenarios._runs.acquire(blocking=False) for _ in range(route_scenarios.MAX_RUNS_AT_ONCE)]
+    try:
+        assert all(held)
+        page = soup(owner.post(f"/routes/versions/{version.id}/scenario",
+                               {"scenario": "process: web_route\nsteps: [{start: {}}]"}, status=200))
+        assert "scenarios are running already; try again in a minute" in text_of(page.select_one(".govuk-error-summary"))
+    finally:
+        for _ in held:
+            route_scenarios._runs.release()
+    page = soup(owner.post(f"/routes/versions/{version.id}/scenario",
+                           {"scenario": "process: web_route\nsteps: [{start: {}}]"}, status=200))
+    assert text_of(page.select_one("#result")).startswith("Passed")
