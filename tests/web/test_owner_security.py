@@ -390,3 +390,10 @@ def test_only_so_many_scenarios_run_at_once(owner: Client, services: Services) -
     page = soup(owner.post(f"/routes/versions/{version.id}/scenario",
                            {"scenario": "process: web_route\nsteps: [{start: {}}]"}, status=200))
     assert text_of(page.select_one("#result")).startswith("Passed")
+
+
+@pytest.mark.parametrize("name", ["..%2f..%2fupload.json", "..", "%2e%2e", "web_route.bpmn%00.json", "..%5cweb_route.bpmn"])
+def test_a_file_of_a_version_is_only_one_it_holds(owner: Client, services: Services, name: str) -> None:
+    [version] = versions(services)
+    response = owner.http.get(f"/routes/versions/{version.id}/files/workflows/{name}")
+    assert response.status_code == 404
