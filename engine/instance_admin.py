@@ -205,12 +205,9 @@ def route_versions(session: Session) -> list[tuple[str, str, int, str, bool]]:
 # ---- one instance ---------------------------------------------------------------------------------------------------
 
 def instance_for_admin(session: Session, org_ids: list[int], instance_id: int) -> ProcessInstance | None:
-    """The instance, if its case's responsible organisation is one the administrator administers."""
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        return None
-    case_la = session.scalar(select(Case.la_id).where(Case.id == instance.case_id))
-    return instance if case_la in org_ids else None
+    """The instance, if its case's responsible organisation is one the administrator administers (the same scope as
+    the list, so that what the list shows is exactly what opens)."""
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id, _in_scope(org_ids)))
 
 
 @dataclass
@@ -303,16 +300,9 @@ def other_versions(session: Session, instance: ProcessInstance) -> list[ProcessV
                                 .order_by(ProcessVersion.id.desc())))
 
 
-def open_task_of_instance(session: Session, instance_id: int, task_id: int) -> HumanTask | None:
-    task = session.get(HumanTask, task_id)
-    if task is None or task.instance_id != instance_id or task.status != "open":
-        return None
-    return task
-
-
 __all__ = [
     "AGES", "AdminCounts", "AdminTask", "AuditRow", "INSTANCE_STATUSES", "InstanceDetail", "InstanceFilters",
     "InstanceList", "InstanceRow", "LIVE_STATUSES", "admin_counts", "administered_org_ids", "diagram_marks",
-    "instance_detail", "instance_for_admin", "instance_list", "open_task_of_instance", "other_versions",
+    "instance_detail", "instance_for_admin", "instance_list", "other_versions",
     "overdue_deadline_clause", "route_versions",
 ]
