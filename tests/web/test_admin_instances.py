@@ -393,3 +393,29 @@ def test_element_names_from_the_bpmn_are_escaped_on_every_admin_page(as_user: An
                    {"choice": str(world.users["caseworker"].id), "reason": "cover"}).status_code == 302
     flashed = admin.get(f"/admin/instances/{iid}").get_data(as_text=True)
     assert "<img src=x" not in flashed and "&lt;img src=x" in flashed
+
+
+def test_an_admin_elsewhere_who_is_a_caseworker_here_cannot_repair_here(app: Any, services: Services,
+                                                                        world: World, running: int) -> None:
+    """Administering one organisation gives nothing at another where one is only a caseworker."""
+    from engine.models import Organisation
+    from engine.roles import Role
+    from engine.users import create_user
+    from tests.conftest import PASSWORD
+
+    with services.session_factory() as s:
+        service = Organisation(name="Helper Service", kind="service")
+        s.add(service)
+        s.flush()
+        create_user(s, "helper@test.example", "Helper", PASSWORD, services.engine.clock,
+                    [(service, Role.ADMIN), (s.merge(world.la), Role.CASEWORKER)])
+        s.commit()
+    helper = Client(app)
+    helper.sign_in("helper@test.example")
+    assert not helper.page("/admin/instances").select("tbody tr")
+    helper.get(f"/admin/instances/{running}", status=404)
+    helper.get(f"/admin/instances/{running}/diagram.json", status=404)
+    assert helper.post(f"/admin/instances/{running}/suspend", {"reason": "x"}).status_code == 404
+    task = task_of(services, running, "UT_register")
+    assert helper.post(f"/admin/tasks/{task.id}/reassign", {"reason": "x"}).status_code == 404
+    assert status_of(services, running) == "waiting_person"
