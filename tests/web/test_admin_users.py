@@ -418,6 +418,8 @@ def test_taking_away_your_own_admin_role_is_refused_before_anything_is_typed(as_
         own_id = s.scalars(select(Membership.id).where(Membership.user_id == world.users["admin"].id)).one()
     page = admin.page(f"/admin/users/{world.users['admin'].id}")
     assert page.select_one(f"a[href$='/roles/{own_id}/remove']") is None
+    assert page.select_one("a[href$='/deactivate']") is None  # nor your own account
+    assert admin.page(f"/admin/users/{world.users['caseworker'].id}").select_one("a[href$='/deactivate']")
     refused = admin.page(f"/admin/users/{world.users['admin'].id}/roles/{own_id}/remove")
     assert "ask another administrator" in text_of(refused.select_one("#refusal"))
     assert refused.select_one("textarea[name=reason]") is None
