@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.passwords import verify_password
 from engine.models import Membership
+from engine.passwords import verify_password
 from engine.roles import Role
 from engine.services import Services
 from engine.users import (
