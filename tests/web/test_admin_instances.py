@@ -419,3 +419,17 @@ def test_an_admin_elsewhere_who_is_a_caseworker_here_cannot_repair_here(app: Any
     task = task_of(services, running, "UT_register")
     assert helper.post(f"/admin/tasks/{task.id}/reassign", {"reason": "x"}).status_code == 404
     assert status_of(services, running) == "waiting_person"
+
+
+def test_an_action_refused_when_sent_keeps_the_reason_typed(as_user: Any, engine: WorkflowEngine,
+                                                            services: Services, world: World, running: int) -> None:
+    """Another administrator ended the instance while this one was typing: the action is refused, and the reason
+    they typed is shown back rather than lost."""
+    admin = as_user("admin")
+    admin.get(f"/admin/instances/{running}/suspend")
+    engine.terminate(running, world.users["admin"], "opened twice")
+    reason = "The family asked to pause until the <b>tribunal</b> decides"
+    page = BeautifulSoup(admin.post(f"/admin/instances/{running}/suspend", {"reason": reason}).get_data(as_text=True),
+                         "html.parser")
+    assert "cannot be suspended" in text_of(page.select_one("#refusal"))
+    assert page.select_one("#typed-reason").get_text() == reason  # as text: escaped

@@ -38,6 +38,8 @@ def _confirm(instance: ProcessInstance, endpoint: str, *, heading: str, intro: l
     url_values = url_values or {"instance_id": instance.id}
     values = {"reason": "", "choice": "", "data": initial_data}
     errors: dict[str, str] = {}
+    if request.method == "POST" and refusal is not None:
+        values["reason"] = form_reason()[0]  # shown back with the refusal: the instance changed while it was typed
     if request.method == "POST" and refusal is None:
         reason, reason_error = form_reason()
         values = {"reason": reason, "choice": form_text("choice", 100),

@@ -138,6 +138,8 @@ def _user_confirm(person: User, endpoint: str, *, heading: str, intro: list[str]
     selects = selects or []
     values: dict[str, str] = {"reason": ""} | {s["name"]: "" for s in selects}
     errors: dict[str, str] = {}
+    if request.method == "POST" and refusal is not None:
+        values["reason"] = form_reason()[0]  # shown back with the refusal, not lost
     if request.method == "POST" and refusal is None:
         reason, reason_error = form_reason()
         values = {"reason": reason} | {s["name"]: form_text(s["name"], 40) for s in selects}
