@@ -301,8 +301,10 @@ def reassign(task_id: int) -> ResponseReturnValue:
     refusal = None
     if task.status != "open":
         refusal = "This task is no longer open, so it cannot be reassigned."
-    elif task.role == Role.FAMILY.value or task.role is None:
+    elif task.role == Role.FAMILY.value:
         refusal = "This task is for the family, so it cannot be given to someone else."
+    elif task.role is None:
+        refusal = "This task's lane names no role, so there is nobody to give it to. Correct the route's lanes."
     elif task.organisation_id not in admin_orgs():
         refusal = "This task belongs to another organisation: its own administrators or managers can reassign it."
     candidates = reassign_candidates(db(), task) if refusal is None else []
