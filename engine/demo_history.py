@@ -4,9 +4,8 @@ then the first annual reviews of the older plans and a few amendments; some on t
 timescale exception claimed.
 
 Like every demo seeder, each case is driven through the real routes by the engine on a clock moved forward from
-the past (engine.demo_routes._Driver), never by writing rows; the plan issued at the end of an assessment is
-recorded as the other demo plans in force are (engine.demo_routes._plan_issued), since the assessment's plan step
-only records the day. The families of these cases can sign in (with addresses at example.org) but are left out of
+the past (engine.demo_routes._Driver), never by writing rows: each assessment that decides to issue hands over to
+plan drafting, which is taken to the final plan. The families of these cases can sign in (with addresses at example.org) but are left out of
 the set-up command's list, which would otherwise be very long.
 """
 
@@ -197,26 +196,65 @@ def _assessment(h: _History, r: Request) -> None:
     h.act(case_id, "UT_request_advice", {"advice_route": "new_request"}, at(r.decided_after + 1, 11))
     for bpmn_id in ADVICE_TASKS:
         h.act(case_id, bpmn_id, ADVICE, at(r.decided_after + 30))
-    # Before week 16, when a decision not to issue would be due.
-    h.act(case_id, "UT_decide_issue", {"issue_decision": "issue"}, at(min(r.plan_after - 21, 105)))
-    if r.plan_after > 140:
-        if r.plan_exception:
-            h.claim(case_id, "final_plan_20w", r.plan_exception, at(141))
-        h.act(case_id, "UT_escalate_final_plan", {"escalation_action": "Chasing the last changes to the draft.",
-                                                  "escalation_exception": "yes" if r.plan_exception else "no"},
-              at(141, 11))
+    # Before week 16, when a decision not to issue would be due. The assessment then hands over to plan drafting.
+    decided = min(r.plan_after - 21, 105)
+    h.act(case_id, "UT_decide_issue", {"issue_decision": "issue"}, at(decided))
     issued = at(r.plan_after)
-    h.act(case_id, "UT_draft_plan", {"final_plan_issued_on": calendar.to_london_date(issued).isoformat()}, issued)
-    # The needs assessment's plan step only records the day; the plan itself is what plan drafting would issue.
-    from engine.demo_routes import _plan_issued
-
-    _plan_issued(h.engine, case_id, h.ctx.organisations[_setting(r.age)].id, issued)
+    _draft_and_issue(h, case_id, r, at, decided)
     issued_on = calendar.to_london_date(issued)
     if r.review_late is not None and h.deployed("annual_review"):
         decided_on = calendar.add_months(issued_on, 12) + timedelta(days=r.review_late)
         _review(h, case_id, issued_on.isoformat(), (h.today - decided_on).days)
     if r.amendment is not None and h.deployed("plan_amendment"):
         _amendment(h, case_id, *r.amendment)
+
+
+def _draft_and_issue(h: _History, case_id: int, r: Request, at: Callable[..., Any], decided: int) -> None:
+    """The plan drafting route the decision to issue started, taken to the final plan on day ``r.plan_after``: the
+    draft within days, the family's comments and a request to name the current school, the consultation, and the
+    final plan (escalated at week 20 when it comes later)."""
+    from engine import calendar
+
+    day = calendar.to_london_date
+    h.act(case_id, "UT_health_provision", {"section_c": {"needs": []}, "section_g": {"provision": []}},
+          at(decided + 1))
+    h.act(case_id, "UT_social_care_provision", {"section_d": {"needs": []}, "section_h1": {"provision": []},
+                                                "section_h2": {"provision": []}}, at(decided + 1, 11))
+    h.act(case_id, "UT_draft_plan", {
+        "section_a": {"views": f"{r.first} likes drawing and football, and wants to read chapter books.",
+                      "aspirations": "To be a vet"},
+        "section_b": {"needs": [{"area": "cognition_and_learning",
+                                 "description": "Reading and spelling well below age-related expectations"}]},
+        "section_e": {"outcomes": [{"description": "Reads a book for their age with support",
+                                    "by_when": "July, end of the key stage", "needs": ["B1"]}]},
+        "section_f": {"provision": [{"description": "Structured phonics programme, one to one",
+                                     "amount": "4 sessions of 20 minutes a week",
+                                     "provided_by": "Trained teaching assistant", "needs": ["B1"]}]}},
+          at(decided + 2))
+    h.act(case_id, "UT_serve_draft", {"served_on": day(at(decided + 2, 11)).isoformat(), "service_method": "email",
+                                      "settings_information": "The Northshire Local Offer lists every school."},
+          at(decided + 2, 11))
+    school = h.ctx.organisations[_setting(r.age)].id
+    h.act(case_id, "UT_family_response", {"representations": "We agree with the draft.", "wants_meeting": False,
+                                          "request_setting": True, "requested_setting_id": school,
+                                          "request_personal_budget": False, "no_further_comments": True},
+          at(decided + 4))
+    h.act_if_open(case_id, "UT_consider_representations", {"representations_response": "Noted, thank you.",
+                                                           "changes_agreed": False}, at(decided + 5))
+    h.act(case_id, "UT_send_consultation", {"consultation_sent_on": day(at(decided + 6)).isoformat(),
+                                            "consult_other_la": False}, at(decided + 6))
+    h.act(case_id, "UT_setting_response", {"setting_can_meet_needs": "yes",
+                                           "setting_response": "We can meet the needs in section F."},
+          at(decided + 8))
+    h.act(case_id, "UT_decide_requested_setting", {"name_requested_setting": True}, at(decided + 9))
+    if r.plan_after > 140:
+        if r.plan_exception:
+            h.claim(case_id, "final_plan_20w", r.plan_exception, at(141))
+        h.act(case_id, "UT_final_plan_overdue", {"overdue_reason": "The last changes to the draft took longer.",
+                                                 "expected_issue_date": day(at(r.plan_after)).isoformat(),
+                                                 "family_told_on": day(at(141)).isoformat()}, at(141, 11))
+    h.act(case_id, "UT_issue_final_plan", {"sections_checked": True, "covering_note": "Thank you."},
+          at(r.plan_after))
 
 
 def _review(h: _History, case_id: int, issued_on: str, decided: int) -> None:

@@ -167,7 +167,8 @@ def seed_needs_assessment(engine: WorkflowEngine, ctx: DemoContext) -> None:
     - Isla Ward (Year 9 or above): advice is being gathered; the school's educational advice is overdue (the
       deadline is missed and the manager has a chase task), the other requests are running, one re-used;
     - Ethan Clarke: the LA decided not to assess; the notice with the appeal rights has gone;
-    - Ruby Singh: the LA decided to issue a plan; the placeholder plan-drafting step is open with its 20-week date.
+    - Ruby Singh: the LA decided to issue a plan; the assessment handed over to plan drafting, which is at its
+      first steps (health and social care provision) with the 20-week date.
 
     Each case is driven through the engine step by step on a clock that starts in the past: a FrozenClock stands in
     for the engine's clock (and the scripts' today()) while seeding, moving forward to each step, with the timer
@@ -342,7 +343,7 @@ def seed_needs_assessment(engine: WorkflowEngine, ctx: DemoContext) -> None:
         clock.set(now)
     finally:
         engine.clock, engine.script_engine = own_clock, own_scripts
-    engine.fire_due_timers()
+    _catch_up(engine)
 
 
 seed_needs_assessment.process_id = "ehc_needs_assessment"  # type: ignore[attr-defined]
@@ -354,6 +355,13 @@ SEEDERS.append(seed_needs_assessment)
 if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any
+
+
+def _catch_up(engine: WorkflowEngine) -> None:
+    """Fires everything that fell due while a seeder's clock ran in the past, batch after batch, as the timer worker
+    does after downtime (a single batch would leave the rest waiting for the worker's first pass)."""
+    while engine.fire_due_timers():
+        pass
 
 
 class _Driver:
@@ -379,7 +387,7 @@ class _Driver:
     def restore(self) -> None:
         self.clock.set(self.now)
         self.engine.clock, self.engine.script_engine = self.own_clock, self.own_scripts
-        self.engine.fire_due_timers()
+        _catch_up(self.engine)
 
     def day(self, days_ago: int, hour: int = 10) -> Any:
         """10:00 in England, so many days before today (never after now)."""
@@ -857,7 +865,7 @@ def seed_reviews(engine: WorkflowEngine, ctx: DemoContext) -> None:
         clock.set(now)
     finally:
         engine.clock, engine.script_engine = own_clock, own_scripts
-    engine.fire_due_timers()
+    _catch_up(engine)
 
 
 seed_reviews.process_id = "annual_review"  # type: ignore[attr-defined]

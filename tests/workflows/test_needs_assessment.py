@@ -42,6 +42,7 @@ PROCESS = "ehc_needs_assessment"
 FILES = [ROOT / "workflows" / name for name in
          ("ehc_needs_assessment.bpmn", "ehc_advice_request.bpmn", "ehc_no_plan_notice_watch.bpmn")]
 COVERAGE = flow_coverage.register(PROCESS, FILES)
+PLAN_DRAFTING = ROOT / "workflows" / "ehc_plan_drafting.bpmn"  # started by the decision to issue
 
 # Who does the tasks of each role in the `world` fixture.
 ACTOR_FOR_ROLE = {
@@ -179,6 +180,17 @@ class Route:
             names.append(f"{task.bpmn_id}:{key}" if key else task.bpmn_id)
         return sorted(names)
 
+    def drafting(self) -> ProcessInstance:
+        """The plan drafting route the decision to issue started on the case."""
+        with self.services.session_factory() as s:
+            return s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == self.case_id,
+                                                           ProcessInstance.process_id == "ehc_plan_drafting")).one()
+
+    def drafting_open(self) -> list[str]:
+        with self.services.session_factory() as s:
+            return sorted(s.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == self.drafting().id,
+                                                                    HumanTask.status == "open")))
+
     def task(self, bpmn_id: str, key: str | None = None) -> HumanTask:
         found = [t for t in self.open_tasks() if t.bpmn_id == bpmn_id and (key is None or self._key_of(t) == key)]
         assert len(found) == 1, f"{bpmn_id} {key or ''}: found {len(found)}; open: {self.open()}"
@@ -209,7 +221,7 @@ class Route:
 
 @pytest.fixture
 def route(services: Services, world: World, request: pytest.FixtureRequest) -> Route:
-    registry = ProcessRegistry.from_files(FILES, ROOT / "forms")
+    registry = ProcessRegistry.from_files([*FILES, PLAN_DRAFTING], ROOT / "forms")
     services.engine.deploy(registry)
     return Route(services, world, request.node.name)
 
@@ -337,12 +349,20 @@ def test_monday_request_assessed_and_plan_issued_on_time(route: Route) -> None:
     deadlines = route.deadlines()
     assert deadlines["decision_not_to_issue"] == ("2026-06-22", "cancelled")  # a "no" is no longer possible
     assert deadlines["final_plan_20w"] == ("2026-07-20", "open")
-    assert route.open() == ["UT_draft_plan"]
-    assert route.task("UT_draft_plan").due_date == date(2026, 7, 20)
     assert names(route.documents("decision_to_issue")[0].recipients) == ["Parent"]
-    route.complete("UT_draft_plan", {"final_plan_issued_on": "2026-07-13"}, utc(2026, 7, 13))
-    assert route.deadlines()["final_plan_20w"] == ("2026-07-20", "met")
-    assert route.instance().status == "completed"
+    # The assessment hands over: plan drafting starts on the case in the same step, on the same statutory start,
+    # and takes over the 20-week deadline (one row, still open); the assessment ends.
+    assert route.instance().status == "completed" and route.open() == []
+    drafting = route.drafting()
+    assert drafting.parent_instance_id == route.instance_id
+    assert route.drafting_open() == ["UT_health_provision", "UT_social_care_provision"]
+    assert route.deadlines()["final_plan_20w"] == ("2026-07-20", "open")
+    assert route.deadline("final_plan_20w").instance_id == drafting.id
+    with route.services.session_factory() as s:
+        plan_data = route.engine.load_workflow(s.get(ProcessInstance, drafting.id)).last_task.data
+    assert plan_data["start_date"] == "2026-03-02" and sorted(plan_data["advice_received"]) == [
+        "adviser_1", "education", "health", "psychological", "social_care"]
+    assert route.data()["handed_to_plan_drafting_on"] == "2026-06-08"
     assert sorted(route.data()["advice_received"]) == ["adviser_1", "education", "health", "psychological",
                                                        "social_care"]
     assert route.data()["advice_received"]["social_care"]["status"] == "reused"
@@ -447,20 +467,18 @@ def test_late_december_request_final_plan_after_week_20_with_an_exception(route:
     assert route.deadlines()["final_plan_20w"] == ("2027-05-18", "open")
     assert route.deadlines()["decision_not_to_issue"] == ("2027-04-20", "cancelled")
 
-    # 18 May 2027 is in BST: the deadline is over at 23:00 UTC on 18 May.
+    # Plan drafting carries the 20-week clock from the same start. 18 May 2027 is in BST: the deadline is over at
+    # 23:00 UTC on 18 May, when plan drafting's week-20 timer escalates to the decision panel.
+    assert route.instance().status == "completed"
     route.at(utc(2027, 5, 18, 22, 59))
-    assert route.open() == ["UT_draft_plan"]
+    assert "UT_final_plan_overdue" not in route.drafting_open()
     route.at(utc(2027, 5, 19, 9))
     assert route.deadlines()["final_plan_20w"] == ("2027-05-18", "missed")
-    assert route.open() == ["UT_draft_plan", "UT_escalate_final_plan"]
+    assert "UT_final_plan_overdue" in route.drafting_open()
     route.claim_exception("final_plan_20w", "exceptional_personal_circumstances", "2027-05-19")
-    route.complete("UT_escalate_final_plan", {"escalation_action": "Plan being finalised this week.",
-                                              "escalation_exception": "yes"}, utc(2027, 5, 19, 10))
-    route.complete("UT_draft_plan", {"final_plan_issued_on": "2027-05-25"}, utc(2027, 5, 25))
     row = route.deadline("final_plan_20w")
-    assert (row.status, row.missed, row.met_at, row.exception_reason, row.exception_family_told_on) == (
-        "missed", True, utc(2027, 5, 25), "exceptional_personal_circumstances", date(2027, 5, 19))
-    assert route.instance().status == "completed"
+    assert (row.status, row.missed, row.exception_reason, row.exception_family_told_on) == (
+        "missed", True, "exceptional_personal_circumstances", date(2027, 5, 19))
 
 
 def test_child_moves_to_another_la_during_the_decision(route: Route) -> None:
@@ -677,7 +695,7 @@ def test_a_panel_after_week_6_records_the_decision_deadline_as_missed(route: Rou
 def test_demo_cases_at_each_stage_of_the_route(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     from engine import demo, demo_routes
 
-    services.engine.deploy(ProcessRegistry.from_files(FILES, ROOT / "forms"))
+    services.engine.deploy(ProcessRegistry.from_files([*FILES, PLAN_DRAFTING], ROOT / "forms"))
     monkeypatch.setattr(demo_routes, "SEEDERS", [demo_routes.seed_needs_assessment])  # this route's seeder only
     clock = services.engine.clock
     before = clock.now()
@@ -686,7 +704,8 @@ def test_demo_cases_at_each_stage_of_the_route(services: Services, monkeypatch: 
     with services.session_factory() as s:
         def state(child: str) -> tuple[str, list[str], dict[str, str], list[str]]:
             case_id = ctx.cases[child]
-            instance = s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id)).one()
+            instance = s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id,
+                                                               ProcessInstance.process_id == PROCESS)).one()
             tasks = sorted(t.bpmn_id for t in s.scalars(select(HumanTask).where(
                 HumanTask.case_id == case_id, HumanTask.status == "open")))
             deadlines = {d.key: d.status for d in s.scalars(select(Deadline).where(Deadline.case_id == case_id))}
@@ -705,7 +724,8 @@ def test_demo_cases_at_each_stage_of_the_route(services: Services, monkeypatch: 
         assert ethan[0] == "completed" and ethan[2] == {"decide_whether_to_assess": "met"}
         assert ethan[3][-1] == "decision_not_to_assess"
         ruby = state("Ruby Singh")
-        assert ruby[1] == ["UT_draft_plan"]
+        assert ruby[0] == "completed"  # handed over: plan drafting has started, health and social care first
+        assert ruby[1] == ["UT_health_provision", "UT_social_care_provision"]
         assert ruby[2]["final_plan_20w"] == "open" and ruby[2]["decision_not_to_issue"] == "cancelled"
         final = s.scalars(select(Deadline).where(Deadline.case_id == ctx.cases["Ruby Singh"],
                                                  Deadline.key == "final_plan_20w")).one()
