@@ -5,8 +5,8 @@ timescale exception claimed.
 
 Like every demo seeder, each case is driven through the real routes by the engine on a clock moved forward from
 the past (engine.demo_routes._Driver), never by writing rows: each assessment that decides to issue hands over to
-plan drafting, which is taken to the final plan. The families of these cases can sign in (with addresses at example.org) but are left out of
-the set-up command's list, which would otherwise be very long.
+plan drafting, which is taken to the final plan. The families of these cases can sign in (with addresses at
+example.org) but are left out of the set-up command's list, which would otherwise be very long.
 """
 
 from __future__ import annotations
