@@ -101,3 +101,12 @@ def test_names_and_answers_with_html_are_shown_as_text_everywhere(app: Any, worl
     instance = second.instance_id
     response = manager.get(f"/cases/{case_id}/routes/{instance}/diagram.json")
     assert response.mimetype == "application/json"
+
+
+def test_odd_numbers_in_urls_and_forms_are_not_server_errors(as_user: Any) -> None:
+    """Characters that str.isdigit accepts but int refuses ("²"), and ids too long for the database."""
+    client = as_user("caseworker")
+    for url in ("/cases/?page=²", "/tasks/?page=²", "/tasks/?page=99999999999999999999", "/cases/?page=٣"):
+        assert client.get(url, status=None).status_code == 200, url
+    manager = as_user("manager")
+    assert manager.get("/reports/?la=²", status=None).status_code == 404

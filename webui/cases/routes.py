@@ -32,6 +32,7 @@ from engine.roles import Role
 from engine.transfer import PACKAGE_KIND, package_from_document, transfer_package_filename
 from webui.access import staff
 from webui.context import db, engine, today
+from webui.numbers import page_number
 from webui.sanitize import clean_html
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -62,7 +63,7 @@ def index() -> ResponseReturnValue:
     """The cases you can see, searched by child's name or case reference."""
     q = " ".join((request.args.get("q") or "").split())[:100]
     page_arg = request.args.get("page", "1")
-    page = case_list(db(), current_user.id, q or None, int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1)
+    page = case_list(db(), current_user.id, q or None, page_number(page_arg))
     return render_template("cases/index.html", page=page, q=q)
 
 
@@ -120,7 +121,7 @@ def timeline(case_id: int) -> ResponseReturnValue:
     """Everything that happened on the case, newest first."""
     case = case_or_404(case_id)
     page_arg = request.args.get("page", "1")
-    number = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    number = page_number(page_arg)
     per_page = 50
     entries = case_timeline(db(), case.id, limit=per_page, offset=(number - 1) * per_page)
     return render_template("cases/timeline.html", case=case, timeline=entries)

@@ -13,6 +13,7 @@ from engine.reviews import age_milestones
 from webui.access import staff
 from webui.cases.routes import bp, can_claim_exceptions, case_or_404
 from webui.context import clock, db, today
+from webui.numbers import whole_number
 
 
 @bp.route("/<int:case_id>/named-parent", methods=["GET", "POST"])
@@ -23,13 +24,13 @@ def named_parent(case_id: int) -> ResponseReturnValue:
     if not can_claim_exceptions(case):
         abort(403)
     if request.method == "POST":
-        user_id = request.form.get("user_id", "")
+        user_id = whole_number(request.form.get("user_id"))
         action = request.form.get("action", "")
-        if not user_id.isdigit() or action not in ("name", "withdraw"):
+        if user_id is None or action not in ("name", "withdraw"):
             flash("Choose a parent and what to record.", "error")
             return redirect(url_for("cases.named_parent", case_id=case.id))
         try:
-            set_named_parent(db(), case, int(user_id), action == "name", current_user.record, clock().now())
+            set_named_parent(db(), case, user_id, action == "name", current_user.record, clock().now())
         except (InvalidState, NotFound) as exc:
             db().rollback()
             flash(str(exc), "error")

@@ -30,6 +30,7 @@ from webui.access import family
 from webui.cases.messages import MessagePage
 from webui.cases.routes import document_download
 from webui.context import clock, db, engine, today
+from webui.numbers import whole_number
 from webui.sanitize import clean_html
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -181,12 +182,12 @@ def named_parent(case_id: int) -> ResponseReturnValue:
         abort(403)
     here = url_for("family.named_parent", case_id=case.id)
     if request.method == "POST":
-        user_id, action = request.form.get("user_id", ""), request.form.get("action", "")
-        if not user_id.isdigit() or action not in ("name", "withdraw"):
+        user_id, action = whole_number(request.form.get("user_id")), request.form.get("action", "")
+        if user_id is None or action not in ("name", "withdraw"):
             flash("Choose who you mean.", "error")
             return redirect(here)
         try:
-            set_named_parent(db(), case, int(user_id), action == "name", current_user.record, clock().now())
+            set_named_parent(db(), case, user_id, action == "name", current_user.record, clock().now())
         except (InvalidState, NotFound) as exc:
             db().rollback()
             flash(str(exc), "error")

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from webui.numbers import whole_number
+
 RawValues = dict[str, list[str]]
 OptionsProvider = Callable[[str, dict[str, Any]], list["Option"]]
 
@@ -282,8 +284,9 @@ def _object_from_raw(schema: dict[str, Any], raw: RawValues, prefix: str, errors
 def item_count(raw: RawValues, path: str) -> int:
     """How many items a repeating group has: its count field, else the highest index posted, else 1."""
     explicit = raw.get(COUNT_PREFIX + path)
-    if explicit and explicit[0].strip().isdigit():
-        return min(int(explicit[0]), 200)
+    count = whole_number(explicit[0]) if explicit else None
+    if count is not None:
+        return min(count, 200)
     pattern = re.compile(re.escape(path) + r"\[(\d+)\]")
     indices = [int(m.group(1)) for key in raw for m in [pattern.match(key.removeprefix(COUNT_PREFIX))] if m]
     return min(max(indices) + 1, 200) if indices else 1

@@ -20,6 +20,7 @@ from engine.reports_sen2 import sen2_csv, sen2_years
 from engine.roles import Role
 from webui.access import staff
 from webui.context import db, today
+from webui.numbers import whole_number
 from webui.reports import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -47,7 +48,7 @@ def authority() -> tuple[Organisation, list[Organisation]]:
     asked = request.args.get("la", "")
     if not asked:
         return allowed[0], allowed
-    chosen = next((la for la in allowed if asked.isdigit() and la.id == int(asked)), None)
+    chosen = next((la for la in allowed if la.id == whole_number(asked)), None)
     if chosen is None:
         abort(404)
     return chosen, allowed

@@ -17,6 +17,7 @@ from engine.roles import Role
 from webui.access import staff
 from webui.auth.routes import safe_next
 from webui.context import db, engine, today
+from webui.numbers import page_number, whole_number
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -42,7 +43,7 @@ def _filters(view: str) -> tuple[TaskFilters, dict[str, str]]:
     page = args.get("page", "1")
     filters = TaskFilters(view=view, route=chosen["route"] or None, status=chosen["status"] or None,
                           q=chosen["q"] or None, sort=chosen["sort"], descending=chosen["order"] == "desc",
-                          page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
+                          page=min(page_number(page), 100_000))
     day = today()
     if chosen["due"] == "today":
         filters.due_from = filters.due_to = day
@@ -152,12 +153,12 @@ def reassign(task_id: int) -> ResponseReturnValue:
     candidates = reassign_candidates(db(), task)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        chosen = request.form.get("user_id", "")
-        if not chosen.isdigit() or int(chosen) not in {u.id for u in candidates}:
+        chosen = whole_number(request.form.get("user_id"))
+        if chosen is None or chosen not in {u.id for u in candidates}:
             errors["user_id"] = "Select who should do this task"
         else:
             try:
-                engine().reassign(task.id, int(chosen), current_user.record)
+                engine().reassign(task.id, chosen, current_user.record)
             except (NotAllowed, NotFound, TaskAlreadyCompleted) as exc:
                 errors["user_id"] = str(exc)
             else:
