@@ -355,6 +355,13 @@ class _Linter:
             self.add(doc.path, _offset(base, lineno), element_id,
                      f"syntax error in the {what}, line {lineno}: {getattr(exc, 'msg', exc)}")
             return
+        loop = next((node for node in ast.walk(tree) if isinstance(node, ast.While)), None)
+        if loop is not None:
+            # Nothing bounds a script's running time: a loop that never ends would hold the command (and its
+            # database transaction) for ever. A for loop over a list always ends.
+            self.add(doc.path, _offset(base, loop.lineno), element_id,
+                     f"the {what} uses a while loop, line {loop.lineno}; use a for loop over a list instead")
+            return
         if self._check_sandbox(doc, text, "exec", base, element_id, what):
             self._check_names(doc, tree, base, element_id, what)
 

@@ -230,6 +230,8 @@ def copy_valid(tmp_path: Path, *replacements: tuple[str, str], name: str = "simp
      "<bpmn:script>today", "ST_late", "the script sets 'today', the name of a script function"),
     ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>\n  late = True</bpmn:script>",
      "  late = True", "ST_late", "syntax error in the script, line 2: unexpected indent"),
+    ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script>late = True\nwhile late:\n    late = late</bpmn:script>",
+     "while late:", "ST_late", "the script uses a while loop, line 2; use a for loop over a list instead"),
     ("<bpmn:script>late = True</bpmn:script>", "<bpmn:script> </bpmn:script>",
      'id="ST_late"', "ST_late", "script task has no script"),
     ('answer == "yes" and', '__import__("os") and', "<bpmn:conditionExpression", "Flow_answer_yes",
