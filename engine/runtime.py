@@ -429,7 +429,7 @@ class WorkflowEngine:
     # ---- admin -----------------------------------------------------------------------------------------------------
     def suspend(self, instance_id: int, actor: User | None, reason: str = "") -> None:
         self._set_status(instance_id, actor, "suspended", ACTIVE_STATUSES + ("failed",), "suspended",
-                         f"Suspended{': ' + reason if reason else ''}")
+                         f"Suspended{_because(reason)}", {"reason": reason} if reason else None)
 
     def resume(self, instance_id: int, actor: User | None, reason: str = "") -> None:
         with self.session_factory() as session:
@@ -483,7 +483,7 @@ class WorkflowEngine:
 
     # ---- internals -------------------------------------------------------------------------------------------------
     def _set_status(self, instance_id: int, actor: User | None, status: str, allowed_from: tuple[str, ...],
-                    action: str, summary: str) -> None:
+                    action: str, summary: str, detail: dict[str, Any] | None = None) -> None:
         with self.session_factory() as session:
             instance = session.get(ProcessInstance, instance_id)
             if instance is None:
@@ -494,7 +494,8 @@ class WorkflowEngine:
             instance.status = status
             instance.updated_at = self.clock.now()
             session.add(AuditEvent(at=self.clock.now(), case_id=instance.case_id, instance_id=instance.id,
-                                   actor_id=actor.id if actor else None, action=action, summary=summary))
+                                   actor_id=actor.id if actor else None, action=action, summary=summary,
+                                   detail=detail))
             session.commit()
 
     def _start_data(self, case: Case) -> dict[str, Any]:

@@ -48,3 +48,15 @@ def test_a_refused_retry_leaves_the_instance_failed(services: Services, world: W
     with services.session_factory() as s:
         assert s.get(ProcessInstance, iid).status == "failed"
         assert [i.resolved_at for i in s.scalars(select(Incident).where(Incident.instance_id == iid))] == [None]
+
+
+def test_the_reason_for_suspending_is_kept_with_the_event(services: Services, world: World) -> None:
+    engine = services.engine
+    deploy_demo(engine)
+    iid = engine.start(world.case_id, "runtime_demo", {"explode": False})
+    engine.suspend(iid, world.users["admin"], "waiting for the family's solicitor")
+    with services.session_factory() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid,
+                                                   AuditEvent.action == "suspended")).one()
+    assert event.detail == {"reason": "waiting for the family's solicitor"}
+    assert event.summary == "Suspended: waiting for the family's solicitor"
