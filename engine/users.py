@@ -265,3 +265,26 @@ def create_organisation_as_admin(session: Session, actor: User, name: str, kind:
                            detail={"user_id": actor.id, "organisation_id": org.id, "role": Role.ADMIN.value}))
     session.flush()
     return org
+
+
+def change_own_password(session: Session, user: User, current: str, new: str, confirm: str, clock: Clock) -> None:
+    """A person changes their own password; every problem is reported on its field (FormInvalid), nothing saved."""
+    from engine.errors import FormInvalid
+    from engine.passwords import MIN_LENGTH, verify_password
+
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = "Enter your current password correctly"
+    if len(new) < MIN_LENGTH:
+        errors["new_password"] = f"Your new password must be at least {MIN_LENGTH} characters long"
+    elif len(new) > 256:
+        errors["new_password"] = "Your new password must be 256 characters or fewer"
+    elif new == current:
+        errors["new_password"] = "Your new password must be different from your current one"
+    if not errors.get("new_password") and confirm != new:
+        errors["confirm_password"] = "The passwords do not match: type your new password again"
+    if errors:
+        raise FormInvalid(errors)
+    user.password_hash = hash_password(new)
+    session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed",
+                           summary=f"{user.email} changed their password", detail={"user_id": user.id}))

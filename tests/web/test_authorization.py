@@ -55,6 +55,8 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("auth.sign_out", "GET", ""): PUBLIC,
     ("auth.sign_out", "POST", ""): PUBLIC,
     ("auth.account", "GET", ""): SIGNED_IN,
+    ("auth.change_password", "GET", ""): SIGNED_IN,
+    ("auth.change_password", "POST", ""): SIGNED_IN,  # an empty form: every field is refused, nothing changes
     ("tasks.my_tasks", "GET", ""): ALL_STAFF,
     ("tasks.team_tasks", "GET", ""): ALL_STAFF,
     ("tasks.claim", "POST", ""): {"caseworker", "manager"},

@@ -188,3 +188,30 @@ def sign_out() -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     """Who you are signed in as, and your roles."""
     return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> ResponseReturnValue:
+    """Change your own password. Your other sessions end (someone who had your old password is signed out there)."""
+    from engine.errors import FormInvalid
+    from engine.users import change_own_password
+    from webui.auth.user import end_other_sessions
+
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {name: request.form.get(name, "") for name in ("current_password", "new_password",
+                                                              "confirm_password")}
+        user = db().get(User, current_user.id)
+        try:
+            change_own_password(db(), user, form["current_password"], form["new_password"],
+                                form["confirm_password"], clock())
+        except FormInvalid as exc:
+            db().rollback()
+            errors = dict(exc.errors)
+        else:
+            end_other_sessions(user.id, "password changed", clock().now())
+            db().commit()
+            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", errors=errors)

@@ -119,6 +119,15 @@ def end_all_sessions(user_id: int, reason: str, now: datetime) -> None:
                  .values(ended_at=now, ended_reason=reason))
 
 
+def end_other_sessions(user_id: int, reason: str, now: datetime) -> None:
+    """Ends every session of the user but this request's own."""
+    token = session.get(SESSION_KEY)
+    query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+    if token:
+        query = query.where(WebSession.token_hash != token_hash(token))
+    db().execute(query.values(ended_at=now, ended_reason=reason))
+
+
 def load_user(user_id: str) -> WebUser | None:
     """Flask-Login's user loader: the user only while their server-side session is alive."""
     token = session.get(SESSION_KEY)
