@@ -1,9 +1,9 @@
 """Repairing a stuck or failed instance: skip a step, go back to an earlier task, edit the instance data, and the
 administrator's versions of suspend, resume, terminate, retry, reassign and migrate (each with a reason).
 
-The three workflow repairs run like every engine command (``WorkflowEngine._run``): one transaction that loads the
-state, changes it, saves it with ``WorkflowEngine._save`` (projections, status, next timer, audit) and commits under
-the optimistic revision check. They differ in two ways, on purpose: a repair that fails is rolled back and reported
+The three workflow repairs run like every engine command: one transaction in which ``WorkflowEngine.apply_step``
+loads the state, changes it and saves it (projections, status, next timer, audit), committed under the optimistic
+revision check. They differ in two ways, on purpose: a repair that fails is rolled back and reported
 to the administrator without turning the instance into a new incident (a failed repair attempt is not a failure of
 the route), and editing the data of a failed instance leaves it failed so that the failed step can then be retried.
 """
@@ -39,7 +39,7 @@ from engine.errors import (
 from engine.incidents import describe_failure
 from engine.instance_migration import MigrationCheck, migrate_instance, plan_migration
 from engine.models import Case, Deadline, HumanTask, Incident, Membership, Organisation, ProcessInstance, Timer, User
-from engine.projection import Projector, Snapshot, _is_timer, timer_due
+from engine.projection import Projector, _is_timer, timer_due
 from engine.roles import Role
 
 FINISHED = ("completed", "terminated")
@@ -167,11 +167,7 @@ def _repair(engine: Any, instance_id: int, action: str, summary: str, detail: di
         actor_id = actor.id if actor else None
         with active_clock(engine.clock):
             try:
-                wf = engine.load_workflow(instance)
-                before = Snapshot.of(wf)
-                projector = Projector(session, instance, wf, engine.clock.now(), actor_id, engine._evaluate)
-                step(session, instance, wf, projector)
-                engine._save(session, instance, wf, before, actor, action, summary, detail, None, projector)
+                engine.apply_step(session, instance, step, actor, action, summary, detail)
                 if was_failed and keep_failed:
                     instance.status, instance.last_error = "failed", last_error
                 elif was_failed:

@@ -546,13 +546,8 @@ class WorkflowEngine:
         instance_id = instance.id
         with active_clock(self.clock):
             try:
-                wf = self.load_workflow(instance)
-                before = Snapshot.of(wf)
-                projector = Projector(session, instance, wf, self.clock.now(), actor.id if actor else None,
-                                      self._evaluate)
-                step(session, instance, wf, projector)
-                self._save(session, instance, wf, before, actor, command, projector_summary(command), None,
-                           completed_user_task, projector)
+                self.apply_step(session, instance, step, actor, command, projector_summary(command), None,
+                                completed_user_task)
                 session.commit()
             except StaleDataError as exc:
                 session.rollback()
@@ -566,6 +561,21 @@ class WorkflowEngine:
             except Exception as exc:  # noqa: BLE001 - any failure inside the workflow becomes an incident
                 session.rollback()
                 raise self._record_incident(instance_id, command, args, exc, actor) from exc
+
+    def apply_step(self, session: Session, instance: ProcessInstance,
+                   step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
+                   action: str, summary: str, detail: dict[str, Any] | None,
+                   completed_user_task: UUID | None = None) -> None:
+        """Loads the instance, runs ``step`` on it and saves it with its projections, in the caller's transaction.
+
+        The caller commits, and decides what a failure means: a command records an incident (``_run``), an
+        administrator's repair changes nothing and says why (engine/instance_repair.py).
+        """
+        wf = self.load_workflow(instance)
+        before = Snapshot.of(wf)
+        projector = Projector(session, instance, wf, self.clock.now(), actor.id if actor else None, self._evaluate)
+        step(session, instance, wf, projector)
+        self._save(session, instance, wf, before, actor, action, summary, detail, completed_user_task, projector)
 
     def _record_incident(self, instance_id: int, command: str, args: dict[str, Any], exc: Exception,
                          actor: User | None) -> InstanceFailed:

@@ -24,9 +24,9 @@ the command that completes them (BPMN scripts are sandboxed and cannot touch the
 The second half of the module lets a step start another route on the case, or send a message to the case's other
 routes, in the same transaction (the ``startsRoute`` and ``sendsMessage`` element properties, used by the transfer,
 the disagreement routes and tribunal orders). A hook runs inside a command, so it cannot call ``WorkflowEngine``'s
-commands (each opens its own transaction); ``_Runner.advance`` below does for one more instance what
-``WorkflowEngine._save`` does for the command's own, inside a savepoint so that a fault in the other route does not
-undo this step.
+commands (each opens its own transaction); ``_Runner.advance`` below saves one more instance with
+``projection.save_instance``, as a command saves its own, inside a savepoint so that a fault in the other route does
+not undo this step.
 """
 
 from __future__ import annotations
