@@ -24,13 +24,11 @@ from engine.clock import active_clock
 from engine.errors import FormInvalid, InvalidState, MessageNotDelivered, NotAllowed, NotFound
 from engine.forms import validate_form
 from engine.messages import accepts
-from engine.models import Case, ProcessInstance, User
+from engine.models import ACTIVE_STATUSES, Case, ProcessInstance, User
 from engine.queries import route_names
 from engine.roles import Role
 from engine.transfer import process_started_by
 
-# Statuses of an instance that can take a message (as WorkflowEngine.send_message looks for them).
-_RUNNING = ("running", "waiting_person", "waiting_timer")
 _SENDER_ROLES = (Role.CASEWORKER.value, Role.MANAGER.value)
 
 
@@ -130,7 +128,7 @@ def offered_messages(engine: Any, session: Session, case: Case, *, family: bool 
     that starts a route is offered too while the case is open (``family``: only the family's messages)."""
     wanted = [m for m in MESSAGES.values() if m.for_family or not family]
     instances = list(session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id,
-                                                                   ProcessInstance.status.in_(_RUNNING))
+                                                                   ProcessInstance.status.in_(ACTIVE_STATUSES))
                                      .order_by(ProcessInstance.id)))
     names = route_names(session)
     waiting: dict[str, list[tuple[int, str]]] = {m.name: [] for m in wanted}

@@ -185,6 +185,10 @@ class ProcessVersion(Base):
         return self.version_hash[:10]
 
 
+# The statuses of an instance that can still move on by itself (take a message, fire a timer, open a task).
+ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (Index("ix_process_instance_status_timer", "status", "next_timer_due"),)

@@ -43,6 +43,7 @@ from engine.forms import validate_form
 from engine.incidents import describe_failure
 from engine.messages import accepts
 from engine.models import (
+    ACTIVE_STATUSES,
     AuditEvent,
     Case,
     Deadline,
@@ -62,7 +63,6 @@ from engine.serializer import StateSerializer
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
 FINISHED_STATUSES = ("completed", "terminated")
 
 

@@ -51,6 +51,7 @@ from engine.clock import FrozenClock
 from engine.errors import FormInvalid, NotFound
 from engine.messages import accepts
 from engine.models import (
+    ACTIVE_STATUSES,
     AuditEvent,
     Case,
     CaseParty,
@@ -75,9 +76,6 @@ if TYPE_CHECKING:
 
     from engine.projection import Projector
 
-# The statuses of a running instance (engine.runtime.ACTIVE_STATUSES; not imported, to keep this module free of the
-# runtime, which imports the projection, which loads this module).
-ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
 
 #: The message every other route on the case receives when the case moves (payload: the ``move`` fact of ``check``).
 CHILD_MOVED_MESSAGE = "child_moved_la"

@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from sqlalchemy.orm import Session
 
 from engine.instance_migration import plan_migration, running_on
 from engine.models import ProcessVersion
-from engine.registry import ParsedProcess, describe
-from engine.version_diff import VersionDiff
+from engine.registry import ParsedProcess
+from engine.version_diff import VersionDiff, diff_specs
 
 CHECK_AT_MOST = 200
 
@@ -25,39 +24,10 @@ class Comparison:
     not_checked: int = 0  # instances on the old version beyond CHECK_AT_MOST, checked once the first ones moved
 
 
-def _label(spec: Any) -> str:
-    return f"{spec.bpmn_name or spec.bpmn_id} [{spec.bpmn_id}]"
-
-
 def spec_changes(engine: Any, old: ProcessVersion, spec: Any, subs: dict[str, Any], files: dict[str, str],
                  new_hash: str) -> VersionDiff:
     """Elements, forms and timers that differ from the old version to the given specs and files."""
-    result = VersionDiff(old.short_hash, new_hash[:10])
-    a = engine.load_version(old)
-    registry = engine.serializer.spec_registry
-    for name, original in [(None, a.spec), *a.subprocess_specs.items()]:
-        updated = spec if name is None else subs.get(name)
-        if updated is None:
-            result.removed.append(f"called process {original.name}")
-            continue
-        diff = SpecDiff(registry, original, updated)
-        result.added += [_label(s) for s in diff.added if s.bpmn_id]
-        result.removed += [_label(s) for s in diff.removed if s.bpmn_id]
-        for changed, attributes in diff.changed.items():
-            if changed.bpmn_id:
-                result.changed[_label(changed)] = sorted(attributes)
-    result.added += [f"called process {n}" for n in subs if n not in a.subprocess_specs]
-    old_forms = {k[6:]: v for k, v in (old.files or {}).items() if k.startswith("forms/")}
-    new_forms = {k[6:]: v for k, v in files.items() if k.startswith("forms/")}
-    result.forms_changed = sorted(k for k in old_forms.keys() & new_forms.keys() if old_forms[k] != new_forms[k])
-    result.forms_added = sorted(new_forms.keys() - old_forms.keys())
-    result.forms_removed = sorted(old_forms.keys() - new_forms.keys())
-    old_timers = {t.bpmn_id: t.expression for t in describe(a.spec, a.subprocess_specs)[1]}
-    new_timers = {t.bpmn_id: t.expression for t in describe(spec, subs)[1]}
-    for timer_id in sorted(old_timers.keys() | new_timers.keys()):
-        if old_timers.get(timer_id) != new_timers.get(timer_id):
-            result.timers_changed[timer_id] = (old_timers.get(timer_id), new_timers.get(timer_id))
-    return result
+    return diff_specs(engine, old, spec, subs, files, new_hash[:10])
 
 
 def upload_changes(engine: Any, current: ProcessVersion, process: ParsedProcess) -> VersionDiff:
