@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh
 scripts/install-browser.sh
+.venv/bin/lint-imports --no-cache  # the layers in setup.cfg [importlinter]; see docs/architecture.md
 exec .venv/bin/python -m pytest "$@"

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from engine.clock import FrozenClock, active_clock
-from engine.db import make_engine, make_session_factory
-from engine.migrate import upgrade
-from engine.models import Case, HumanTask, Organisation, ProcessInstance
-from engine.registry import ProcessRegistry
-from engine.runtime import WorkflowEngine
+from engine.library.registry import ProcessRegistry
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock, active_clock
+from engine.store.db import make_engine, make_session_factory
+from engine.store.migrate import upgrade
+from engine.store.models import Case, HumanTask, Organisation, ProcessInstance
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -126,7 +126,7 @@ ADMIN_LISTS = {
 
 def admin_list_latency(engine: WorkflowEngine, la_id: int, samples: int = 30) -> dict[str, list[float]]:
     """The admin console's queries as an administrator of the benchmark LA sees them."""
-    from engine.instance_admin import InstanceFilters, admin_counts, instance_list
+    from engine.admin.instance_admin import InstanceFilters, admin_counts, instance_list
 
     timings: dict[str, list[float]] = {name: [] for name in [*ADMIN_LISTS, "home counts"]}
     today, now = engine.clock.today(), engine.clock.now()

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.clock import FrozenClock
-from engine.db import make_engine, make_session_factory
-from engine.migrate import upgrade
-from engine.models import CaseParty, Organisation, User
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.users import create_organisation, create_user
+from engine.library.registry import ProcessRegistry
+from engine.people.roles import Role
+from engine.people.users import create_organisation, create_user
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.db import make_engine, make_session_factory
+from engine.store.migrate import upgrade
+from engine.store.models import CaseParty, Organisation, User
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"

@@ -5,7 +5,7 @@
 - ``staff``: a signed-in member of an organisation (not only a family member).
 - ``family``: a signed-in parent, carer or young person.
 
-Object checks go through ``engine.access`` (can_see_case, can_act_on_task). A case or task the user may not see is
+Object checks go through ``engine.people.access`` (can_see_case, can_act_on_task). A case or task the user may not see is
 "not found" (404), so that ids cannot be probed; a page the user's role never allows is "forbidden" (403).
 """
 

@@ -7,11 +7,23 @@ from typing import Any
 
 from flask import Flask
 
-from engine.db import instance_dir
-from engine.services import Services, build
+from engine.runtime.services import Services, build
+from engine.store.db import instance_dir
 from webui import config as config_module
 from webui import context, jinja, layout, security
+from webui.admin import bp as admin_bp
+from webui.auth.routes import bp as auth_bp
+from webui.auth.user import load_user
+from webui.cases import bp as cases_bp
+from webui.common.routes import bp as common_bp
+from webui.common.routes import register_error_handlers
 from webui.extensions import csrf, login_manager
+from webui.family.routes import bp as family_bp
+from webui.notices.routes import bp as notices_bp
+from webui.owner import bp as owner_bp
+from webui.reports.routes import bp as reports_bp
+from webui.signed_out import unauthorized_response
+from webui.tasks import bp as tasks_bp
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -36,18 +48,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     csrf.init_app(app)
     _init_login(app)
 
-    from webui.admin import bp as admin_bp
-    from webui.auth.routes import bp as auth_bp
-    from webui.cases.routes import bp as cases_bp
-    from webui.common.routes import bp as common_bp
-    from webui.common.routes import register_error_handlers
-    from webui.family.routes import bp as family_bp
-    from webui.notices.routes import bp as notices_bp
-    from webui.owner import bp as owner_bp
-    from webui.reports.routes import bp as reports_bp
-    from webui.tasks.routes import bp as tasks_bp
-
-    # One blueprint per area; the admin console (issue 8) registers its own here.
+    # One blueprint per area.
     for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp,
                       notices_bp):
         app.register_blueprint(blueprint)
@@ -56,8 +57,6 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
 
 def _init_login(app: Flask) -> None:
-    from webui.auth.user import load_user
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.session_protection = "basic"
@@ -65,6 +64,4 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:
-        from webui.auth.routes import unauthorized_response
-
         return unauthorized_response()

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import Clock
 
 
 def services() -> Services:

@@ -10,7 +10,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader, StrictUndefined, Undefined
 from markupsafe import Markup, escape
 
-from engine import calendar
+from engine.statutory import calendar
 from webui.uploads import human_size
 
 

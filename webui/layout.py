@@ -9,8 +9,8 @@ from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine.models import Case, CaseParty, Organisation
-from engine.roles import Role
+from engine.people.roles import Role
+from engine.store.models import Case, CaseParty, Organisation
 from webui.context import db
 
 

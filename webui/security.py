@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
@@ -89,3 +90,13 @@ class Throttle:
     def clear(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site (never another host, never a scheme-relative //host)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.clock import Clock
-from engine.db import make_engine, make_session_factory
-from engine.migrate import upgrade
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import Clock
+from engine.store.db import make_engine, make_session_factory
+from engine.store.migrate import upgrade
 from tests.conftest import World, deploy_files
 from webui.app import create_app
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import InstanceFailed
-from engine.models import HumanTask, ProcessInstance
-from engine.registry import ProcessRegistry
+from engine.library.registry import ProcessRegistry
+from engine.store.models import HumanTask, ProcessInstance
 from tests.browser.conftest import ROOT, LiveServer, screenshot
 from tests.browser.test_journey import fast_password_hashing, sign_in  # noqa: F401  (the fixture is used)
 

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.browser
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
-    import engine.passwords
+    import engine.people.passwords
 
-    monkeypatch.setattr(engine.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(engine.people.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def sign_in(page: Any, server: LiveServer, key: str) -> None:

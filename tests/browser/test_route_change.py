@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.models import ProcessInstance
+from engine.store.models import ProcessInstance
 from tests.browser.conftest import DATA, LiveServer, screenshot
 from tests.browser.test_journey import fast_password_hashing, sign_in  # noqa: F401  (the fixture is used)
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import InstanceFailed, NotAllowed
-from engine.models import AuditEvent, Deadline, Incident, ProcessInstance, Timer, User
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Deadline, Incident, ProcessInstance, Timer, User
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 

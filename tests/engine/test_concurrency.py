@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.errors import TaskAlreadyCompleted
-from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.models import HumanTask, ProcessInstance, Timer
-from engine.registry import ProcessRegistry
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.worker import run_once
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.runtime.worker import run_once
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import HumanTask, ProcessInstance, Timer
 from tests.conftest import World
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -77,7 +77,8 @@ def test_a_message_first_cancels_the_gateway_timer(services: Services, world: Wo
 
 def test_the_route_hooks_are_registered() -> None:
     """The routes rely on these two properties doing something: without them a notice would start no appeal route."""
-    from engine import projection, transfer
+    from engine.casework import route_links
+    from engine.runtime import projection
 
-    assert projection._hook(projection.COMPLETION_HOOKS["startsRoute"]) is transfer.starts_route_hook
-    assert projection._hook(projection.COMPLETION_HOOKS["sendsMessage"]) is transfer.sends_message_hook
+    assert projection._hook(projection.COMPLETION_HOOKS["startsRoute"]) is route_links.starts_route_hook
+    assert projection._hook(projection.COMPLETION_HOOKS["sendsMessage"]) is route_links.sends_message_hook

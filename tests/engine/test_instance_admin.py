@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from engine import instance_repair as repair
-from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed
-from engine.instance_admin import (
+from engine.admin import instance_repair as repair
+from engine.admin.instance_admin import (
     InstanceFilters,
     admin_counts,
     administered_org_ids,
@@ -18,8 +17,9 @@ from engine.instance_admin import (
     instance_for_admin,
     instance_list,
 )
-from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
-from engine.services import Services
+from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task, restore_roundtrip
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from engine.admin.instance_migration import migrate_instance, plan_migration
 from engine.errors import InvalidState
-from engine.instance_migration import migrate_instance, plan_migration
-from engine.models import Deadline, HumanTask, ProcessInstance, ProcessVersion
-from engine.registry import ProcessRegistry
-from engine.services import Services
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.store.models import Deadline, HumanTask, ProcessInstance, ProcessVersion
 from tests.conftest import World
 from tests.engine.test_runtime import DATA, open_task, restore_roundtrip
 
@@ -75,7 +75,7 @@ def test_refused_for_other_processes_and_same_version(services: Services, world:
 
 
 def test_version_diff_lists_changes_and_which_instances_could_move(services: Services, world: World) -> None:
-    from engine.version_diff import diff_versions
+    from engine.authoring.version_diff import diff_versions
 
     engine = services.engine
     v1 = deploy(services, V1)

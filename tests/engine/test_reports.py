@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from engine.models import Deadline
-from engine.reports import overdue_by_route, sen2_csv, timeliness
-from engine.services import Services
+from engine.reports.timeliness import overdue_by_route, sen2_csv, timeliness
+from engine.runtime.services import Services
+from engine.store.models import Deadline
 from tests.conftest import World
 
 
@@ -72,7 +72,7 @@ def _at(day: str, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def _version(s, process_id: str) -> int:
-    from engine.models import ProcessVersion
+    from engine.store.models import ProcessVersion
 
     row = ProcessVersion(process_id=process_id, name=process_id.replace("_", " ").capitalize(),
                          version_hash=f"hash-{process_id}", files={}, spec_json="{}", deployed_at=_at("2026-01-01"))
@@ -82,7 +82,7 @@ def _version(s, process_id: str) -> int:
 
 
 def _instance(s, case_id: int, process_id: str, status: str, created: str, versions: dict[str, int]) -> int:
-    from engine.models import ProcessInstance
+    from engine.store.models import ProcessInstance
 
     if process_id not in versions:
         versions[process_id] = _version(s, process_id)
@@ -106,7 +106,7 @@ def _row(s, case_id: int, key: str, due: str, met: datetime | None = None, misse
 
 
 def _task(s, case_id: int, instance_id: int, guid: str, role: str, org_id: int, due: str) -> None:
-    from engine.models import HumanTask
+    from engine.store.models import HumanTask
 
     s.add(HumanTask(instance_id=instance_id, case_id=case_id, task_guid=guid, process_id="p", bpmn_id=guid, name=guid,
                     role=role, organisation_id=org_id, due_date=date.fromisoformat(due), status="open",
@@ -170,8 +170,14 @@ def test_seeded_timeliness_by_month_and_year(services: Services, world: World) -
 
 
 def test_seeded_work_in_progress(services: Services, world: World) -> None:
-    from engine.models import Case, PlanVersion
-    from engine.reports import NO_ROUTE, PLAN_MAINTAINED, open_cases_by_stage, open_tasks_by_stage, overdue_by_team
+    from engine.reports.timeliness import (
+        NO_ROUTE,
+        PLAN_MAINTAINED,
+        open_cases_by_stage,
+        open_tasks_by_stage,
+        overdue_by_team,
+    )
+    from engine.store.models import Case, PlanVersion
 
     a = world.case_id
     b, c, d, e, f, g, h = _cases(services, world, ["Bea", "Cal", "Dee", "Eve", "Fay", "Gus", "Hal"])
@@ -226,8 +232,8 @@ def test_seeded_sen2_export(services: Services, world: World) -> None:
     import csv
     import io
 
-    from engine.models import Case, Document, PlanVersion
-    from engine.reports_sen2 import SEN2_COLUMNS
+    from engine.reports.sen2 import SEN2_COLUMNS
+    from engine.store.models import Case, Document, PlanVersion
 
     a = world.case_id
     b, c = _cases(services, world, ["Bea", "Cal"])
@@ -299,7 +305,7 @@ def test_sen2_links_a_disagreement_to_the_decision_its_message_names(services: S
     import csv
     import io
 
-    from engine.models import Document, Message
+    from engine.store.models import Document, Message
 
     versions: dict[str, int] = {}
     with services.session_factory() as s:

@@ -20,10 +20,10 @@ from engine.errors import (
     NotAllowed,
     TaskAlreadyCompleted,
 )
-from engine.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, ProcessVersion, Timer
-from engine.registry import ProcessRegistry
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, ProcessVersion, Timer
 from tests.conftest import World
 from tests.engine.bpmn_builder import script_then_task
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.registry import ProcessRegistry
-from engine.scenarios import ScenarioError, load_scenario, run_scenario
+from engine.authoring.scenarios import ScenarioError, load_scenario, run_scenario
+from engine.library.registry import ProcessRegistry
 from webui.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -79,7 +79,7 @@ def test_a_step_of_the_wrong_shape_fails_with_its_number_not_a_traceback(tmp_pat
     result = run_scenario(load_scenario(path), registry(), "s")
     assert [(s.number, s.passed) for s in result.steps] == [(1, True), (2, False)]
     assert result.steps[1].description == "advance the clock 1 fortnights"
-    assert result.steps[1].message.startswith("this step is not written as engine/scenarios.py describes: ")
+    assert result.steps[1].message.startswith("this step is not written as engine/authoring/scenarios.py describes: ")
     assert "fortnights" in result.steps[1].message
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.registry import ProcessRegistry
-from engine.scenarios import load_scenario, run_scenario
+from engine.authoring.scenarios import load_scenario, run_scenario
+from engine.library.registry import ProcessRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

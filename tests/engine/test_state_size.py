@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.models import Deadline, HumanTask, ProcessInstance
-from engine.registry import ProcessRegistry
-from engine.services import Services
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.store.models import Deadline, HumanTask, ProcessInstance
 from tests.conftest import World
 
 BENCH = Path(__file__).resolve().parent.parent.parent / "bench" / "data"

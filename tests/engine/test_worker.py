@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine import worker as worker_module
-from engine.models import AuditEvent, DailyJobRun, HumanTask
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once
+from engine.runtime import worker as worker_module
+from engine.runtime.services import Services
+from engine.runtime.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, DailyJobRun, HumanTask
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 

@@ -1,4 +1,4 @@
-"""Unit tests for engine.calendar.
+"""Unit tests for engine.statutory.calendar.
 
 Every expected date is worked out by hand against a printed calendar
 (``python -c 'import calendar; print(calendar.month(2026, 12))'``), never by
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import calendar as cal
+from engine.statutory import calendar as cal
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -1,4 +1,4 @@
-"""engine.lint: every kind of mistake in a BPMN file or a form is reported with its file, line and element."""
+"""engine.library.lint: every kind of mistake in a BPMN file or a form is reported with its file, line and element."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.lint import Problem, check_files
+from engine.library.lint.checker import check_files
+from engine.library.lint.problems import Problem
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BROKEN = FIXTURES / "broken"

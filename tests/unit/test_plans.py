@@ -12,27 +12,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from engine import plans
-from engine.clock import FrozenClock
+from engine.casework import plan_hooks, plan_rules, plan_sections, plans, setting_directory
+from engine.casework.plan_render import render_comparison_html, render_plan_html, render_plan_pdf
+from engine.casework.plan_rules import check_sections, validate_sections
+from engine.casework.plan_sections import SECTION_ORDER, PlanInvalid, normalise_sections
+from engine.casework.plans import compare_versions, create_draft, issue_plan, list_versions, new_draft_version, update_draft
+from engine.casework.setting_directory import settings_directory
 from engine.errors import InvalidState
-from engine.models import Case, Organisation, PlanVersion
-from engine.plan_render import render_comparison_html, render_plan_html, render_plan_pdf
-from engine.plans import (
-    SECTION_ORDER,
-    PlanInvalid,
-    check_sections,
-    compare_versions,
-    create_draft,
-    issue_plan,
-    list_versions,
-    new_draft_version,
-    normalise_sections,
-    settings_directory,
-    update_draft,
-    validate_sections,
-)
-from engine.services import Services
-from engine.users import create_organisation
+from engine.people.users import create_organisation
+from engine.runtime.services import Services
+from engine.statutory.clock import FrozenClock
+from engine.store.models import Case, Organisation, PlanVersion
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -75,7 +65,7 @@ def db(services: Services) -> Iterator[tuple[Session, int, Organisation]]:
 
 
 def _final_changes(session: Session, school: Organisation) -> dict[str, Any]:
-    return {"I": plans.describe_setting(session, school.id)}
+    return {"I": setting_directory.describe_setting(session, school.id)}
 
 
 def _three_versions(s: Session, case_id: int, school: Organisation) -> tuple[PlanVersion, PlanVersion, PlanVersion]:
@@ -99,7 +89,7 @@ def test_normalising_gives_every_section_and_numbers_items() -> None:
     # Advice written the assessment's way ("from", "advice_type", "date") is read too.
     assert s["K"]["advice"][1] == {"id": "K2", "provider": "Test Primary School", "kind": "educational",
                                    "received_on": "2025-12-15", "title": ""}
-    assert plans.is_blank_i(s["I"]) and s["J"]["status"] == "not_requested"
+    assert plan_sections.is_blank_i(s["I"]) and s["J"]["status"] == "not_requested"
     assert normalise_sections({"section_h1": {"provision": [{"description": "x"}]}})["H1"]["provision"][0]["id"] == \
         "H11"
 
@@ -112,7 +102,7 @@ def test_section_k_from_the_assessment_s_advice_record() -> None:
         "psychological": {"title": "Psychological advice", "status": "reused", "report": "EP report 2025",
                           "report_date": "2025-10-01", "agreed_by": ["provider", "family"]},
     }
-    k = plans.advice_to_section_k(advice)
+    k = plan_sections.advice_to_section_k(advice)
     assert k["advice"] == [
         {"id": "K1", "provider": "Sam Green (SENCO)", "kind": "education", "received_on": "2026-01-20",
          "title": "Educational advice"},
@@ -121,7 +111,7 @@ def test_section_k_from_the_assessment_s_advice_record() -> None:
     ]
     assert check_sections({**SECTIONS, "K": k}, "draft") == []
     assert check_sections({**SECTIONS, "K": {"advice": [{"kind": "medical"}]}}, "draft") == [
-        plans.PlanProblem("K", "Say what advice K1 is and who gave it")]
+        plan_rules.PlanProblem("K", "Say what advice K1 is and who gave it")]
 
 
 def test_a_valid_draft_passes() -> None:
@@ -131,7 +121,7 @@ def test_a_valid_draft_passes() -> None:
 def test_section_f_must_make_provision_for_every_need_in_b() -> None:
     broken = {**SECTIONS, "F": {"provision": [SECTIONS["F"]["provision"][0]]}}
     assert check_sections(broken, "draft") == [
-        plans.PlanProblem("F", "Section F has no provision for need B2 in section B: Working memory")]
+        plan_rules.PlanProblem("F", "Section F has no provision for need B2 in section B: Working memory")]
     with pytest.raises(PlanInvalid) as bad:
         validate_sections(broken, "draft")
     assert bad.value.errors == {"section_f": "Section F has no provision for need B2 in section B: Working memory"}
@@ -150,7 +140,7 @@ def test_provision_must_refer_to_real_needs() -> None:
     wrong = copy.deepcopy(SECTIONS)
     wrong["G"]["provision"][0]["needs"] = ["C9"]
     assert check_sections(wrong, "draft") == [
-        plans.PlanProblem("G", "Provision G1 refers to need C9, which is not in sections B, C or D")]
+        plan_rules.PlanProblem("G", "Provision G1 refers to need C9, which is not in sections B, C or D")]
 
 
 @pytest.mark.parametrize("year_group", [9, 11, 14])
@@ -175,11 +165,11 @@ def test_before_year_9_preparing_for_adulthood_is_not_required() -> None:
 
 def test_section_i_is_blank_in_a_draft_and_filled_in_an_issued_plan(db: tuple[Session, int, Organisation]) -> None:
     s, _, school = db
-    named = {**SECTIONS, "I": plans.describe_setting(s, school.id)}
-    assert check_sections(named, "draft") == [plans.PlanProblem(
+    named = {**SECTIONS, "I": setting_directory.describe_setting(s, school.id)}
+    assert check_sections(named, "draft") == [plan_rules.PlanProblem(
         "I", "Leave section I blank in a draft plan: the family may ask for a school or college to be named")]
     assert check_sections(named, "draft", amending=True) == []  # proposed amendments keep the named setting
-    assert check_sections(SECTIONS, "final") == [plans.PlanProblem(
+    assert check_sections(SECTIONS, "final") == [plan_rules.PlanProblem(
         "I", "Name the school or other institution, or at least the type of school, in the plan")]
     assert check_sections(named, "final") == []
     assert check_sections({**SECTIONS, "I": {"type_only": True, "setting_type": "Special school"}}, "final") == []
@@ -187,7 +177,7 @@ def test_section_i_is_blank_in_a_draft_and_filled_in_an_issued_plan(db: tuple[Se
 
 def test_section_k_lists_the_advice() -> None:
     assert check_sections({**SECTIONS, "K": {"advice": []}}, "draft") == [
-        plans.PlanProblem("K", "List the advice and information gathered during the assessment")]
+        plan_rules.PlanProblem("K", "List the advice and information gathered during the assessment")]
 
 
 def test_section_j_rules() -> None:
@@ -202,19 +192,19 @@ def test_section_j_rules() -> None:
 
 
 def test_section_j_from_the_route_data() -> None:
-    assert plans.section_j_from_data({})["status"] == "not_requested"
-    assert plans.section_j_from_data({"personal_budget_requested": True})["status"] == "requested"
-    refused = plans.section_j_from_data({"personal_budget_requested": True, "pb_decision": "refuse",
+    assert plan_hooks.section_j_from_data({})["status"] == "not_requested"
+    assert plan_hooks.section_j_from_data({"personal_budget_requested": True})["status"] == "requested"
+    refused = plan_hooks.section_j_from_data({"personal_budget_requested": True, "pb_decision": "refuse",
                                          "pb_refusal_reasons": "Cannot be separated"})
     assert (refused["status"], refused["refusal_reasons"]) == ("refused", "Cannot be separated")
     base = {"personal_budget_requested": True, "pb_decision": "agree", "pb_indicative_amount": 1500,
             "pb_provision": "F1", "pb_direct_payments": True, "pb_dp_on_setting_premises": True,
             "pb_dp_needs_outcomes": "B1"}
-    agreed = plans.section_j_from_data({**base, "dp_setting_agrees": True})
+    agreed = plan_hooks.section_j_from_data({**base, "dp_setting_agrees": True})
     assert (agreed["direct_payments"], agreed["dp_setting_agreed"], agreed["dp_needs_and_outcomes"]) == (
         True, True, "B1")
     # Without the setting's agreement there are no direct payments for provision on its premises.
-    refused_dp = plans.section_j_from_data({**base, "dp_setting_agrees": False})
+    refused_dp = plan_hooks.section_j_from_data({**base, "dp_setting_agrees": False})
     assert (refused_dp["direct_payments"], refused_dp["dp_setting_agreed"], refused_dp["dp_needs_and_outcomes"]) == (
         False, False, "")
 
@@ -347,7 +337,7 @@ def test_comparison_shows_exactly_the_changed_section(section: str) -> None:
     after = {**SECTIONS, section: CHANGED[section]}
     changes = compare_versions(SECTIONS, after)
     assert [c.section for c in changes] == [section]
-    assert changes[0].title == plans.SECTION_TITLES[section]
+    assert changes[0].title == plan_sections.SECTION_TITLES[section]
     assert changes[0].appealable == (section in ("B", "F", "I"))
 
 
@@ -401,18 +391,18 @@ def test_settings_directory_by_type_and_maintaining_la(db: tuple[Session, int, O
     assert [o.name for o in settings_directory(s, name_contains="elm")] == ["Elm Primary School"]
     with pytest.raises(ValueError, match="Unknown type of setting"):
         settings_directory(s, "grammar")
-    assert plans.describe_setting(s, school.id)["maintaining_la"] == "Testshire Council"
+    assert setting_directory.describe_setting(s, school.id)["maintaining_la"] == "Testshire Council"
     with pytest.raises(PlanInvalid):
-        plans.describe_setting(s, other.id)  # a local authority is not a setting
+        setting_directory.describe_setting(s, other.id)  # a local authority is not a setting
 
 
 def test_demo_directory_has_settings_of_every_type_the_family_can_ask_for() -> None:
-    from engine.demo import SETTINGS
+    from demo.seed import SETTINGS
 
     asked_for = {"maintained_school", "maintained_nursery", "academy", "free_school", "fe_college",
                  "sixth_form_college", "non_maintained_special", "independent_s41"}
     assert asked_for <= {setting_type for _, setting_type, _ in SETTINGS}
-    assert asked_for <= set(plans.SETTING_TYPES)
+    assert asked_for <= set(plan_sections.SETTING_TYPES)
 
 
 # ---- rendering ------------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""engine/reviews.py: when reviews fall due, phase transfers, terms and age milestones (dates worked out by hand)."""
+"""When reviews fall due, phase transfers, terms and age milestones (engine/casework/reviews.py, review_terms.py and
+family_rights.py), with the dates worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from engine import reviews
-from engine.reviews import PhaseTransfer, Term
+from engine.casework import family_rights, review_documents, review_terms, reviews, termly_review_lists
+from engine.casework.review_terms import Term
+from engine.casework.reviews import PhaseTransfer
 
 # ---- review due dates -------------------------------------------------------------------------------------------
 
@@ -131,13 +133,13 @@ def test_under_five_and_statutory_due_override() -> None:
 
 def test_rights_pass_to_the_young_person_the_day_after_compulsory_school_age() -> None:
     """Born 20 January 2009: compulsory school age ends on Friday 27 June 2025 (last Friday of June, Year 11)."""
-    assert reviews.rights_holder("2009-01-20", "2025-06-27") == "parent"
-    assert reviews.rights_holder("2009-01-20", "2025-06-28") == "young_person"
-    assert reviews.rights_holder(None, "2025-06-28") == "parent"
-    assert reviews.notice_addressee("2009-01-20", "2026-01-01") == "young_person"
-    assert reviews.notice_addressee("2009-01-20", "2026-01-01", young_person_named_parent=True) == (
+    assert family_rights.rights_holder("2009-01-20", "2025-06-27") == "parent"
+    assert family_rights.rights_holder("2009-01-20", "2025-06-28") == "young_person"
+    assert family_rights.rights_holder(None, "2025-06-28") == "parent"
+    assert family_rights.notice_addressee("2009-01-20", "2026-01-01") == "young_person"
+    assert family_rights.notice_addressee("2009-01-20", "2026-01-01", young_person_named_parent=True) == (
         "parent_for_young_person")
-    assert reviews.notice_addressee("2009-01-20", "2025-01-01", young_person_named_parent=True) == "parent"
+    assert family_rights.notice_addressee("2009-01-20", "2025-01-01", young_person_named_parent=True) == "parent"
 
 
 def test_preparing_for_adulthood_from_year_9() -> None:
@@ -160,7 +162,7 @@ def test_age_milestones() -> None:
 # ---- terms ------------------------------------------------------------------------------------------------------
 
 def test_term_list_goes_out_two_weeks_before_the_term() -> None:
-    spring = reviews.term_named("Spring 2029")  # starts Wednesday 3 January 2029
+    spring = review_terms.term_named("Spring 2029")  # starts Wednesday 3 January 2029
     assert spring.list_due == date(2028, 12, 20)
 
 
@@ -169,45 +171,45 @@ def test_the_list_is_sent_on_the_last_working_day_two_weeks_or_more_before_the_t
     Summer 2029 starts Monday 16 April 2029: 14 days before is Monday 2 April 2029, Easter Monday (Easter Sunday is
     1 April 2029); Sunday 1 and Saturday 31 March are the weekend and Friday 30 March is Good Friday, so the list goes
     on Thursday 29 March 2029."""
-    spring, summer = reviews.term_named("Spring 2029"), reviews.term_named("Summer 2029")
+    spring, summer = review_terms.term_named("Spring 2029"), review_terms.term_named("Summer 2029")
     assert spring.send_on == spring.list_due == date(2028, 12, 20)
     assert summer.list_due == date(2029, 4, 2) and summer.send_on == date(2029, 3, 29)
-    assert reviews.terms_to_send("2029-03-28") == []
-    assert reviews.terms_to_send("2029-03-29") == [summer]
-    assert reviews.terms_to_send("2029-04-15") == [summer]  # late after downtime rather than never
-    assert reviews.terms_to_send("2029-04-16") == []  # the term has started
+    assert review_terms.terms_to_send("2029-03-28") == []
+    assert review_terms.terms_to_send("2029-03-29") == [summer]
+    assert review_terms.terms_to_send("2029-04-15") == [summer]  # late after downtime rather than never
+    assert review_terms.terms_to_send("2029-04-16") == []  # the term has started
 
 
 def test_a_review_due_in_the_holidays_is_on_the_next_term_list() -> None:
-    assert reviews.term_for("2029-04-05").name == "Summer 2029"   # Easter holidays
-    assert reviews.term_for("2029-03-29").name == "Spring 2029"   # last day of term
-    assert reviews.term_window(reviews.term_named("Summer 2029")) == (date(2029, 3, 30), date(2029, 7, 20))
-    assert reviews.next_term("2026-03-02").name == "Summer 2026"
+    assert review_terms.term_for("2029-04-05").name == "Summer 2029"   # Easter holidays
+    assert review_terms.term_for("2029-03-29").name == "Spring 2029"   # last day of term
+    assert review_terms.term_window(review_terms.term_named("Summer 2029")) == (date(2029, 3, 30), date(2029, 7, 20))
+    assert review_terms.next_term("2026-03-02").name == "Summer 2026"
 
 
 def test_dates_beyond_the_term_table_name_the_setting() -> None:
     with pytest.raises(LookupError, match="TERM_DATES"):
-        reviews.term_for("2031-01-01")
+        review_terms.term_for("2031-01-01")
     with pytest.raises(LookupError, match="TERM_DATES"):
-        reviews.term_named("Autumn 2040")
+        review_terms.term_named("Autumn 2040")
 
 
 def test_term_table_is_checked() -> None:
     with pytest.raises(ValueError, match="starts before"):
-        reviews._check_terms((Term("A", date(2026, 1, 5), date(2026, 3, 27)),
+        review_terms._check_terms((Term("A", date(2026, 1, 5), date(2026, 3, 27)),
                               Term("B", date(2026, 3, 20), date(2026, 7, 22))))
 
 
 def test_notices_are_registered_with_the_document_renderer() -> None:
     from pathlib import Path
 
-    from engine import documents
+    from engine.casework import documents
 
     templates = Path(documents.TEMPLATE_DIR)
     mine = sorted(p.stem for p in templates.glob("*.html") if p.stem[:3] in ("ar_", "am_", "ra_", "cp_"))
-    assert mine == sorted(reviews.DOCUMENT_TEMPLATES)
+    assert mine == sorted(review_documents.DOCUMENT_TEMPLATES)
     documents.load_route_documents()
-    assert all(documents.TEMPLATES[name] is reviews.DOCUMENT_TEMPLATES[name] for name in mine)
+    assert all(documents.TEMPLATES[name] is review_documents.DOCUMENT_TEMPLATES[name] for name in mine)
 
 
 def test_the_termly_list_escapes_what_was_typed() -> None:
@@ -215,9 +217,9 @@ def test_the_termly_list_escapes_what_was_typed() -> None:
 
     review = SimpleNamespace(child_name="<script>alert(1)</script>", reference="R&1",
                              schedule=SimpleNamespace(kind="annual", due=date(2027, 4, 26)))
-    body = reviews._LIST_TEMPLATE.render(
+    body = termly_review_lists._LIST_TEMPLATE.render(
         la=SimpleNamespace(name="Testshire"), issued_on=date(2027, 3, 25), organisation_name="A & B School",
-        title="Reviews of EHC plans due in Summer 2027", term=reviews.term_named("Summer 2027"),
-        first=date(2027, 3, 26), role_note="", reviews=[review], kinds=reviews.REVIEW_KIND_NAMES)
+        title="Reviews of EHC plans due in Summer 2027", term=review_terms.term_named("Summer 2027"),
+        first=date(2027, 3, 26), role_note="", reviews=[review], kinds=termly_review_lists.REVIEW_KIND_NAMES)
     assert "<script>" not in body and "&lt;script&gt;" in body and "R&amp;1" in body and "A &amp; B" in body
     assert "26 April 2027" in body and "Annual review" in body

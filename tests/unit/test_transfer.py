@@ -1,4 +1,4 @@
-"""engine/transfer.py on its own: the transfer package, the review date it reads, the recipients of its documents,
+"""engine/casework/transfer.py on its own: the transfer package, the review date it reads, the recipients of its documents,
 and which messages a running route would take."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-from engine import transfer
-from engine.models import AuditEvent, Case, Deadline, Document, PlanVersion
-from engine.services import Services
+from engine.casework import transfer, transfer_package
+from engine.runtime.messages import accepts
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Case, Deadline, Document, PlanVersion
 from tests.conftest import World
 
 ISSUED = datetime(2025, 6, 10, 12, tzinfo=UTC)
@@ -54,8 +55,8 @@ def test_transfer_package_holds_the_plan_advice_documents_and_history_and_surviv
                        issued_at=now))
         s.add(AuditEvent(at=now, case_id=world.case_id, action="move_recorded", summary="Move recorded"))
         s.commit()
-        package = transfer.build_transfer_package(s, world.case_id, generated_at=now, reason="Moved away",
-                                                  destination=world.other_la, move={"moved_on": "2026-03-06"})
+        package = transfer_package.build_transfer_package(s, world.case_id, generated_at=now, reason="Moved away",
+                                                          destination=world.other_la, move={"moved_on": "2026-03-06"})
     assert (package["format"], package["version"]) == ("ehcflow-transfer-package", 1)
     assert package["from_local_authority"]["name"] == "Testshire Council"
     assert package["to_local_authority"]["name"] == "Otherham Council"
@@ -65,15 +66,15 @@ def test_transfer_package_holds_the_plan_advice_documents_and_history_and_surviv
     assert [h["action"] for h in package["history"]][-1] == "move_recorded"
     assert {p["role"] for p in package["parties"]} >= {"health_body", "setting", "family"}
 
-    html = transfer.package_html(package)
+    html = transfer_package.package_html(package)
     assert "</script><!--" not in html.split('id="ehc-transfer-package">')[1].split("\n  </script>")[0]
-    document = Document(case_id=world.case_id, kind=transfer.PACKAGE_KIND, title="Package", body_html=html,
+    document = Document(case_id=world.case_id, kind=transfer_package.PACKAGE_KIND, title="Package", body_html=html,
                         recipients=[], appealable=False, issued_at=now)
-    assert transfer.package_from_document(document) == json.loads(json.dumps(package))
+    assert transfer_package.package_from_document(document) == json.loads(json.dumps(package))
     with services.session_factory() as s:
         s.add(document)
         s.commit()
-        path = transfer.write_transfer_package(s, document.id, tmp_path / "out")
+        path = transfer_package.write_transfer_package(s, document.id, tmp_path / "out")
     assert path.name.endswith("-transfer-package-2026-03-06.json")
     assert json.loads(path.read_text())["reason"] == "Moved away"
 
@@ -84,7 +85,7 @@ def test_a_document_that_is_not_a_package_is_refused() -> None:
     other = Document(case_id=1, kind="decision_to_assess", title="x", body_html="<p></p>", recipients=[],
                      appealable=False, issued_at=ISSUED)
     with pytest.raises(NotFound):
-        transfer.package_from_document(other)
+        transfer_package.package_from_document(other)
 
 
 def test_recipient_rules(services: Services, world: World) -> None:
@@ -103,7 +104,7 @@ def test_recipient_rules(services: Services, world: World) -> None:
 
 
 def test_every_route_document_has_a_template_file() -> None:
-    from engine.documents import TEMPLATE_DIR, DocumentTemplate
+    from engine.casework.documents import TEMPLATE_DIR, DocumentTemplate
 
     templates = transfer.document_templates(DocumentTemplate)
     assert set(templates) == set(transfer.DOCUMENTS)
@@ -152,6 +153,6 @@ def test_accepts_sees_waiting_catch_events_and_event_subprocesses() -> None:
     def event(name: str) -> BpmnEvent:
         return BpmnEvent(MessageEventDefinition(name), payload={})
 
-    assert transfer.accepts(wf, event("child_moved_la"))
-    assert transfer.accepts(wf, event("drs_requested"))  # the event sub-process, which is not a waiting task
-    assert not transfer.accepts(wf, event("appeal_withdrawn"))
+    assert accepts(wf, event("child_moved_la"))
+    assert accepts(wf, event("drs_requested"))  # the event sub-process, which is not a waiting task
+    assert not accepts(wf, event("appeal_withdrawn"))

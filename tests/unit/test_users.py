@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import Membership
-from engine.passwords import verify_password
-from engine.roles import Role
-from engine.services import Services
-from engine.users import (
+from engine.people.passwords import verify_password
+from engine.people.roles import Role
+from engine.people.users import (
     create_user,
     grant_role,
     grantable_roles,
@@ -16,6 +14,8 @@ from engine.users import (
     reset_password,
     set_active,
 )
+from engine.runtime.services import Services
+from engine.store.models import Membership
 from tests.conftest import World
 
 

@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from engine.models import HumanTask
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import HumanTask
 from tests.conftest import PASSWORD, World, deploy_files
 from webui.app import create_app
 
@@ -34,9 +34,9 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     many users. The algorithm is the same, only cheaper (the stored hash records its parameters)."""
     from argon2 import PasswordHasher
 
-    import engine.passwords
+    import engine.people.passwords
 
-    monkeypatch.setattr(engine.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(engine.people.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def make_app(services: Services, tmp_path: Path, **config: Any) -> Flask:

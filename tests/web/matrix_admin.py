@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.models import Case, Membership
+from engine.store.models import Case, Membership
 
 ADMIN = {"admin"}
 ANY_ADMIN = {"admin", "other_admin"}  # pages without an object: each admin sees their own organisations' things

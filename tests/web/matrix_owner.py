@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import route_uploads
-from engine.registry import ProcessRegistry
+from engine.authoring import route_uploads
+from engine.library.registry import ProcessRegistry
 from tests.web.conftest import DATA
 
 OWNERS = {"processowner"}
@@ -52,7 +52,7 @@ def make_extra_targets(services: Any, engine: Any, app: Any, world: Any, case_id
     """URL values (by URL variable name) for this area's endpoints, made for the case's organisation."""
     from sqlalchemy import select
 
-    from engine.models import ProcessVersion
+    from engine.store.models import ProcessVersion
 
     text = (DATA / "web_route.bpmn").read_text()
     # A second version of the test route, so that two versions can be compared.

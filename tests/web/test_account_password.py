@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine.models import AuditEvent
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, soup, text_of
 

@@ -12,10 +12,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from engine.errors import InstanceFailed
-from engine.models import AuditEvent, HumanTask, Incident, ProcessInstance, ProcessVersion
-from engine.registry import ProcessRegistry
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance, ProcessVersion
 from tests.conftest import World
 from tests.engine.test_runtime import DATA as ENGINE_DATA
 from tests.web.conftest import Client, open_task, text_of
@@ -398,9 +398,9 @@ def test_element_names_from_the_bpmn_are_escaped_on_every_admin_page(as_user: An
 def test_an_admin_elsewhere_who_is_a_caseworker_here_cannot_repair_here(app: Any, services: Services,
                                                                         world: World, running: int) -> None:
     """Administering one organisation gives nothing at another where one is only a caseworker."""
-    from engine.models import Organisation
-    from engine.roles import Role
-    from engine.users import create_user
+    from engine.people.roles import Role
+    from engine.people.users import create_user
+    from engine.store.models import Organisation
     from tests.conftest import PASSWORD
 
     with services.session_factory() as s:

@@ -10,11 +10,18 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
-from engine.models import AuditEvent, Membership, Organisation, User, WebSession
-from engine.passwords import verify_password
-from engine.roles import Role
-from engine.services import Services
-from engine.users import create_organisation_as_admin, create_user, grant_role, reset_password, revoke_role, set_active
+from engine.people.passwords import verify_password
+from engine.people.roles import Role
+from engine.people.users import (
+    create_organisation_as_admin,
+    create_user,
+    grant_role,
+    reset_password,
+    revoke_role,
+    set_active,
+)
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Membership, Organisation, User, WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, text_of
 
@@ -225,7 +232,7 @@ def test_create_an_organisation_and_become_its_admin(as_user: Any, services: Ser
 
 
 def test_engine_rules_behind_the_pages(services: Services, world: World) -> None:
-    """What the pages rely on, asked of engine.users directly: the same refusals whatever a form sends."""
+    """What the pages rely on, asked of engine.people.users directly: the same refusals whatever a form sends."""
     clock = services.engine.clock
     with services.session_factory() as s:
         other_admin, caseworker = s.merge(world.users["other_admin"]), s.merge(world.users["caseworker"])

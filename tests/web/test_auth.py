@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from engine.clock import FrozenClock
-from engine.models import User, WebSession
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.statutory.clock import FrozenClock
+from engine.store.models import User, WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, make_app, soup, text_of
 
@@ -269,7 +269,7 @@ def test_errors_are_govuk_pages(client: Client, world: World, app: Flask) -> Non
 
 
 def test_sign_in_is_audited(client: Client, world: World, services: Services) -> None:
-    from engine.models import AuditEvent
+    from engine.store.models import AuditEvent
 
     client.sign_in(world.users["caseworker"].email)
     with services.session_factory() as s:

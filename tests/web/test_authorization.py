@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 
-from engine.clock import FrozenClock
-from engine.models import Deadline, HumanTask
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.models import Deadline, HumanTask
 from tests.conftest import ROOT, World, deploy_files
 
 # The admin and process-owner areas keep their rows and URL targets in their own modules (tests/web/matrix_*.py),
@@ -130,7 +130,7 @@ class Targets:
 
 def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world: World, case_id: int,
                   clock: FrozenClock) -> Targets:
-    plans = pytest.importorskip("engine.plans")
+    plans = pytest.importorskip("engine.casework.plans")
     deploy_files(engine, [ROOT / "workflows" / "disagreement_resolution_service.bpmn"], ROOT / "forms")
     family_route = engine.start(case_id, ROUTE)
     record = open_task(services, case_id, "UT_record")

@@ -1,4 +1,4 @@
-"""Telling a case's routes what happened outside EHC Flow, from the case page (engine/case_messages.py,
+"""Telling a case's routes what happened outside EHC Flow, from the case page (engine/casework/case_messages.py,
 webui/cases/messages.py): each message's form, its errors, the check-your-answers page, that the message reaches the
 real route waiting for it, who may send it, and the family asking for disagreement resolution on its own case.
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.case_messages import MESSAGES, check_payload, offered_messages
-from engine.models import AuditEvent, Case, Deadline, HumanTask, Message, ProcessInstance
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.casework.case_messages import MESSAGES, check_payload, offered_messages
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, Case, Deadline, HumanTask, Message, ProcessInstance
 from tests.conftest import World
 from tests.web.conftest import Client, open_task, soup, text_of
 
@@ -332,7 +332,7 @@ def test_another_authority_sends_messages_on_its_own_case_only(services: Service
 
 def test_the_engine_refuses_a_sender_who_may_not_and_answers_that_are_wrong(services: Services, world: World,
                                                                             notice: int) -> None:
-    from engine.case_messages import send_message
+    from engine.casework.case_messages import send_message
     from engine.errors import FormInvalid, InvalidState, NotAllowed
 
     engine = services.engine
@@ -423,7 +423,7 @@ def test_a_family_cannot_ask_on_another_familys_case(services: Services, world: 
         assert s.scalars(select(ProcessInstance)).first() is None
         assert s.scalars(select(Message)).first() is None
     with services.session_factory() as s:
-        from engine.case_messages import send_message
+        from engine.casework.case_messages import send_message
         from engine.errors import NotAllowed
 
         with pytest.raises(NotAllowed):

@@ -9,10 +9,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from engine.clock import FrozenClock
-from engine.models import AuditEvent, Deadline, Document, User
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.models import AuditEvent, Deadline, Document, User
 from tests.conftest import World
 from tests.web.conftest import open_task, soup, text_of
 from tests.web.test_task_lists import to_decide
@@ -156,7 +156,7 @@ def test_documents_are_shown_safely_and_can_be_downloaded(as_user: Any, world: W
 
 def test_plan_versions_read_as_pages_with_pdf_and_changes(as_user: Any, world: World, services: Services,
                                                           clock: FrozenClock) -> None:
-    plans = pytest.importorskip("engine.plans")
+    plans = pytest.importorskip("engine.casework.plans")
     with services.session_factory() as s:
         first = plans.create_draft(s, world.case_id, DRAFT, now=clock.now(), advice=ADVICE)
         changed = {**DRAFT, "section_a": {"views": "Alex loves trains and buses.", "aspirations": "To read."}}

@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.demo import DEMO_PASSWORD, seed
-from engine.models import Case, HumanTask, Incident, Membership, Organisation, ProcessInstance, User
-from engine.registry import ProcessRegistry
-from engine.services import Services
+from demo.driver import DEMO_PASSWORD
+from demo.seed import seed
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.store.models import Case, HumanTask, Incident, Membership, Organisation, ProcessInstance, User
 from tests.web.conftest import Client, make_app, soup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,7 @@ def test_every_demo_user_can_open_every_page_they_are_shown(demo_app: Flask, ser
 def _check_failed_instance_is_repaired(demo_app: Flask, services: Services) -> None:
     """Zara Ahmed's review failed when the caseworker set it up (a date imported as dd/mm/yyyy); an administrator
     finds it on the admin console, corrects the date in the instance data and retries the caseworker's step."""
-    from engine import instance_repair
+    from engine.admin import instance_repair
 
     engine = services.engine
     with services.session_factory() as s:
@@ -115,7 +116,7 @@ def _check_failed_instance_is_repaired(demo_app: Flask, services: Services) -> N
 
 def _check_reports_have_a_history(demo_app: Flask, services: Services) -> None:
     """Months of plans, decisions, reviews and amendments, some late, some with an exception claimed."""
-    from engine import reports
+    from engine.reports import timeliness as reports
 
     with services.session_factory() as s:
         nsh = s.scalars(select(Organisation).where(Organisation.code == "NSH")).one()

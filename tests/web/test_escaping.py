@@ -6,11 +6,11 @@ from typing import Any
 
 from markupsafe import escape
 
-from engine.models import CaseParty
-from engine.roles import Role
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.users import create_user
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import CaseParty
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import ROUTE, Client, open_task, soup
 from tests.web.test_cases import add_document

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FrozenClock
-from engine.models import CaseParty
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.models import CaseParty
 from tests.conftest import World
 from tests.web.conftest import ROUTE, open_task, text_of
 from tests.web.test_cases import ADVICE, DRAFT, add_document, section
@@ -76,7 +76,7 @@ def test_documents_the_family_was_sent(as_user: Any, world: World, services: Ser
 
 def test_the_family_sees_issued_plans_and_drafts_they_were_sent(as_user: Any, world: World, services: Services,
                                                                  clock: FrozenClock, started: int) -> None:
-    plans = pytest.importorskip("engine.plans")
+    plans = pytest.importorskip("engine.casework.plans")
     with services.session_factory() as s:
         draft = plans.create_draft(s, world.case_id, DRAFT, now=clock.now(), advice=ADVICE, instance_id=started)
         s.commit()

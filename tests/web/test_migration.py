@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine.models import Base
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.store.models import Base
 
 WEB_TABLES = {"outbox_email", "web_session"}
 

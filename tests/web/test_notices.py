@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.models import OrganisationNotice
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.store.models import OrganisationNotice
 from tests.conftest import World
 from tests.web.conftest import text_of
 

@@ -12,9 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.clock import FrozenClock
-from engine.models import OutboxEmail, User
-from engine.notifications import (
+from engine.casework.notifications import (
     FAMILY_DOCUMENT_PATH,
     STAFF_DOCUMENT_PATH,
     TASK_PATH,
@@ -24,8 +22,10 @@ from engine.notifications import (
     queue_notifications,
     run_notifications,
 )
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.models import OutboxEmail, User
 from tests.conftest import World
 from tests.web.conftest import open_task
 from tests.web.test_cases import add_document
@@ -148,7 +148,7 @@ def test_smtp_delivery_and_retries(services: Services, world: World, started: in
         def quit(self) -> None:
             pass
 
-    monkeypatch.setattr("engine.notifications.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setattr("engine.casework.notifications.smtplib.SMTP", FakeSMTP)
     settings = NotificationSettings.from_env({
         "EHCFLOW_SMTP_HOST": "smtp.example", "EHCFLOW_SMTP_PORT": "2525", "EHCFLOW_SMTP_USER": "mailer",
         "EHCFLOW_SMTP_PASSWORD": "secret", "EHCFLOW_MAIL_FROM": "SEND team <send@council.example>",
@@ -186,7 +186,7 @@ def test_run_notifications_never_raises(services: Services, clock: FrozenClock, 
     def boom(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("engine.notifications.queue_notifications", boom)
+    monkeypatch.setattr("engine.casework.notifications.queue_notifications", boom)
     assert run_notifications(services.session_factory, clock, settings) == (0, 0)
 
 

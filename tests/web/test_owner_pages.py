@@ -13,14 +13,14 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import func, select
 
-from engine import route_uploads
-from engine.lint import check_files
-from engine.models import AuditEvent, Case, ProcessInstance, ProcessVersion
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.users import create_user
+from engine.authoring import route_uploads
+from engine.library.lint.checker import check_files
+from engine.library.registry import ProcessRegistry
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, Case, ProcessInstance, ProcessVersion
 from tests.conftest import PASSWORD, World
 from tests.unit.test_lint import BROKEN, BROKEN_CASES
 from tests.unit.test_lint import FORMS as FIXTURE_FORMS
@@ -448,7 +448,8 @@ def test_a_step_of_the_wrong_shape_fails_with_its_number(owner: Client, services
                            status=200))
     step, result, message = step_rows(page)[-1]
     assert (step, result) == ("advance the clock 1 fortnights", "Failed")
-    assert message.startswith("this step is not written as engine/scenarios.py describes:") and "fortnights" in message
+    assert message.startswith("this step is not written as engine/authoring/scenarios.py describes:")
+    assert "fortnights" in message
 
 
 def test_scenario_text_is_shown_as_text(owner: Client, services: Services) -> None:
@@ -468,7 +469,7 @@ def test_upload_timestamps_use_the_engine_clock(owner: Client, app: Flask, servi
 
 
 def owner_record(services: Services) -> Any:
-    from engine.models import User
+    from engine.store.models import User
 
     with services.session_factory() as s:
         return s.scalars(select(User).where(User.email == "processowner@test.example")).one()
@@ -483,6 +484,8 @@ def test_deploying_the_folders_keeps_a_version_deployed_from_the_page(owner: Cli
     from click.testing import CliRunner
 
     from webui import cli
+    from webui.cli import setup as setup_command
+    from webui.cli import workflows as workflows_command
 
     review_url = upload_ok(owner, ("web_route.bpmn", V2.encode()))
     fingerprint = owner.page(review_url).select_one("input[name=fingerprint]")["value"]
@@ -491,8 +494,11 @@ def test_deploying_the_folders_keeps_a_version_deployed_from_the_page(owner: Cli
     folder = tmp_path / "workflows"
     folder.mkdir()
     (folder / "web_route.bpmn").write_text(V1)  # the project's folder was not updated
-    monkeypatch.setattr(cli, "_services", lambda: dataclasses.replace(services, workflows_dir=folder,
-                                                                      forms_dir=WEB_FORMS))
+    def folder_services() -> Services:
+        return dataclasses.replace(services, workflows_dir=folder, forms_dir=WEB_FORMS)
+
+    for command in (setup_command, workflows_command):
+        monkeypatch.setattr(command, "build_services", folder_services)
     runner = CliRunner()
     refused = runner.invoke(cli.main, ["workflows", "deploy", str(folder), "--forms", str(WEB_FORMS)])
     assert refused.exit_code == 1
@@ -546,8 +552,8 @@ def test_a_new_route_calling_a_deployed_one_is_deployed_as_new(owner: Client, se
 def test_the_comparison_agrees_with_the_engines_and_checks_a_batch_at_a_time(
         owner: Client, services: Services, world: World, engine: WorkflowEngine,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import upload_changes
-    from engine.version_diff import diff_versions
+    from engine.authoring import upload_changes
+    from engine.authoring.version_diff import diff_versions
 
     v1 = versions(services)[0].id
     done = engine.start(world.case_id, ROUTE)

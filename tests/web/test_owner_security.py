@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine import route_uploads
-from engine.models import ProcessInstance, ProcessVersion
-from engine.registry import ProcessRegistry
-from engine.services import Services
+from engine.authoring import route_uploads
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.store.models import ProcessInstance, ProcessVersion
 from tests.conftest import World
 from tests.web.conftest import DATA, Client, open_task, soup, text_of
 from tests.web.test_owner_pages import RECORD, V1, V2, step_rows, upload_files, upload_ok, versions
@@ -71,7 +71,7 @@ def _loop_route(script: str) -> bytes:
 
 def test_a_scenario_that_never_ends_is_stopped(owner: Client, services: Services,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 3)
     review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route(LONG_SCRIPT)))
@@ -91,7 +91,7 @@ def test_a_scenario_that_makes_huge_data_is_stopped(owner: Client, services: Ser
 
 
 def test_a_scenario_has_at_most_so_many_steps(owner: Client, services: Services) -> None:
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     [version] = versions(services)
     steps = "\n".join(["  - expect: {ended: false}"] * (route_scenarios.MAX_STEPS + 1))
@@ -105,7 +105,7 @@ def test_a_scenario_run_leaves_no_temporary_folder(owner: Client, services: Serv
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
@@ -117,8 +117,8 @@ def test_a_scenario_run_leaves_no_temporary_folder(owner: Client, services: Serv
 
 # ---- deploying --------------------------------------------------------------------------------------------------------
 def _second_owner(services: Services, world: World) -> Any:
-    from engine.roles import Role
-    from engine.users import create_user
+    from engine.people.roles import Role
+    from engine.people.users import create_user
     from tests.conftest import PASSWORD
 
     with services.session_factory() as s:
@@ -294,7 +294,7 @@ def test_an_xml_bomb_is_refused_quickly(owner: Client, app: Flask, services: Ser
 
 def test_a_scenario_whose_data_expands_without_end_is_stopped(owner: Client, services: Services,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 3)
     [version] = versions(services)
@@ -369,7 +369,7 @@ def test_a_download_header_is_safe_for_any_name(name: str, header: str) -> None:
 
 def test_a_scenario_run_stops_itself_even_if_nobody_waits_for_it(owner: Client, services: Services,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     # The web worker would wait longer than the run may use the processor: the run ends on its own.
     monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 120)
@@ -381,7 +381,7 @@ def test_a_scenario_run_stops_itself_even_if_nobody_waits_for_it(owner: Client, 
 
 
 def test_only_so_many_scenarios_run_at_once(owner: Client, services: Services) -> None:
-    from engine import route_scenarios
+    from engine.authoring import route_scenarios
 
     [version] = versions(services)
     held = [route_scenarios._runs.acquire(blocking=False) for _ in range(route_scenarios.MAX_RUNS_AT_ONCE)]

@@ -1,16 +1,18 @@
-"""engine.queries repeats engine.access's rules in SQL (for lists); these tests keep the two in step."""
+"""engine.lists (tasks, cases) repeats engine.people.access's rules in SQL (for lists); these tests keep the two in step."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.access import can_act_on_task
-from engine.models import Case, HumanTask, User
-from engine.queries import TaskFilters, holder, staff_can_see_case, task_list, visible_cases_clause
-from engine.roles import Role
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.users import create_user
+from engine.lists.cases import staff_can_see_case, visible_cases_clause
+from engine.lists.holder import holder
+from engine.lists.tasks import TaskFilters, task_list
+from engine.people.access import can_act_on_task
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import Case, HumanTask, User
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import ROUTE, open_task
 from tests.web.test_task_lists import to_decide

@@ -7,11 +7,11 @@ import io
 
 from bs4 import BeautifulSoup
 
-from engine.models import Case, HumanTask, Organisation
-from engine.queries import route_names
-from engine.reports import month_label, open_cases_by_stage, overdue_by_route, stage_label, timeliness
-from engine.reports_sen2 import SEN2_COLUMNS, sen2_csv
-from engine.services import Services
+from engine.lists.names import route_names
+from engine.reports.sen2 import SEN2_COLUMNS, sen2_csv
+from engine.reports.timeliness import month_label, open_cases_by_stage, overdue_by_route, stage_label, timeliness
+from engine.runtime.services import Services
+from engine.store.models import Case, HumanTask, Organisation
 from tests.conftest import World
 from tests.engine.test_reports import _at, _cases, _instance, _row, _task
 from tests.web.conftest import Client, text_of
@@ -193,7 +193,7 @@ def test_reports_escape_what_they_show(services: Services, world: World, as_user
 
 
 def test_someone_reporting_for_two_authorities_chooses_one(services: Services, world: World, as_user) -> None:
-    from engine.models import Membership
+    from engine.store.models import Membership
 
     _seed(services, world)
     with services.session_factory() as s:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from engine.demo import DEMO_PASSWORD
-from engine.services import Services
-from engine.users import create_user
-from webui.cli import _sign_in_hint
+from demo.driver import DEMO_PASSWORD
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from webui.cli.serve import sign_in_hint
 
 
 def test_the_banner_names_the_demo_user_and_password_only_with_the_demo_data(services: Services) -> None:
-    assert "ehcflow users create" in _sign_in_hint(services)
+    assert "ehcflow users create" in sign_in_hint(services)
     with services.session_factory() as s:
         create_user(s, "caseworker@northshire.example", "Demo Caseworker", DEMO_PASSWORD, services.engine.clock, [])
         s.commit()
-    hint = _sign_in_hint(services)
+    hint = sign_in_hint(services)
     assert hint.startswith(f"Sign in as caseworker@northshire.example with the password {DEMO_PASSWORD}")

@@ -12,18 +12,12 @@ from bs4 import BeautifulSoup
 from flask import Flask, render_template_string
 
 from engine.errors import FormInvalid
-from engine.forms import validate_form
-from webui.forms.schema_form import (
-    add_item,
-    build_form,
-    clean_raw,
-    from_raw,
-    item_count,
-    kind_of,
-    remove_item,
-    summarise,
-    to_raw,
-)
+from engine.library.forms import validate_form
+from webui.forms.build import build_form
+from webui.forms.conversion import from_raw, to_raw
+from webui.forms.fields import kind_of
+from webui.forms.raw_values import add_item, clean_raw, item_count, remove_item
+from webui.forms.summary import summarise
 from webui.sanitize import clean_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +126,7 @@ def test_engine_errors_land_next_to_their_fields() -> None:
 @pytest.fixture(scope="module")
 def template_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app for drawing templates only (no database is touched)."""
-    from engine.services import build
+    from engine.runtime.services import build
     from webui.app import create_app
 
     services = build("sqlite://")

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.models import HumanTask
-from engine.services import Services
+from engine.runtime.services import Services
+from engine.store.models import HumanTask
 from tests.conftest import World
 from tests.web.conftest import Client, make_app, open_task, soup, text_of
 from webui.uploads import EICAR

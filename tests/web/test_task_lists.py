@@ -10,12 +10,12 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from engine.clock import FrozenClock
-from engine.models import Deadline, HumanTask, User
-from engine.roles import Role
-from engine.runtime import WorkflowEngine
-from engine.services import Services
-from engine.users import create_user
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.statutory.clock import FrozenClock
+from engine.store.models import Deadline, HumanTask, User
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import ROUTE, Client, make_app, open_task, text_of
 
@@ -185,7 +185,7 @@ def test_filters_search_sorting_and_paging(services: Services, world: World, eng
     assert [r["Child"] for r in rows(client.page("/tasks/?q=DAVIES"))] == ["Will Davies"]
     assert [r["Child"] for r in rows(client.page("/tasks/?q=yusuf+brown"))] == ["Yusuf Brown"]
     with services.session_factory() as s:
-        from engine.models import Case
+        from engine.store.models import Case
 
         reference = s.get(Case, ids[4]).reference  # type: ignore[union-attr]
     assert [r["Child"] for r in rows(client.page(f"/tasks/?q={reference.lower()}"))] == ["Vera Evans"]

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.clock import FrozenClock
-from engine.models import Case, Deadline, Document, Organisation, PlanVersion
-from engine.services import Services
-from engine.transfer import PACKAGE_KIND, build_transfer_package, package_from_document, package_html
-from engine.users import create_organisation
+from engine.casework.transfer_package import PACKAGE_KIND, build_transfer_package, package_from_document, package_html
+from engine.people.users import create_organisation
+from engine.runtime.services import Services
+from engine.statutory.clock import FrozenClock
+from engine.store.models import Case, Deadline, Document, Organisation, PlanVersion
 from tests.conftest import World
 from tests.web.conftest import open_task, soup, text_of
 

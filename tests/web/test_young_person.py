@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.models import AuditEvent, CaseParty
-from engine.roles import Role
-from engine.services import Services
-from engine.users import create_user
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, CaseParty
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, soup, text_of
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import Services
+from engine.runtime.services import Services
 from tests.conftest import World
 from tests.workflows.test_reviews import Driver, at, deploy_review_routes, issue_plan_on, new_case
 

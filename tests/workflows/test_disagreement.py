@@ -39,10 +39,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.access import can_act_on_task
-from engine.models import AuditEvent, Deadline, Document, HumanTask, Message, ProcessInstance, User
-from engine.registry import ProcessRegistry
-from engine.services import Services
+from engine.library.registry import ProcessRegistry
+from engine.people.access import can_act_on_task
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Deadline, Document, HumanTask, Message, ProcessInstance, User
 from tests.conftest import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -674,11 +674,11 @@ def test_disagreement_resolution_during_a_disagreement_never_touches_the_appeal_
 
 
 def test_the_route_running_on_a_case_takes_disagreement_resolution_in_its_event_subprocess(case: Case) -> None:
-    """The check both the runtime and the routes' own deliveries use (engine.messages.accepts)."""
+    """The check both the runtime and the routes' own deliveries use (engine.runtime.messages.accepts)."""
     from SpiffWorkflow.bpmn import BpmnEvent
     from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-    from engine.transfer import accepts
+    from engine.runtime.messages import accepts
 
     iid = case.notice("refuse_assess", "2026-03-02")
     with case.services.session_factory() as s:

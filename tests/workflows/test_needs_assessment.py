@@ -28,12 +28,12 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from engine.documents import DocumentError, documents_for_case, render
-from engine.models import AuditEvent, Case, CaseParty, Deadline, Document, HumanTask, ProcessInstance, Timer
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.services import Services
-from engine.users import create_user
+from engine.casework.documents import DocumentError, documents_for_case, render
+from engine.library.registry import ProcessRegistry
+from engine.people.roles import Role
+from engine.people.users import create_user
+from engine.runtime.services import Services
+from engine.store.models import AuditEvent, Case, CaseParty, Deadline, Document, HumanTask, ProcessInstance, Timer
 from tests.conftest import PASSWORD, World
 from tests.workflows import flow_coverage
 
@@ -693,10 +693,11 @@ def test_a_panel_after_week_6_records_the_decision_deadline_as_missed(route: Rou
 
 # ---- the demo -----------------------------------------------------------------------------------------------------
 def test_demo_cases_at_each_stage_of_the_route(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import demo, demo_routes
+    from demo import seed as demo
+    from demo.assessment import seed_needs_assessment
 
     services.engine.deploy(ProcessRegistry.from_files([*FILES, PLAN_DRAFTING], ROOT / "forms"))
-    monkeypatch.setattr(demo_routes, "SEEDERS", [demo_routes.seed_needs_assessment])  # this route's seeder only
+    monkeypatch.setattr(demo, "SEEDERS", [seed_needs_assessment])  # this route's seeder only
     clock = services.engine.clock
     before = clock.now()
     ctx = demo.seed(services.engine)
@@ -735,7 +736,7 @@ def test_demo_cases_at_each_stage_of_the_route(services: Services, monkeypatch: 
 
 # ---- documents -------------------------------------------------------------------------------------------------------
 def test_an_unknown_template_is_refused(services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import documents
+    from engine.casework import documents
 
     monkeypatch.setattr(documents, "ROUTE_DOCUMENTS", ())  # no other route's notices either
     with services.session_factory() as s:
@@ -746,7 +747,7 @@ def test_an_unknown_template_is_refused(services: Services, world: World, monkey
 
 
 def test_every_appealable_template_carries_the_appeal_rights(services: Services, world: World) -> None:
-    from engine.documents import TEMPLATES
+    from engine.casework.documents import TEMPLATES
 
     data = {"received_at": "2026-03-02T10:00:00+00:00", "previous_assessment_on": "2025-11-20",
             "decline_reasons": "r", "assess_decision_reasons": "r", "issue_decision_reasons": "r",

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from engine import plans
-from engine.models import Organisation, User
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.services import Services
-from engine.users import create_organisation, create_user
+from engine.casework import plans
+from engine.library.registry import ProcessRegistry
+from engine.people.roles import Role
+from engine.people.users import create_organisation, create_user
+from engine.runtime.services import Services
+from engine.store.models import Organisation, User
 from tests.conftest import PASSWORD, World
 from tests.workflows.test_reviews import Driver, at, deploy_review_routes, plan_in_force
 
@@ -191,7 +191,7 @@ def test_an_amended_plan_naming_a_new_school_moves_the_case_there(services: Serv
     Primary School stays on record, inactive), so the next review's tasks and lists go there."""
     from sqlalchemy import select
 
-    from engine.models import AuditEvent, CaseParty
+    from engine.store.models import AuditEvent, CaseParty
 
     route = amendment
     hill, senco = academy(services)
@@ -219,7 +219,7 @@ def test_an_amended_plan_naming_no_new_school_keeps_section_i_and_the_school(ser
                                                                              amendment: Driver) -> None:
     from sqlalchemy import select
 
-    from engine.models import CaseParty
+    from engine.store.models import CaseParty
 
     route = amendment
     route.complete("UT_propose", PROPOSE)

@@ -24,8 +24,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine.casework.plans import compare_versions, list_versions
 from engine.errors import FormInvalid
-from engine.models import (
+from engine.library.registry import ProcessRegistry
+from engine.people.roles import Role
+from engine.people.users import create_organisation, create_user
+from engine.runtime.services import Services
+from engine.store.models import (
     AuditEvent,
     CaseParty,
     Deadline,
@@ -36,11 +41,6 @@ from engine.models import (
     ProcessInstance,
     User,
 )
-from engine.plans import compare_versions, list_versions
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.services import Services
-from engine.users import create_organisation, create_user
 from tests.conftest import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,23 +202,24 @@ class Route:
 
 @pytest.fixture(autouse=True)
 def plan_documents(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registers the route's notices and recipient rules with engine.documents, as the change described in
-    docs/routes/plan-drafting.md does; once engine/documents.py has that change, this does nothing."""
-    from engine import documents, plans
+    """Registers the route's notices and recipient rules with engine.casework.documents, as the change described in
+    docs/routes/plan-drafting.md does; once engine/casework/documents.py has that change, this does nothing."""
+    from engine.casework import documents
+    from engine.casework.plan_documents import PLAN_RECIPIENT_RULES, plan_document_templates, plan_recipients
 
-    for name, template in plans.plan_document_templates(documents.DocumentTemplate).items():
+    for name, template in plan_document_templates(documents.DocumentTemplate).items():
         if name not in documents.TEMPLATES:
             monkeypatch.setitem(documents.TEMPLATES, name, template)
-    if not set(plans.PLAN_RECIPIENT_RULES) <= set(documents.RECIPIENT_RULES):
+    if not set(PLAN_RECIPIENT_RULES) <= set(documents.RECIPIENT_RULES):
         known_rule = documents._rule
 
         def rule(name: str, case: Any, parties: Any, data: dict[str, Any], on: date) -> list[dict[str, Any]]:
-            if name in plans.PLAN_RECIPIENT_RULES:
-                return plans.plan_recipients(name, case, data)
+            if name in PLAN_RECIPIENT_RULES:
+                return plan_recipients(name, case, data)
             return known_rule(name, case, parties, data, on)
 
         monkeypatch.setattr(documents, "_rule", rule)
-        monkeypatch.setattr(documents, "RECIPIENT_RULES", (*documents.RECIPIENT_RULES, *plans.PLAN_RECIPIENT_RULES))
+        monkeypatch.setattr(documents, "RECIPIENT_RULES", (*documents.RECIPIENT_RULES, *PLAN_RECIPIENT_RULES))
 
 
 @pytest.fixture
@@ -638,7 +639,7 @@ def test_only_the_consulted_setting_can_answer_the_consultation(route: Route) ->
 
 
 def test_the_directory_offers_the_settings_to_name(route: Route) -> None:
-    from engine.plans import settings_directory
+    from engine.casework.setting_directory import settings_directory
 
     with route.services.session_factory() as s:
         academies = settings_directory(s, "academy")
@@ -652,11 +653,12 @@ def test_the_directory_offers_the_settings_to_name(route: Route) -> None:
 
 def test_demo_case_goes_from_decided_to_issue_to_a_final_plan(services: Services,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import demo, demo_routes
-    from engine.plan_render import render_plan_html, render_plan_pdf
+    from demo import seed as demo
+    from demo.assessment import seed_plan_drafting
+    from engine.casework.plan_render import render_plan_html, render_plan_pdf
 
     services.engine.deploy(ProcessRegistry.from_files([ROOT / "workflows" / f"{PROCESS}.bpmn"], ROOT / "forms"))
-    monkeypatch.setattr(demo_routes, "SEEDERS", [demo_routes.seed_plan_drafting])  # this route's seeder only
+    monkeypatch.setattr(demo, "SEEDERS", [seed_plan_drafting])  # this route's seeder only
     ctx = demo.seed(services.engine)
     case_id = ctx.cases["Leo Hughes"]
     with services.session_factory() as s:
@@ -682,8 +684,8 @@ def test_the_route_file_is_complete_and_its_expressions_compile() -> None:
     from jsonschema import Draft202012Validator
     from lxml import etree
 
-    from engine.roles import LANE_ROLES
-    from engine.sandbox import compile_check
+    from engine.library.sandbox import compile_check
+    from engine.people.roles import LANE_ROLES
 
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
           "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",

@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from engine import plans
-from engine.services import Services
+from engine.casework import plans
+from engine.runtime.services import Services
 from tests.conftest import World
 from tests.workflows.test_reviews import Driver, at, deploy_review_routes, plan_in_force
 
@@ -180,8 +180,8 @@ def test_young_person_in_year_9_or_above_with_every_late_step(services: Services
       LA waits for the end of the 15 days (over at 18 May 23:00 UTC, BST).
     - The plan is not issued by 25 June (over at 25 June 23:00 UTC): escalated; issued on Monday 29 June.
     """
-    from engine.roles import Role
-    from engine.users import create_organisation, create_user
+    from engine.people.roles import Role
+    from engine.people.users import create_organisation, create_user
     from tests.conftest import PASSWORD
     from tests.workflows.test_reviews import new_case
 
@@ -241,7 +241,7 @@ def test_young_person_in_year_9_or_above_with_every_late_step(services: Services
 
 def test_requested_college_that_does_not_answer_does_not_hold_up_the_plan(request_route: Driver) -> None:
     """Consultation sent Tuesday 10 March: due Wednesday 25 March, over at 26 March 00:00 UTC (GMT)."""
-    from engine.users import create_organisation
+    from engine.people.users import create_organisation
 
     route = request_route
     with route.services.session_factory() as s:

@@ -1,4 +1,4 @@
-"""Scenario tests for workflows/annual_review.bpmn and the review scheduler (engine/reviews.py).
+"""Scenario tests for workflows/annual_review.bpmn and the review scheduler (engine/casework/review_scheduler.py).
 
 Every step goes through the engine (one transaction per command); after every step each live instance on the case
 is restored from its saved state and serialized again, which must give the same document.
@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import reviews
-from engine.models import CaseParty, Deadline, Document, HumanTask, ProcessInstance
-from engine.registry import ProcessRegistry
-from engine.runtime import WorkflowEngine
-from engine.services import Services
+from engine.casework import family_rights, review_documents, review_scheduler, review_terms, reviews, termly_review_lists
+from engine.library.registry import ProcessRegistry
+from engine.runtime.services import Services
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import CaseParty, Deadline, Document, HumanTask, ProcessInstance
 from tests.conftest import World
 from tests.workflows import flow_coverage
 
@@ -512,12 +512,12 @@ PLAN_ADVICE = [{"provider": "Test Primary School", "kind": "educational", "recei
 
 def plan_in_force(services: Services, world: World, case_id: int) -> None:
     """The case's final plan, made with the plans module (what plan drafting records when it issues a plan)."""
-    from engine import plans
+    from engine.casework import plans, setting_directory
 
     now = services.engine.clock.now()
     with services.session_factory() as s:
         plans.create_draft(s, case_id, PLAN_SECTIONS, now=now, advice=PLAN_ADVICE)
-        plans.issue_plan(s, case_id, "final", {"I": plans.describe_setting(s, world.school.id)}, now=now)
+        plans.issue_plan(s, case_id, "final", {"I": setting_directory.describe_setting(s, world.school.id)}, now=now)
         s.commit()
 
 
@@ -569,10 +569,10 @@ def test_scheduler_starts_the_review_of_a_plan_issued_on_29_february(services: S
     row = route.deadline("annual_review")
     assert (row.due_date, row.started_on) == (date(2029, 2, 28), date(2028, 2, 29))
     engine = route.engine
-    assert reviews.start_due_reviews(engine, date(2028, 12, 19)) == []
-    [iid] = reviews.start_due_reviews(engine, date(2028, 12, 20))
+    assert review_scheduler.start_due_reviews(engine, date(2028, 12, 19)) == []
+    [iid] = review_scheduler.start_due_reviews(engine, date(2028, 12, 20))
     route.roundtrip()
-    assert reviews.start_due_reviews(engine, date(2028, 12, 21)) == []  # one review at a time
+    assert review_scheduler.start_due_reviews(engine, date(2028, 12, 21)) == []  # one review at a time
     data = route.data("UT_arrange_setting")
     assert (data["review_kind"], data["review_due"], data["statutory_review_due"], data["scheduled"]) == (
         "annual", "2029-02-28", "2029-02-28", True)
@@ -596,8 +596,8 @@ def test_phase_transfer_review_due_15_february_before_the_twelve_months(services
     route = Driver(services, world, case_id)
     plan_in_force(services, world, case_id)
     issue_plan_on(route, "2027-04-20")
-    assert reviews.start_due_reviews(route.engine, date(2027, 9, 27)) == []
-    reviews.start_due_reviews(route.engine, date(2027, 9, 28))
+    assert review_scheduler.start_due_reviews(route.engine, date(2027, 9, 27)) == []
+    review_scheduler.start_due_reviews(route.engine, date(2027, 9, 28))
     route.roundtrip()
     data = route.data("UT_arrange_setting")
     assert (data["review_kind"], data["review_due"], data["phase_transfer_due"], data["transfer_kind"]) == (
@@ -624,7 +624,7 @@ def test_phase_transfer_review_due_15_february_before_the_twelve_months(services
     assert route.deadline("phase_transfer").status == "met"
     assert route.deadline("amended_plan").status == "met"
     assert route.document("am_amended_plan").appealable
-    from engine import plans
+    from engine.casework import plans
 
     with services.session_factory() as s:
         current = plans.current_plan(s, case_id)
@@ -638,7 +638,7 @@ def test_phase_transfer_date_missed_escalates(services: Services, world: World, 
     case_id = new_case(services, world, "Omar", "2017-03-10")
     route = Driver(services, world, case_id)
     issue_plan_on(route, "2027-04-20")
-    reviews.start_due_reviews(route.engine, date(2027, 9, 28))
+    review_scheduler.start_due_reviews(route.engine, date(2027, 9, 28))
     route.move_to(at("2028-02-15", 23, 59))
     assert "UT_phase_late" not in route.open_tasks()
     route.move_to(at("2028-02-16", 0, 1))
@@ -662,22 +662,22 @@ def test_termly_list_of_reviews_due(services: Services, world: World, routes: Pr
     issue_plan_on(Driver(services, world, zara), "2027-04-20")
     issue_plan_on(Driver(services, world, world.case_id), "2028-02-29")
     issue_plan_on(Driver(services, world, eli), "2028-04-05")
-    spring_2028, spring_2029, summer_2029 = (reviews.term_named(n) for n in ("Spring 2028", "Spring 2029",
+    spring_2028, spring_2029, summer_2029 = (review_terms.term_named(n) for n in ("Spring 2028", "Spring 2029",
                                                                             "Summer 2029"))
     # Spring 2029 starts Wednesday 3 January 2029: the list goes out by Wednesday 20 December 2028.
     assert spring_2029.list_due == date(2028, 12, 20)
     with services.session_factory() as s:
-        listing = reviews.termly_review_list(s, spring_2029, world.la.id)
+        listing = termly_review_lists.termly_review_list(s, spring_2029, world.la.id)
         assert [(r.case_id, r.schedule.due) for r in listing.reviews] == [(world.case_id, date(2029, 2, 28))]
         assert list(listing.by_setting) == [world.school.id]
         assert list(listing.by_health_body) == [world.health.id]
-        earlier = reviews.termly_review_list(s, spring_2028, world.la.id)
+        earlier = termly_review_lists.termly_review_list(s, spring_2028, world.la.id)
         assert [(r.case_id, r.schedule.kind, r.schedule.due) for r in earlier.reviews] == [
             (zara, "phase_transfer", date(2028, 2, 15))]
-        later = reviews.termly_review_list(s, summer_2029, world.la.id)
+        later = termly_review_lists.termly_review_list(s, summer_2029, world.la.id)
         assert [(r.case_id, r.schedule.due) for r in later.reviews] == [(eli, date(2029, 4, 5))]
         assert later.not_in_a_setting == later.reviews and later.by_setting == {}
-        assert reviews.termly_review_list(s, spring_2029, world.other_la.id).reviews == []
+        assert termly_review_lists.termly_review_list(s, spring_2029, world.other_la.id).reviews == []
 
 
 def test_notices_go_to_the_young_person_after_compulsory_school_age(services: Services, world: World,
@@ -774,10 +774,10 @@ def test_twenty_years_of_reviews_cost_the_same_each_year(services: Services, wor
     measured: list[tuple[int, int, str]] = []  # (state length, tasks in the instance, kind) with the decision open
     for year in range(20):
         with services.session_factory() as s:
-            [due] = [r for r in reviews.due_reviews(s, world.la.id) if r.case_id == case_id]
+            [due] = [r for r in review_scheduler.due_reviews(s, world.la.id) if r.case_id == case_id]
         schedule = due.schedule
         route.move_to(at(schedule.start_on.isoformat(), 7))
-        [iid] = reviews.start_due_reviews(engine, schedule.start_on)
+        [iid] = review_scheduler.start_due_reviews(engine, schedule.start_on)
         route.roundtrip()
         meeting = reviews.calendar.add_weeks(schedule.due, -4).isoformat()
         decide_on = reviews.calendar.add_days(schedule.due, -1).isoformat()
@@ -821,7 +821,7 @@ def test_twenty_years_of_reviews_cost_the_same_each_year(services: Services, wor
     ("cease_plan", "UT_consider"),
 ])
 def test_route_defaults_are_the_settings_in_engine_reviews(route: Driver, process_id: str, first_task: str) -> None:
-    """A route started by hand (no settings passed) uses the same figures as engine/reviews.py ROUTE_SETTINGS."""
+    """A route started by hand (no settings passed) uses the same figures as engine/casework/reviews.py ROUTE_SETTINGS."""
     route.start(process_id)
     data = route.data(first_task)
     settings = reviews.ROUTE_SETTINGS[process_id]
@@ -849,8 +849,8 @@ def test_a_review_already_past_its_twelve_months_is_recorded_as_missed(route: Dr
 
 def test_demo_has_cases_at_each_review_stage(services: Services, routes: ProcessRegistry) -> None:
     """The demo seeder drives the routes through the engine; here on the fixture clock, 2 March 2026."""
-    from engine import demo
-    from engine.deadlines import deadline_state
+    from demo import seed as demo
+    from engine.runtime.deadlines import deadline_state
 
     ctx = demo.seed(services.engine)
     today = services.engine.clock.today()
@@ -882,13 +882,13 @@ def test_demo_has_cases_at_each_review_stage(services: Services, routes: Process
     # (its start day, 10 weeks before it is due, has come) and leaves Isla's, due in about five months.
     assert open_tasks("Noah Patel") == open_tasks("Isla Brown") == []
     assert states("Noah Patel")["annual_review"] == states("Isla Brown")["annual_review"] == "due"
-    from engine.worker import run_once
+    from engine.runtime.worker import run_once
 
     run_once(services.engine)
     assert open_tasks("Noah Patel") == ["UT_arrange_setting"]
     assert open_tasks("Isla Brown") == []
     with services.session_factory() as s:
-        due = {r.child_name: r.schedule for r in reviews.due_reviews(s)}
+        due = {r.child_name: r.schedule for r in review_scheduler.due_reviews(s)}
     assert due["Isla Brown"].start_on > today and due["Noah Patel"].start_on <= today
 
 
@@ -916,7 +916,7 @@ def test_every_appealable_notice_starts_the_disagreement_route() -> None:
         for element in tree.iterfind(".//bpmn:extensionElements/spiffworkflow:properties/..", ns):
             props = {p.get("name"): p.get("value") for p in element.iterfind(".//spiffworkflow:property", ns)}
             notices = [n.strip() for n in props.get("document", "").split(",") if n.strip()]
-            appealable = [n for n in notices if reviews.DOCUMENT_TEMPLATES[n].appealable]
+            appealable = [n for n in notices if review_documents.DOCUMENT_TEMPLATES[n].appealable]
             if appealable:
                 assert props.get("sendsMessage") == "appealable_decision_notified", appealable
                 found[appealable[0]] = props["messagePayload"].split('"decision": "')[1].split('"')[0]
@@ -943,7 +943,7 @@ def test_the_worker_starts_each_review_on_its_day_once_even_after_downtime(servi
 
     The worker passes on 19 and 20 December (twice that day), then is down until Saturday 20 January 2029: its first
     pass starts Ivy's review, late but once. Winter: London days are UTC days."""
-    from engine.worker import run_once
+    from engine.runtime.worker import run_once
 
     ivy = new_case(services, world, "Ivy", "2015-05-14")
     issue_plan_on(Driver(services, world, world.case_id), "2028-02-29")
@@ -976,15 +976,15 @@ def test_the_termly_list_goes_two_weeks_before_the_term_once_to_each_organisatio
     had his issued on Thursday 1 April 2026: due 1 April 2027, in the Easter holiday, so on the Summer list too.
     Zoe's (issued 10 January 2026: due 10 January 2027) belongs to the Spring 2027 list, not this one.
     """
-    from engine.models import OrganisationNotice, OutboxEmail
-    from engine.worker import run_once
+    from engine.runtime.worker import run_once
+    from engine.store.models import OrganisationNotice, OutboxEmail
 
     eli = new_case(services, world, "Eli", "2014-01-10", setting=False)
     zoe = new_case(services, world, "Zoe", "2014-02-10")
     issue_plan_on(Driver(services, world, zoe), "2026-01-10")
     issue_plan_on(Driver(services, world, eli), "2026-04-01")
     issue_plan_on(Driver(services, world, world.case_id), "2026-04-26")
-    summer = reviews.term_named("Summer 2027")
+    summer = review_terms.term_named("Summer 2027")
     assert (summer.list_due, summer.send_on) == (date(2027, 3, 29), date(2027, 3, 25))
     engine = services.engine
 
@@ -1026,11 +1026,11 @@ def test_a_young_person_can_name_their_parent_to_get_the_notices_too(services: S
     2027: 1 June 2027 is a Tuesday, so the Fridays are 4, 11, 18 and 25 June, and it ends on Friday 25 June 2027.
     Until then notices go to both parents; from Saturday 26 June to Kai, and to his mother as well once he has named
     her to act for him."""
-    from engine import documents, notifications
+    from engine.casework import documents, notifications
     from engine.errors import NotFound
-    from engine.models import Case
-    from engine.roles import Role
-    from engine.users import create_user
+    from engine.people.roles import Role
+    from engine.people.users import create_user
+    from engine.store.models import Case
     from tests.conftest import PASSWORD
 
     case_id = new_case(services, world, "Kai", "2010-09-01")
@@ -1055,9 +1055,9 @@ def test_a_young_person_can_name_their_parent_to_get_the_notices_too(services: S
 
     with services.session_factory() as s:
         with pytest.raises(NotFound):
-            reviews.name_parent_to_act(s, case_id, world.users["school"].id)  # not family on this case
-        reviews.name_parent_to_act(s, case_id, mother.id)
-        reviews.name_parent_to_act(s, case_id, mother.id)  # once is enough
+            family_rights.name_parent_to_act(s, case_id, world.users["school"].id)  # not family on this case
+        family_rights.name_parent_to_act(s, case_id, mother.id)
+        family_rights.name_parent_to_act(s, case_id, mother.id)  # once is enough
         s.commit()
     both_parents = [("Parent", "parent"), ("Kai's Father", "parent")]
     assert addressed(date(2027, 6, 25))[0] == both_parents  # the last day of compulsory school age
@@ -1075,7 +1075,7 @@ def test_a_young_person_can_name_their_parent_to_get_the_notices_too(services: S
         assert [u.id for u, _ in notifications.document_recipients(s, document)] == [mother.id]
         s.rollback()
     with services.session_factory() as s:
-        assert reviews.withdraw_named_parent(s, case_id, mother.id)
+        assert family_rights.withdraw_named_parent(s, case_id, mother.id)
         s.commit()
     assert addressed(date(2027, 6, 26))[0] == [("Kai Review", "young_person")]
     assert addressed(date(2027, 6, 25))[0] == both_parents

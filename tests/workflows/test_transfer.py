@@ -32,9 +32,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.access import can_act_on_task, can_see_case
+from engine.casework.transfer_package import package_from_document, write_transfer_package
 from engine.errors import FormInvalid
-from engine.models import (
+from engine.library.registry import ProcessRegistry
+from engine.lists.tasks import TaskFilters, task_list
+from engine.people.access import can_act_on_task, can_see_case
+from engine.people.roles import Role
+from engine.people.users import create_organisation, create_user
+from engine.runtime.services import Services
+from engine.store.models import (
     AuditEvent,
     Case,
     CaseParty,
@@ -46,12 +52,6 @@ from engine.models import (
     ProcessInstance,
     User,
 )
-from engine.queries import TaskFilters, task_list
-from engine.registry import ProcessRegistry
-from engine.roles import Role
-from engine.services import Services
-from engine.transfer import package_from_document, write_transfer_package
-from engine.users import create_organisation, create_user
 from tests.conftest import PASSWORD, World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,8 @@ class Route:
 
     # ---- setting up ----------------------------------------------------------------------------------------------
     def give_plan(self, issued_on: str, last_review_on: str | None = None) -> None:
-        """A plan in force, with the review deadline plan drafting or the last review opened (engine.reviews)."""
+        """A plan in force, with the review deadline plan drafting or the last review opened
+        (engine.casework.review_scheduler)."""
         last = last_review_on or issued_on
         with self.services.session_factory() as s:
             issued = datetime.fromisoformat(issued_on).replace(hour=12, tzinfo=UTC)
@@ -613,13 +614,14 @@ def test_recording_the_move_is_checked_against_the_directory(route: Route) -> No
 
 def test_demo_has_a_case_mid_transfer_and_cases_at_each_disagreement_stage(services: Services,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import demo, demo_routes
+    from demo import seed as demo
+    from demo.transfer import seed_disagreements, seed_plan_transfer
 
     routes = ["plan_transfer", "disagreement_resolution", "mediation", "tribunal_order", "complaint",
               "disagreement_resolution_service"]
     services.engine.deploy(ProcessRegistry.from_files([ROOT / "workflows" / f"{r}.bpmn" for r in routes],
                                                       ROOT / "forms"))
-    monkeypatch.setattr(demo_routes, "SEEDERS", [demo_routes.seed_plan_transfer, demo_routes.seed_disagreements])
+    monkeypatch.setattr(demo, "SEEDERS", [seed_plan_transfer, seed_disagreements])
     ctx = demo.seed(services.engine)
     nsh, sbh = ctx.organisations["NSH"].id, ctx.organisations["SBH"].id
 

@@ -10,13 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine import instance_repair as repair
+from engine.admin import instance_repair as repair
+from engine.admin.instance_admin import INSTANCE_STATUSES, LIVE_STATUSES, other_versions
+from engine.admin.instance_migration import MigrationCheck
 from engine.errors import EngineError, FormInvalid
-from engine.instance_admin import INSTANCE_STATUSES, LIVE_STATUSES, other_versions
-from engine.instance_migration import MigrationCheck
-from engine.models import Case, HumanTask, ProcessInstance
-from engine.queries import reassign_candidates
-from engine.roles import Role
+from engine.lists.tasks import reassign_candidates
+from engine.people.roles import Role
+from engine.store.models import Case, HumanTask, ProcessInstance
 from webui.access import staff
 from webui.admin.common import admin_orgs, bp, error_list, form_int, form_reason, form_text
 from webui.admin.instances import instance_or_404, pretty_json

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
-from engine.roles import Role
+from engine.people.roles import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from engine.instance_admin import admin_counts
-from engine.user_admin import administered_organisations
+from engine.admin.instance_admin import admin_counts
+from engine.admin.user_admin import administered_organisations
 from webui.access import staff
 from webui.admin.common import admin_orgs, bp
 from webui.context import db, today

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.instance_admin import (
+from engine.admin.instance_admin import (
     AGES,
     INSTANCE_STATUSES,
     InstanceFilters,
@@ -19,10 +19,10 @@ from engine.instance_admin import (
     instance_list,
     route_versions,
 )
-from engine.instance_repair import instance_data
-from engine.models import ProcessInstance
-from engine.queries import organisations_by_id, route_names
-from engine.roles import Role
+from engine.admin.instance_repair import instance_data
+from engine.lists.names import organisations_by_id, route_names
+from engine.people.roles import Role
+from engine.store.models import ProcessInstance
 from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp
 from webui.cases.routes import bpmn_files, defines

@@ -1,6 +1,6 @@
 """Organisations: the ones you administer, and adding one (a local authority, health body, setting or service).
 
-Whoever adds an organisation becomes its first administrator (``engine.users.create_organisation_as_admin``), so
+Whoever adds an organisation becomes its first administrator (``engine.people.users.create_organisation_as_admin``), so
 that they can add its people; they can later give the role to someone there and take their own away.
 """
 
@@ -10,9 +10,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.models import Organisation
-from engine.user_admin import administered_organisations, member_counts
-from engine.users import ORGANISATION_KIND_LABELS, create_organisation_as_admin
+from engine.admin.user_admin import administered_organisations, member_counts
+from engine.people.users import ORGANISATION_KIND_LABELS, create_organisation_as_admin
+from engine.store.models import Organisation
 from webui.access import staff
 from webui.admin.common import admin_orgs, bp, error_list, form_text
 from webui.context import clock, db

@@ -1,6 +1,6 @@
 """People: the users of your organisations, adding them, their roles, deactivating them and resetting passwords.
 
-The rules are the engine's (``engine.users``): an administrator manages only the people of the organisations they
+The rules are the engine's (``engine.people.users``): an administrator manages only the people of the organisations they
 administer and never grants or takes away a role above their own; its refusals are shown as they are.
 """
 
@@ -13,11 +13,10 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.models import Membership, Organisation, User
-from engine.passwords import MIN_LENGTH
-from engine.roles import ROLE_RANK, Role
-from engine.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
-from engine.users import (
+from engine.admin.user_admin import administered_organisations, grantable_roles, roles_of_user, user_for_admin, users_list
+from engine.people.passwords import MIN_LENGTH
+from engine.people.roles import ROLE_RANK, Role
+from engine.people.users import (
     account_refusal,
     create_user,
     grant_role,
@@ -27,7 +26,8 @@ from engine.users import (
     revoke_role,
     set_active,
 )
-from engine.users import reset_password as engine_reset_password
+from engine.people.users import reset_password as engine_reset_password
+from engine.store.models import Membership, Organisation, User
 from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp, error_list, form_reason, form_text
 from webui.auth.user import end_all_sessions

@@ -12,19 +12,20 @@ import secrets
 from datetime import timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, User
-from engine.passwords import hash_password, verify_password
+from engine.errors import FormInvalid
+from engine.people.passwords import hash_password, verify_password
+from engine.people.users import change_own_password
+from engine.store.models import AuditEvent, User
 from webui.access import public, signed_in
-from webui.auth.user import SESSION_KEY, end_session, start_session
+from webui.auth.user import SESSION_KEY, end_other_sessions, end_session, load_user, start_session
 from webui.context import clock, db
-from webui.security import Throttle
+from webui.security import Throttle, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -50,38 +51,10 @@ def _throttles() -> tuple[Throttle, Throttle]:
     return store["ip"], store["email"]
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site (never another host, never a scheme-relative //host)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
-
 
 def home_for(user: Any) -> str:
     return url_for("family.index") if user.is_family_only else url_for("tasks.my_tasks")
 
-
-def unauthorized_response() -> ResponseReturnValue:
-    """Not signed in (or the session has ended): to the sign-in page, coming back here afterwards."""
-    reason = g.pop("session_ended", None)
-    rescued = False
-    if reason in ("idle", "expired") and request.method == "POST" and request.endpoint == "tasks.task_page":
-        from webui.tasks.form_page import rescue_draft
-
-        rescued = rescue_draft(g.pop("session_ended_user_id", None), (request.view_args or {}).get("task_id"))
-    kept = " What you had typed has been saved as a draft." if rescued else ""
-    if reason == "idle":
-        flash(f"You were signed out because you did nothing for {current_app.config['SESSION_IDLE_MINUTES']} minutes."
-              f"{kept} Sign in again to continue.", "info")
-    elif reason == "expired":
-        flash(f"You were signed out because your session ended.{kept} Sign in again to continue.", "info")
-    if request.path.endswith(".json"):
-        return {"error": "Sign in to see this"}, 401
-    target = request.full_path if request.method == "GET" else request.path
-    return redirect(url_for("auth.sign_in", next=target.rstrip("?")))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -153,8 +126,6 @@ def _attempt(email: str, password: str) -> User | str:
 
 
 def _signed_in(user: User, next_url: str | None) -> ResponseReturnValue:
-    from webui.auth.user import load_user
-
     # A new session on every sign-in: nothing from before (such as a planted session) survives it.
     session.clear()
     token = start_session(user)
@@ -194,10 +165,6 @@ def account() -> ResponseReturnValue:
 @signed_in
 def change_password() -> ResponseReturnValue:
     """Change your own password. Your other sessions end (someone who had your old password is signed out there)."""
-    from engine.errors import FormInvalid
-    from engine.users import change_own_password
-    from webui.auth.user import end_other_sessions
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = {name: request.form.get(name, "") for name in ("current_password", "new_password",

@@ -15,9 +15,9 @@ from flask import current_app, g, request, session
 from flask_login import UserMixin
 from sqlalchemy import select, update
 
-from engine.models import Organisation, User, WebSession
-from engine.queries import Holder, family_case_ids, holder
-from engine.roles import Role
+from engine.lists.holder import Holder, family_case_ids, holder
+from engine.people.roles import Role
+from engine.store.models import Organisation, User, WebSession
 from webui.context import clock, db
 
 SESSION_KEY = "sid"

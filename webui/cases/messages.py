@@ -1,7 +1,7 @@
 """Telling a case's routes what happened outside EHC Flow (the tribunal registered an appeal, the family withdrew it,
 disagreement resolution was asked for, a complaint went to the Ombudsman): a small form, a page to check the
-answers, then ``engine.case_messages.send_message``. Which messages are offered, their fields and who may send them
-are in ``engine.case_messages.MESSAGES``.
+answers, then ``engine.casework.case_messages.send_message``. Which messages are offered, their fields and who may send them
+are in ``engine.casework.case_messages.MESSAGES``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine import case_messages
-from engine.case_messages import MESSAGES, CaseMessage, OfferedMessage
+from engine.casework import case_messages
+from engine.casework.case_messages import MESSAGES, CaseMessage, OfferedMessage
 from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed, NotFound
-from engine.models import Case
+from engine.store.models import Case
 from webui.access import staff
-from webui.cases.routes import bp, case_or_404
+from webui.cases.blueprint import bp, case_or_404
 from webui.context import db, engine, today
 from webui.forms import options as form_options
-from webui.forms.schema_form import RawValues, build_form, clean_raw, from_raw, summarise, to_raw
+from webui.forms.build import build_form
+from webui.forms.conversion import from_raw, to_raw
+from webui.forms.raw_values import RawValues, clean_raw
+from webui.forms.summary import summarise
 
 
 @bp.route("/<int:case_id>/messages/<string:message_name>", methods=["GET", "POST"])

@@ -8,53 +8,25 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import case_messages
-from engine.case_messages import MESSAGES
-from engine.deadlines import EXCEPTION_REASONS, deadline_state, deadlines_for_case
+from engine.casework import case_messages
+from engine.casework.case_messages import MESSAGES
+from engine.casework.transfer_package import PACKAGE_KIND, package_from_document, transfer_package_filename
 from engine.errors import FormInvalid, InvalidState, NotAllowed, NotFound
-from engine.models import Case, Deadline, Document, Organisation, ProcessInstance, ProcessVersion, User
-from engine.queries import (
-    PARTY_ROLE_LABELS,
-    case_documents,
-    case_list,
-    case_parties,
-    case_routes,
-    case_timeline,
-    completed_task_ids,
-    staff_can_see_case,
-)
-from engine.roles import Role
-from engine.transfer import PACKAGE_KIND, package_from_document, transfer_package_filename
+from engine.lists.cases import PARTY_ROLE_LABELS, case_list, case_parties, case_routes, case_timeline, completed_task_ids
+from engine.lists.documents import case_documents
+from engine.people.roles import Role
+from engine.runtime.deadlines import EXCEPTION_REASONS, deadline_state, deadlines_for_case
+from engine.store.models import Case, Deadline, Document, Organisation, ProcessInstance, ProcessVersion, User
 from webui.access import staff
+from webui.cases.blueprint import bp, can_claim_exceptions, can_export_package, case_or_404
 from webui.context import db, engine, today
 from webui.numbers import page_number
 from webui.sanitize import clean_html
-
-bp = Blueprint("cases", __name__, url_prefix="/cases")
-
-
-def case_or_404(case_id: int) -> Case:
-    """A case the signed-in member of staff may see; any other id is "not found"."""
-    case = db().get(Case, case_id)
-    if case is None or not staff_can_see_case(db(), current_user.holder, case):
-        abort(404)
-    return case
-
-
-def can_claim_exceptions(case: Case) -> bool:
-    return current_user.holds(case.la_id, Role.CASEWORKER) or current_user.holds(case.la_id, Role.MANAGER)
-
-
-def can_export_package(case: Case) -> bool:
-    """The transfer package is the responsible authority's to send on: it holds the whole case (every document,
-    whoever it was addressed to, and all of the history), more than any one party on the case is shown. After a
-    transfer by export the case stays, closed, with that authority, so its caseworkers can download it again."""
-    return can_claim_exceptions(case)
 
 
 @bp.get("/")
@@ -98,8 +70,8 @@ def _role_label(role: str | None) -> str:
 
 
 def _can_act_ids(case_id: int, routes: list[Any]) -> set[int]:
-    """The open tasks on the page that the user may open (as ``engine.access.can_act_on_task`` decides)."""
-    from engine.queries import can_act
+    """The open tasks on the page that the user may open (as ``engine.people.access.can_act_on_task`` decides)."""
+    from engine.lists.tasks import can_act
 
     who = current_user.holder
     family = current_user.family_cases()
@@ -109,7 +81,7 @@ def _can_act_ids(case_id: int, routes: list[Any]) -> set[int]:
 
 def _plan_versions(case_id: int) -> list[Any]:
     try:
-        from engine.plans import list_versions
+        from engine.casework.plans import list_versions
     except ImportError:  # the plan module is part of the plan-drafting route
         return []
     return list_versions(db(), case_id)
@@ -202,7 +174,7 @@ def transfer_package(case_id: int, package_id: int) -> ResponseReturnValue:
 
 def plan_or_404(case: Case, version_id: int) -> Any:
     try:
-        from engine.plans import get_version
+        from engine.casework.plans import get_version
     except ImportError:
         abort(404)
     try:
@@ -215,7 +187,7 @@ def plan_or_404(case: Case, version_id: int) -> Any:
 
 
 def previous_plan(version: Any) -> Any:
-    from engine.plans import list_versions
+    from engine.casework.plans import list_versions
 
     if version.based_on_id:
         return db().get(type(version), version.based_on_id)
@@ -227,7 +199,7 @@ def previous_plan(version: Any) -> Any:
 @staff
 def plan(case_id: int, version_id: int) -> ResponseReturnValue:
     """A version of the case's EHC plan."""
-    from engine.plan_render import render_plan_html
+    from engine.casework.plan_render import render_plan_html
 
     case = case_or_404(case_id)
     version = plan_or_404(case, version_id)
@@ -240,7 +212,7 @@ def plan(case_id: int, version_id: int) -> ResponseReturnValue:
 @staff
 def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
     """A version of the plan as a PDF."""
-    from engine.plan_render import pdf_filename, render_plan_pdf
+    from engine.casework.plan_render import pdf_filename, render_plan_pdf
 
     case = case_or_404(case_id)
     version = plan_or_404(case, version_id)
@@ -253,7 +225,7 @@ def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
 @staff
 def plan_changes(case_id: int, version_id: int) -> ResponseReturnValue:
     """What changed from the version before."""
-    from engine.plan_render import render_comparison_html
+    from engine.casework.plan_render import render_comparison_html
 
     case = case_or_404(case_id)
     version = plan_or_404(case, version_id)
@@ -359,4 +331,3 @@ def diagram(case_id: int, instance_id: int) -> ResponseReturnValue:
         "done": sorted(completed_task_ids(db(), instance.id)),
         "diagrams": [{"name": name.rsplit("/", 1)[-1], "xml": files[name]} for name in chosen],
     })
-from webui.cases import messages, young_person  # noqa: E402,F401  (register their pages on this blueprint)

@@ -7,11 +7,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from engine.casework.named_parent import parents, rights_pass_on, set_named_parent
+from engine.casework.reviews import age_milestones
 from engine.errors import InvalidState, NotFound
-from engine.named_parent import parents, rights_pass_on, set_named_parent
-from engine.reviews import age_milestones
 from webui.access import staff
-from webui.cases.routes import bp, can_claim_exceptions, case_or_404
+from webui.cases.blueprint import bp, can_claim_exceptions, case_or_404
 from webui.context import clock, db, today
 from webui.numbers import whole_number
 

@@ -12,20 +12,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.case_messages import MESSAGES, family_schema, may_send, offered_messages
+from engine.casework.case_messages import MESSAGES, family_schema, may_send, offered_messages
+from engine.casework.named_parent import is_the_young_person, parents, rights_pass_on, set_named_parent
 from engine.errors import InvalidState, NotFound
-from engine.models import Case, Document, Organisation
-from engine.named_parent import is_the_young_person, parents, rights_pass_on, set_named_parent
-from engine.queries import (
-    case_documents,
-    case_routes,
-    family_cases,
-    family_plan_versions,
-    is_for_family,
-    open_deadlines,
-    organisations_by_id,
-)
-from engine.roles import Role
+from engine.lists.cases import case_routes
+from engine.lists.documents import case_documents, is_for_family
+from engine.lists.family import family_cases, family_plan_versions, open_deadlines
+from engine.lists.names import organisations_by_id
+from engine.people.roles import Role
+from engine.store.models import Case, Document, Organisation
 from webui.access import family
 from webui.cases.messages import MessagePage
 from webui.cases.routes import document_download
@@ -137,7 +132,7 @@ def _plan_or_404(case: Case, version_id: int) -> Any:
 @family
 def plan(case_id: int, version_id: int) -> ResponseReturnValue:
     """A version of your child's (or your) EHC plan that you have been sent."""
-    from engine.plan_render import render_plan_html
+    from engine.casework.plan_render import render_plan_html
 
     case = _case_or_404(case_id)
     version = _plan_or_404(case, version_id)
@@ -151,7 +146,7 @@ def plan(case_id: int, version_id: int) -> ResponseReturnValue:
 @family
 def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
     """The plan as a PDF."""
-    from engine.plan_render import pdf_filename, render_plan_pdf
+    from engine.casework.plan_render import pdf_filename, render_plan_pdf
 
     case = _case_or_404(case_id)
     version = _plan_or_404(case, version_id)

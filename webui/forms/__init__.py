@@ -1,1 +1,2 @@
-"""Task forms drawn from JSON Schema (schema_form) and the directories their select lists come from (options)."""
+"""Task forms drawn from JSON Schema (fields, build, errors, conversion, raw_values, summary) and the directories
+their select lists come from (options)."""

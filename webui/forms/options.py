@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Organisation
-from webui.forms.schema_form import Option
+from engine.store.models import Organisation
+from webui.forms.fields import Option
 
 SETTING_TYPE_LABELS = {
     "maintained_school": "maintained school",

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.organisation_notices import notice_for, notices_for
+from engine.casework.organisation_notices import notice_for, notices_for
 from webui.access import staff
 from webui.context import db
 from webui.sanitize import clean_html

@@ -8,10 +8,10 @@ from flask import abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.deployments import instance_summaries
+from engine.admin.instance_migration import migrate_instance, plan_migration, running_on
+from engine.authoring.deployments import instance_summaries
+from engine.authoring.upload_changes import compare_versions, version_changes
 from engine.errors import EngineError
-from engine.instance_migration import migrate_instance, plan_migration, running_on
-from engine.upload_changes import compare_versions, version_changes
 from webui.access import staff
 from webui.context import db, engine
 from webui.owner.blueprint import bp

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 
-from engine.roles import Role
+from engine.people.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,9 +10,9 @@ from collections import defaultdict
 from flask import Response, abort, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from engine.deployments import differs_from_folder, process_ids, routes, version_summary, versions_of
-from engine.models import ProcessVersion
-from engine.registry import describe
+from engine.authoring.deployments import differs_from_folder, process_ids, routes, version_summary, versions_of
+from engine.library.registry import describe
+from engine.store.models import ProcessVersion
 from webui.access import staff
 from webui.context import db, engine, services
 from webui.owner.blueprint import bp

@@ -1,7 +1,7 @@
 """Running a scenario (typed or uploaded) against a deployed version or against uploaded files not yet deployed.
 
 The run happens on a throw-away database, in a process of its own with a time and a memory limit (see
-engine/route_scenarios.py); nothing it does reaches the real one.
+engine/authoring/route_scenarios.py); nothing it does reaches the real one.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine import route_scenarios, route_uploads
-from engine.route_scenarios import MAX_SCENARIO_BYTES, files_of_version, parse_scenario, run_against
-from engine.scenarios import ScenarioError
+from engine.authoring import route_scenarios, route_uploads
+from engine.authoring.route_scenarios import MAX_SCENARIO_BYTES, files_of_version, parse_scenario, run_against
+from engine.authoring.scenarios import ScenarioError
 from webui.access import staff
 from webui.context import db
 from webui.owner.blueprint import bp

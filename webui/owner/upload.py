@@ -9,10 +9,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine import route_uploads
-from engine.models import ProcessVersion
-from engine.route_uploads import CheckResult, DeployRefused, Upload, UploadRefused
-from engine.upload_changes import upload_changes
+from engine.authoring import route_uploads
+from engine.authoring.route_uploads import CheckResult, DeployRefused, Upload, UploadRefused
+from engine.authoring.upload_changes import upload_changes
+from engine.store.models import ProcessVersion
 from webui.access import staff
 from webui.context import db, engine, now
 from webui.owner.blueprint import bp

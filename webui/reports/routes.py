@@ -1,5 +1,5 @@
 """Statutory reports for a local authority's managers and administrators: timeliness, work in progress, and the
-SEN2 export. Figures come from engine.reports (and engine.reports_sen2); an authority's pages only ever count its
+SEN2 export. Figures come from engine.reports (and engine.reports.sen2); an authority's pages only ever count its
 own cases.
 
 Process owners do not see them: they change routes, and the SEN2 export is personal data about every child of the
@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import reports
-from engine.models import Organisation
-from engine.queries import route_names
-from engine.reports_sen2 import sen2_csv, sen2_years
-from engine.roles import Role
+from engine.lists.names import route_names
+from engine.people.roles import Role
+from engine.reports import timeliness as reports
+from engine.reports.sen2 import sen2_csv, sen2_years
+from engine.store.models import Organisation
 from webui.access import staff
 from webui.context import db, today
 from webui.numbers import whole_number

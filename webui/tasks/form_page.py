@@ -10,7 +10,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.access import can_act_on_task
 from engine.errors import (
     ConcurrentUpdate,
     FormInvalid,
@@ -20,27 +19,23 @@ from engine.errors import (
     NotFound,
     TaskAlreadyCompleted,
 )
-from engine.forms import validate_form
-from engine.models import Case, HumanTask, ProcessInstance, User
-from engine.queries import TASK_STATUSES, route_names, staff_can_see_case, task_status
-from engine.roles import Role
+from engine.library.forms import validate_form
+from engine.lists.cases import staff_can_see_case
+from engine.lists.names import route_names
+from engine.lists.tasks import TASK_STATUSES, task_status
+from engine.people.access import can_act_on_task
+from engine.people.roles import Role
+from engine.store.models import Case, HumanTask, ProcessInstance, User
 from webui import uploads
 from webui.access import signed_in
 from webui.context import db, engine, now, today
 from webui.forms import options as form_options
-from webui.forms.schema_form import (
-    RawValues,
-    add_item,
-    build_form,
-    clean_raw,
-    from_raw,
-    kind_of,
-    remove_item,
-    schema_at,
-    summarise,
-    to_raw,
-)
-from webui.tasks.routes import bp
+from webui.forms.build import build_form
+from webui.forms.conversion import from_raw, to_raw
+from webui.forms.fields import kind_of
+from webui.forms.raw_values import RawValues, add_item, clean_raw, remove_item, schema_at
+from webui.forms.summary import summarise
+from webui.tasks.blueprint import bp
 
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 

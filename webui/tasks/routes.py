@@ -5,21 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engine.access import can_act_on_task
 from engine.errors import InvalidState, NotAllowed, NotFound, TaskAlreadyCompleted
-from engine.models import Case, HumanTask, Organisation
-from engine.queries import TASK_SORTS, TASK_STATUSES, TaskFilters, reassign_candidates, route_names, task_list
-from engine.roles import Role
+from engine.lists.names import route_names
+from engine.lists.tasks import TASK_SORTS, TASK_STATUSES, TaskFilters, reassign_candidates, task_list
+from engine.people.access import can_act_on_task
+from engine.people.roles import Role
+from engine.store.models import Case, HumanTask, Organisation
 from webui.access import staff
-from webui.auth.routes import safe_next
 from webui.context import db, engine, today
 from webui.numbers import page_number, whole_number
-
-bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+from webui.security import safe_next
+from webui.tasks.blueprint import bp
 
 DUE_FILTERS: dict[str, str] = {
     "today": "Due today",
@@ -172,5 +172,3 @@ def reassign(task_id: int) -> ResponseReturnValue:
                            organisation=organisation, role_label=role_label,
                            next_url=safe_next(request.values.get("next")) or "")
 
-
-from webui.tasks import form_page  # noqa: E402,F401  (registers the task page on this blueprint)

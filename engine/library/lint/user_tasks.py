@@ -1,0 +1,172 @@
+"""User tasks: the lane (the role) each one is in, and the form it shows, checked as a JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from engine.library.lint.document import NS, SUBPROCESS_TAGS, Document, bpmn_tag
+from engine.library.lint.problems import Findings
+from engine.library.script_functions import SCRIPT_FUNCTION_NAMES
+from engine.people.roles import LANE_ROLES, role_for_lane
+
+
+class FormFiles:
+    """The forms folder, with the forms of an upload not yet written winning over it; each form is checked once."""
+
+    def __init__(self, forms_dir: Path, extra_forms: dict[str, str]) -> None:
+        self.forms_dir = forms_dir
+        self.extra_forms = extra_forms
+        self.checked: set[str] = set()
+
+    def text(self, form: str) -> str | Exception | None:
+        if form in self.extra_forms:
+            return self.extra_forms[form]
+        path = self.forms_dir / form
+        if not path.is_file():
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return exc
+
+
+# ---- 8. user tasks: lanes and forms --------------------------------------------------------------------------------
+def check_user_tasks(findings: Findings, doc: Document, forms: FormFiles) -> None:
+    lanes: dict[str, Any] = {}
+    # As SpiffWorkflow does: the last lane listing a node wins, so a nested lane beats its parent lane.
+    for ref in doc.root.iter(bpmn_tag("flowNodeRef")):
+        if ref.text is not None:
+            lanes[ref.text] = ref.getparent()
+    known = ", ".join(LANE_ROLES)
+    unknown_lanes: dict[Any, list[str]] = {}
+    for task in doc.root.iter(bpmn_tag("userTask")):
+        task_id = task.get("id")
+        lane = _lane_of(task, lanes)
+        if lane is None:
+            findings.add(doc.path, task.sourceline, task_id,
+                         f"user task is not in a lane; put it in the lane of the role that does it: {known}")
+        elif role_for_lane(lane.get("name")) is None:
+            unknown_lanes.setdefault(lane, []).append(task_id or "?")
+        _check_task_form(findings, doc, task, forms)
+    for lane, task_ids in unknown_lanes.items():
+        name = lane.get("name")
+        what = f"lane '{name}'" if name else "a lane without a name"
+        findings.add(doc.path, lane.sourceline, lane.get("id"),
+                     f"{what} holds user tasks ({', '.join(task_ids)}) but is not a role; "
+                     f"lanes with user tasks must be named one of: {known}")
+
+
+def _lane_of(node: Any, lanes: dict[str, Any]) -> Any:
+    """The lane element whose name SpiffWorkflow gives the task: an embedded sub-process passes its own lane on."""
+    parent = node.getparent()
+    while parent is not None and parent.tag not in SUBPROCESS_TAGS and parent.tag != bpmn_tag("process"):
+        parent = parent.getparent()
+    if parent is not None and parent.tag in SUBPROCESS_TAGS:
+        inherited = _lane_of(parent, lanes)
+        if inherited is not None and inherited.get("name") is not None:
+            return inherited
+    return lanes.get(node.get("id"))
+
+
+def _check_task_form(findings: Findings, doc: Document, task: Any, forms: FormFiles) -> None:
+    task_id = task.get("id")
+    form_prop = None
+    # As SpiffWorkflow reads it: properties directly in the task's extensionElements, the last one wins.
+    for prop in task.iterfind("bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", NS):
+        if prop.get("name") == "formJsonSchemaFilename":
+            form_prop = prop
+    form = (form_prop.get("value") or "").strip() if form_prop is not None else ""
+    if not form:
+        findings.add(doc.path, task.sourceline, task_id,
+                     "user task has no formJsonSchemaFilename property (the form it shows)")
+        return
+    line = form_prop.sourceline
+    if Path(form).name != form or form.startswith("."):
+        findings.add(doc.path, line, task_id, f"form '{form}' must be a file name in the forms folder, not a path")
+        return
+    text = forms.text(form)
+    if text is None:
+        findings.add(doc.path, line, task_id, f"form file '{form}' does not exist in {forms.forms_dir}")
+        return
+    if isinstance(text, Exception):
+        findings.add(doc.path, line, task_id, f"form file '{form}' cannot be read: {text}")
+        return
+    if form not in forms.checked:
+        forms.checked.add(form)
+        _check_form(findings, str(forms.forms_dir / form), form, text, task_id)
+
+
+def _check_form(findings: Findings, path: str, form: str, text: str, task_id: str | None) -> None:
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        findings.add(path, exc.lineno, task_id, f"form {form} is not valid JSON: {exc.msg} (column {exc.colno})")
+        return
+    if not isinstance(schema, dict):
+        findings.add(path, 1, task_id, f"form {form} must be a JSON object (a JSON Schema)")
+        return
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        findings.add(path, _json_line(text, list(exc.absolute_path)), task_id,
+                     f"form {form} is not a valid JSON Schema: {exc.message} "
+                     f"(at {'/'.join(str(p) for p in exc.absolute_path) or 'the top level'})")
+        return
+    if schema.get("type") != "object":
+        findings.add(path, _json_line(text, ["type"]) if "type" in schema else 1, task_id,
+                     f'form {form} must have "type": "object" at the top level')
+    for key_path in _property_paths(schema, []):
+        name = key_path[-1]
+        if name == "typename":
+            findings.add(path, _json_line(text, key_path), task_id,
+                         f"form {form} has a field called 'typename', which SpiffWorkflow cannot restore from saved "
+                         "task data; rename it")
+        elif _is_top_level_field(key_path) and name in SCRIPT_FUNCTION_NAMES:
+            findings.add(path, _json_line(text, key_path), task_id,
+                         f"form {form} has a field called '{name}', the name of a script function: task data with "
+                         "that name stops every later script from running; rename it")
+
+
+def _property_paths(schema: Any, path: list[str | int]) -> Iterator[list[str | int]]:
+    """The key path of every field a form can produce, nested objects and array items included."""
+    if not isinstance(schema, dict):
+        return
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, sub in properties.items():
+            yield [*path, "properties", name]
+            yield from _property_paths(sub, [*path, "properties", name])
+    items = schema.get("items")
+    if isinstance(items, dict):
+        yield from _property_paths(items, [*path, "items"])
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        branches = schema.get(keyword)
+        if isinstance(branches, list):
+            for index, branch in enumerate(branches):
+                yield from _property_paths(branch, [*path, keyword, index])
+    for keyword in ("then", "else"):
+        yield from _property_paths(schema.get(keyword), [*path, keyword])
+
+
+def _is_top_level_field(key_path: list[str | int]) -> bool:
+    # Only top-level answers are merged into the process data; nested ones live inside their parent's value.
+    return key_path.count("properties") == 1 and "items" not in key_path
+
+
+def _json_line(text: str, key_path: Sequence[str | int]) -> int | None:
+    """Best-effort line of a key path in a JSON text: each key is searched for after the previous one."""
+    position = 0
+    for key in key_path:
+        if isinstance(key, int):
+            continue
+        match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, position)
+        if match is None:
+            break
+        position = match.start()
+    return text.count("\n", 0, position) + 1

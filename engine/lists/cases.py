@@ -1,0 +1,223 @@
+"""Read-only queries for the staff case pages: which cases a user may see, the case list and search, and one case's
+parties, timeline and route instances with their open tasks and waiting timers.
+
+``visible_cases_clause`` and ``staff_can_see_case`` repeat ``engine.people.access.can_see_case`` for staff (in SQL for
+the list); a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.lists.holder import Holder, holder
+from engine.lists.paging import Page
+from engine.people.roles import Role
+from engine.store.models import (
+    AuditEvent,
+    Case,
+    CaseParty,
+    HumanTask,
+    Organisation,
+    ProcessInstance,
+    ProcessVersion,
+    Timer,
+    User,
+)
+
+ACTIVE_INSTANCE_STATUSES = ("running", "waiting_person", "waiting_timer", "failed", "suspended")
+
+
+def search_clause(q: str) -> ColumnElement[bool]:
+    """Child's first, last or full name, or the case reference, containing the words typed (any case)."""
+    text = " ".join(q.lower().split())
+    full = func.lower(Case.child_first_name + " " + Case.child_last_name)
+    return or_(full.contains(text, autoescape=True), func.lower(Case.reference).contains(text, autoescape=True),
+               func.lower(Case.child_last_name + " " + Case.child_first_name).contains(text, autoescape=True))
+
+
+# ---- which cases ---------------------------------------------------------------------------------------------------
+
+def visible_cases_clause(who: Holder) -> ColumnElement[bool]:
+    """``engine.people.access.can_see_case`` as SQL, for staff: their LA's cases and the cases their organisation is on."""
+    staff_orgs = sorted({org for org, role in who.roles if org is not None and role != Role.FAMILY.value})
+    all_orgs = sorted(who.organisation_ids)
+    party = select(CaseParty.case_id).where(CaseParty.organisation_id.in_(all_orgs), CaseParty.active.is_(True))
+    return or_(Case.la_id.in_(staff_orgs) if staff_orgs else false(), Case.id.in_(party) if all_orgs else false())
+
+
+def staff_can_see_case(session: Session, who: Holder, case_row: Case) -> bool:
+    """``engine.people.access.can_see_case`` for staff acting for their organisation: the responsible LA's staff and the
+    staff of organisations acting on the case. Being the family on a case never opens the staff pages for it."""
+    if any(org == case_row.la_id and role != Role.FAMILY.value for org, role in who.roles):
+        return True
+    orgs = sorted(who.organisation_ids)
+    if not orgs:
+        return False
+    return session.scalar(select(CaseParty.id).where(CaseParty.case_id == case_row.id, CaseParty.active.is_(True),
+                                                     CaseParty.organisation_id.in_(orgs)).limit(1)) is not None
+
+
+@dataclass
+class CaseRow:
+    id: int
+    reference: str
+    child_name: str
+    la_name: str
+    status: str
+    stage: str | None
+    open_tasks: int
+
+
+def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_page: int = 25) -> Page[CaseRow]:
+    """The cases a member of staff can see, searched by child's name or case reference."""
+    who = holder(session, user_id)
+    open_tasks = (select(func.count(HumanTask.id)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
+                  .correlate(Case).scalar_subquery())
+    query = (select(Case, Organisation.name, open_tasks.label("open_tasks"))
+             .join(Organisation, Organisation.id == Case.la_id)
+             .where(visible_cases_clause(who)))
+    if q and q.strip():
+        query = query.where(search_clause(q))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    rows = session.execute(query.order_by(func.lower(Case.child_last_name), func.lower(Case.child_first_name), Case.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return Page([CaseRow(c.id, c.reference, c.child_name, la, c.status, c.stage, n or 0) for c, la, n in rows],
+                total, page, per_page)
+
+
+# ---- one case: who is on it and what happened ---------------------------------------------------------------------
+
+@dataclass
+class Party:
+    role: str
+    name: str
+    relationship: str | None
+    organisation_id: int | None
+    user_id: int | None
+
+
+PARTY_ROLE_LABELS = {
+    "family": "Parent or young person",
+    "health_body": "Health body",
+    "setting": "School or setting",
+    "mediation_service": "Mediation service",
+    "local_authority": "Local authority",
+    "social_care": "Social care",
+    "acting_for_young_person": "Named by the young person to act for them",
+}
+
+
+def case_parties(session: Session, case_id: int) -> list[Party]:
+    out: list[Party] = []
+    for party in session.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.active.is_(True))
+                                 .order_by(CaseParty.id)):
+        if party.user is not None:
+            name = party.user.name
+        elif party.organisation is not None:
+            name = party.organisation.name
+        else:
+            name = "Not recorded"
+        out.append(Party(party.role, name, party.relationship_to_child, party.organisation_id, party.user_id))
+    return out
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    action: str
+    summary: str
+    actor_name: str | None
+    instance_id: int | None
+
+
+def case_timeline(session: Session, case_id: int, limit: int = 50, offset: int = 0) -> Page[TimelineEntry]:
+    """Everything that happened on a case, newest first, with who did it."""
+    total = session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.case_id == case_id)) or 0
+    rows = session.execute(
+        select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.case_id == case_id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset(offset).limit(limit)
+    ).all()
+    entries = [TimelineEntry(e.at, e.action, e.summary, name, e.instance_id) for e, name in rows]
+    return Page(entries, total, offset // limit + 1, limit)
+
+
+# ---- one case: its routes ------------------------------------------------------------------------------------------
+
+@dataclass
+class OpenTask:
+    id: int
+    name: str
+    role: str | None
+    organisation_id: int | None
+    assignee_id: int | None
+    assignee_name: str | None
+    due_date: date | None
+    instance_id: int
+    bpmn_id: str
+    process_id: str
+    created_at: datetime
+
+
+def open_tasks_for_case(session: Session, case_id: int) -> list[OpenTask]:
+    assignee = aliased(User)
+    rows = session.execute(
+        select(HumanTask, assignee.name).outerjoin(assignee, assignee.id == HumanTask.assignee_id)
+        .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+        .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id)
+    ).all()
+    return [OpenTask(t.id, t.name, t.role, t.organisation_id, t.assignee_id, name, t.due_date, t.instance_id,
+                     t.bpmn_id, t.process_id, t.created_at) for t, name in rows]
+
+
+@dataclass
+class RouteInstance:
+    id: int
+    process_id: str
+    name: str
+    status: str
+    version_hash: str
+    created_at: datetime
+    completed_at: datetime | None
+    open_tasks: list[OpenTask] = field(default_factory=list)
+    waiting_timers: list[Timer] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_INSTANCE_STATUSES
+
+
+def case_routes(session: Session, case_id: int) -> list[RouteInstance]:
+    """The case's route instances, running ones first, each with its open tasks and waiting timers."""
+    tasks = open_tasks_for_case(session, case_id)
+    timers = list(session.scalars(select(Timer).where(Timer.case_id == case_id, Timer.status == "waiting")
+                                  .order_by(Timer.due_at)))
+    out: list[RouteInstance] = []
+    for instance, version in session.execute(
+        select(ProcessInstance, ProcessVersion).join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessInstance.case_id == case_id).order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+    ):
+        out.append(RouteInstance(
+            instance.id, instance.process_id, version.name or instance.process_id, instance.status,
+            version.version_hash, instance.created_at, instance.completed_at,
+            [t for t in tasks if t.instance_id == instance.id], [t for t in timers if t.instance_id == instance.id]))
+    out.sort(key=lambda r: (not r.active,))
+    return out
+
+
+def completed_task_ids(session: Session, instance_id: int) -> list[str]:
+    """BPMN ids of the user tasks of an instance that have been done (for the diagram)."""
+    return list(session.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance_id,
+                                                                HumanTask.status == "completed").distinct()))
+
+
+__all__ = [
+    "ACTIVE_INSTANCE_STATUSES", "CaseRow", "OpenTask", "PARTY_ROLE_LABELS", "Party", "RouteInstance", "TimelineEntry",
+    "case_list", "case_parties", "case_routes", "case_timeline", "completed_task_ids", "open_tasks_for_case",
+    "search_clause", "staff_can_see_case", "visible_cases_clause",
+]

@@ -1,0 +1,31 @@
+"""The names shown for ids in lists: deployed routes and organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.store.models import Organisation, ProcessVersion
+
+
+def route_names(session: Session) -> dict[str, str]:
+    """Every deployed route's id and its name (from its current version, else its latest)."""
+    names: dict[str, str] = {}
+    for pid, name, _current in session.execute(
+        select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.is_current)
+        .order_by(ProcessVersion.process_id, ProcessVersion.is_current, ProcessVersion.id)
+    ):
+        names[pid] = name or pid
+    return names
+
+
+def organisations_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Organisation]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))}
+
+
+__all__ = ["organisations_by_id", "route_names"]

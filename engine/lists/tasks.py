@@ -1,0 +1,239 @@
+"""Read-only queries for the task lists: whose tasks a user sees, the filters and sorts, one task's status.
+
+They read the projection rows (human tasks, deadlines) and never deserialize a workflow. None of them commits.
+
+Who may act on a task is decided by ``engine.people.access.can_act_on_task``; the task lists repeat that rule in SQL (so a
+page of 25 rows is one query however many tasks there are) and in ``can_act`` below for each listed row. A test keeps
+the three in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.lists.cases import search_clause
+from engine.lists.holder import Holder, family_case_ids, holder
+from engine.lists.names import route_names
+from engine.lists.paging import Page
+from engine.people.access import LA_ROLES
+from engine.people.roles import Role
+from engine.store.models import Case, CaseParty, Deadline, HumanTask, Membership, ProcessInstance, User
+
+DUE_SOON_DAYS = 7
+
+#: Task statuses shown in lists, in the order of the status filter.
+TASK_STATUSES: dict[str, str] = {
+    "overdue": "Overdue",
+    "due_soon": "Due soon",
+    "due": "Due",
+    "exception": "Exception claimed",
+    "no_date": "No due date",
+}
+
+TASK_SORTS: dict[str, str] = {
+    "due": "Due date",
+    "child": "Child's name",
+    "reference": "Case reference",
+    "task": "Task",
+    "route": "Route",
+    "opened": "Date opened",
+}
+
+
+# ---- acting on tasks -------------------------------------------------------------------------------------------------
+
+def can_act(task_role: str | None, task_org: int | None, assignee_id: int | None, case_id: int, who: Holder,
+            family_cases: set[int]) -> bool:
+    """``engine.people.access.can_act_on_task`` for a listed row, without a query per row (the task is known to be open)."""
+    if task_role == Role.FAMILY.value:
+        return case_id in family_cases
+    is_manager = task_role in LA_ROLES and who.manages(task_org)
+    if assignee_id is not None and assignee_id != who.user_id and not is_manager:
+        return False
+    return (task_org, task_role) in who.roles or is_manager
+
+
+def _held_pairs(who: Holder, exclude: Iterable[str] = ()) -> ColumnElement[bool]:
+    skip = set(exclude)
+    clauses = [and_(HumanTask.organisation_id == org, HumanTask.role == role)
+               for org, role in sorted(who.roles, key=lambda r: (r[0] or 0, r[1]))
+               if org is not None and role not in skip]
+    return or_(*clauses) if clauses else false()
+
+
+def _managed_la_tasks(who: Holder) -> ColumnElement[bool]:
+    orgs = sorted(org for org, role in who.roles if org is not None and role == Role.MANAGER.value)
+    if not orgs:
+        return false()
+    return and_(HumanTask.organisation_id.in_(orgs), HumanTask.role.in_(sorted(LA_ROLES)))
+
+
+def _administered_tasks(who: Holder) -> ColumnElement[bool]:
+    orgs = sorted(org for org, role in who.roles if org is not None and role == Role.ADMIN.value)
+    return HumanTask.organisation_id.in_(orgs) if orgs else false()
+
+
+def my_tasks_clause(who: Holder) -> ColumnElement[bool]:
+    """Open tasks assigned to the user, waiting to be claimed by one of their roles, or the family's own."""
+    family = select(CaseParty.case_id).where(CaseParty.user_id == who.user_id, CaseParty.role == Role.FAMILY.value,
+                                             CaseParty.active.is_(True))
+    return or_(
+        and_(HumanTask.assignee_id == who.user_id, or_(_held_pairs(who), _managed_la_tasks(who))),
+        and_(HumanTask.assignee_id.is_(None), _held_pairs(who)),
+        and_(HumanTask.role == Role.FAMILY.value, HumanTask.case_id.in_(family)),
+    )
+
+
+def team_tasks_clause(who: Holder) -> ColumnElement[bool]:
+    """Open tasks of the roles the user holds in their organisations, whoever holds them; for a manager every LA
+    task of the authority, and for an administrator every task of the organisation (to reassign it)."""
+    return or_(_held_pairs(who, exclude=(Role.FAMILY.value,)), _managed_la_tasks(who), _administered_tasks(who))
+
+
+# ---- task lists ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class TaskFilters:
+    view: str = "mine"  # mine | team
+    route: str | None = None
+    status: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str | None = None
+    sort: str = "due"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass
+class TaskRow:
+    id: int
+    name: str
+    case_id: int
+    case_reference: str
+    child_name: str
+    route_id: str
+    route_name: str
+    due_date: date | None
+    status: str  # a key of TASK_STATUSES
+    assignee_id: int | None
+    assignee_name: str | None
+    role: str | None
+    organisation_id: int | None
+    created_at: datetime
+    can_act: bool = False
+    can_reassign: bool = False
+
+    @property
+    def status_label(self) -> str:
+        return TASK_STATUSES[self.status]
+
+
+def _exception_claimed() -> ColumnElement[bool]:
+    return exists().where(Deadline.attached_task_guid == HumanTask.task_guid, Deadline.case_id == HumanTask.case_id,
+                          Deadline.exception_reason.is_not(None))
+
+
+def _status_expression(today: date) -> Any:
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    return case(
+        (_exception_claimed(), "exception"),
+        (HumanTask.due_date.is_(None), "no_date"),
+        (HumanTask.due_date < today, "overdue"),
+        (HumanTask.due_date <= soon, "due_soon"),
+        else_="due",
+    )
+
+
+def task_list(session: Session, user_id: int, filters: TaskFilters, today: date) -> Page[TaskRow]:
+    """One page of the user's tasks ("mine") or their team's ("team"), filtered, searched and sorted."""
+    who = holder(session, user_id)
+    fam = family_case_ids(session, user_id)
+    assignee = aliased(User)
+    status = _status_expression(today).label("status")
+    visible = my_tasks_clause(who) if filters.view == "mine" else team_tasks_clause(who)
+    query = (
+        select(HumanTask, Case.reference, Case.child_first_name, Case.child_last_name, ProcessInstance.process_id,
+               assignee.name, status)
+        .join(Case, Case.id == HumanTask.case_id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
+        .where(HumanTask.status == "open", visible)
+    )
+    if filters.route:
+        query = query.where(ProcessInstance.process_id == filters.route)
+    if filters.status in TASK_STATUSES:
+        query = query.where(_status_expression(today) == filters.status)
+    if filters.due_from:
+        query = query.where(HumanTask.due_date >= filters.due_from)
+    if filters.due_to:
+        query = query.where(HumanTask.due_date <= filters.due_to)
+    if filters.q and filters.q.strip():
+        query = query.where(search_clause(filters.q))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    order = {
+        "due": [HumanTask.due_date.is_(None), HumanTask.due_date],
+        "child": [func.lower(Case.child_last_name), func.lower(Case.child_first_name)],
+        "reference": [Case.reference],
+        "task": [func.lower(HumanTask.name)],
+        "route": [ProcessInstance.process_id],
+        "opened": [HumanTask.created_at],
+    }.get(filters.sort, [HumanTask.due_date.is_(None), HumanTask.due_date])
+    if filters.descending:
+        order = [o.desc() for o in order]
+    page = max(1, filters.page)
+    per_page = max(1, min(filters.per_page, 200))
+    rows = session.execute(query.order_by(*order, HumanTask.id).offset((page - 1) * per_page).limit(per_page)).all()
+    names = route_names(session)
+    out: list[TaskRow] = []
+    for task, reference, first, last, route_id, assignee_name, row_status in rows:
+        out.append(TaskRow(
+            id=task.id, name=task.name, case_id=task.case_id, case_reference=reference, child_name=f"{first} {last}",
+            route_id=route_id, route_name=names.get(route_id, route_id), due_date=task.due_date, status=row_status,
+            assignee_id=task.assignee_id, assignee_name=assignee_name, role=task.role,
+            organisation_id=task.organisation_id, created_at=task.created_at,
+            can_act=can_act(task.role, task.organisation_id, task.assignee_id, task.case_id, who, fam),
+            can_reassign=task.role != Role.FAMILY.value and (who.manages(task.organisation_id)
+                                                             or who.administers(task.organisation_id)),
+        ))
+    return Page(out, total, page, per_page)
+
+
+def task_status(session: Session, task: HumanTask, today: date) -> str:
+    """The list status of one task (a key of TASK_STATUSES)."""
+    if session.scalar(select(Deadline.id).where(Deadline.attached_task_guid == task.task_guid,
+                                                Deadline.case_id == task.case_id,
+                                                Deadline.exception_reason.is_not(None)).limit(1)):
+        return "exception"
+    if task.due_date is None:
+        return "no_date"
+    if task.due_date < today:
+        return "overdue"
+    if task.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        return "due_soon"
+    return "due"
+
+
+def reassign_candidates(session: Session, task: HumanTask) -> list[User]:
+    """Active users who hold the role the task needs in its organisation."""
+    if task.role is None or task.organisation_id is None:
+        return []
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == task.organisation_id, Membership.role == task.role,
+               User.active.is_(True))
+        .order_by(func.lower(User.name))
+    ).unique())
+
+
+__all__ = [
+    "DUE_SOON_DAYS", "TASK_SORTS", "TASK_STATUSES", "TaskFilters", "TaskRow", "can_act", "my_tasks_clause",
+    "reassign_candidates", "task_list", "task_status", "team_tasks_clause",
+]

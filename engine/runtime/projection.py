@@ -1,0 +1,412 @@
+"""Keeps the projection rows (human tasks, timers, statutory deadlines) in step with a workflow after a command.
+
+Runs inside the command's transaction, after SpiffWorkflow has moved the workflow on. It compares the task states
+before and after the command, so it sees every task that completed, was cancelled or started waiting, including tasks
+inside call activities.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.library.registry import form_of, properties_of
+from engine.people.roles import ROLE_PARTY, Role, role_for_lane
+from engine.statutory import calendar
+from engine.store.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
+
+_ONE_SECOND = timedelta(seconds=1)
+
+# Element properties that make the engine do something in Python when the element completes (in the same
+# transaction): things a sandboxed BPMN script must not do itself, such as writing documents or moving a case.
+# Each target is called as target(projector, task, property_value); modules load only when a route uses them.
+COMPLETION_HOOKS: dict[str, str] = {
+    "document": "engine.casework.documents:issue_documents",
+    "planVersion": "engine.casework.plan_hooks:record_plan_version",
+    "transferCase": "engine.casework.transfer:apply_transfer",
+    # Other routes on the case: started, or told, in the same transaction (isolated in a savepoint each).
+    "startsRoute": "engine.casework.route_links:starts_route_hook",
+    "sendsMessage": "engine.casework.route_links:sends_message_hook",
+}
+
+
+def _hook(target: str) -> Any:
+    module_name, _, function = target.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+@dataclass
+class Snapshot:
+    states: dict[UUID, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, wf: BpmnWorkflow) -> Snapshot:
+        return cls({t.id: t.state for t in wf.get_tasks()})
+
+
+def _is_timer(task: Task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _is_gateway_timer(task: Task) -> bool:
+    """An event-based gateway waiting on a timer among its events.
+
+    SpiffWorkflow moves the events that follow an event-based gateway onto the gateway itself (one
+    MultipleEventDefinition), so the timer waits on the gateway's task and ``waiting_events()`` does not report it
+    as a timer. Its moment is kept in the gateway task's ``event_value`` like a plain timer's.
+    """
+    definition = getattr(task.task_spec, "event_definition", None)
+    return isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+
+
+def _waits_on_timer(task: Task) -> bool:
+    return _is_timer(task) or _is_gateway_timer(task)
+
+
+def _gateway_timer_fired(task: Task) -> bool:
+    return any(isinstance(getattr(e, "event_definition", None), TimerEventDefinition)
+               for e in task.internal_data.get("seen_events", []))
+
+
+def timer_due(task: Task) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, str):
+        return TimerEventDefinition.get_datetime(value)
+    return None
+
+
+def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+    due = [
+        TimerEventDefinition.get_datetime(e.value)
+        for e in wf.waiting_events()
+        if e.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and isinstance(e.value, str)
+    ]
+    due += [moment for task in wf.get_tasks(state=TaskState.WAITING) if _is_gateway_timer(task)
+            if (moment := timer_due(task)) is not None]
+    return min(due, default=None)
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list[Task]:
+    return list(wf.get_tasks(state=TaskState.READY, manual=True))
+
+
+def attached_task(timer: Task) -> Task | None:
+    """The activity a boundary timer is attached to (its sibling under the BoundaryEventSplit)."""
+    parent = timer.parent
+    if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+        return None
+    name = parent.task_spec.name[: -len(".BoundaryEventSplit")]
+    return next((child for child in parent.children if child.task_spec.name == name), None)
+
+
+def instance_status(wf: BpmnWorkflow) -> str:
+    if wf.is_completed():
+        return "completed"
+    if ready_user_tasks(wf):
+        return "waiting_person"
+    if next_timer_due(wf) is not None:
+        return "waiting_timer"
+    return "running"
+
+
+class Projector:
+    """Writes the projections for one command on one instance."""
+
+    def __init__(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
+                 actor_id: int | None, evaluate: Any) -> None:
+        self.session = session
+        self.instance = instance
+        self.wf = wf
+        self.now = now
+        self.actor_id = actor_id
+        self.evaluate = evaluate  # (task, expression) -> value, through the sandbox
+        self.events: list[tuple[str, str, dict[str, Any]]] = []
+
+    # ---- entry point -------------------------------------------------------------------------------------------
+    def apply(self, before: Snapshot, completed_user_task: UUID | None = None) -> None:
+        after = {t.id: t for t in self.wf.get_tasks()}
+        changed_to = {
+            tid: task.state for tid, task in after.items() if before.states.get(tid) != task.state
+        }
+        completed = [after[tid] for tid, st in changed_to.items() if st == TaskState.COMPLETED]
+        for task in completed:
+            self._on_completed(task)
+        self._sync_timers(after, before)
+        self._sync_human_tasks(completed_user_task)
+
+    # ---- deadlines -----------------------------------------------------------------------------------------------
+    def _open_deadlines(self, key: str) -> list[Deadline]:
+        return list(
+            self.session.scalars(
+                select(Deadline).where(Deadline.case_id == self.instance.case_id, Deadline.key == key,
+                                       Deadline.status == "open")
+            )
+        )
+
+    def _missed_unfinished(self, key: str) -> list[Deadline]:
+        return list(self.session.scalars(select(Deadline).where(
+            Deadline.case_id == self.instance.case_id, Deadline.key == key,
+            Deadline.status == "missed", Deadline.met_at.is_(None))))
+
+    def _deadline_key(self, task: Task, base: str) -> str:
+        detail_expr = properties_of(task.task_spec).get("deadlineDetail")
+        if not detail_expr:
+            return base
+        return f"{base}:{self.evaluate(task, detail_expr)}"
+
+    def _on_completed(self, task: Task) -> None:
+        props = properties_of(task.task_spec)
+        if _is_timer(task) and props.get("deadline"):
+            if self.session.scalar(select(Deadline.id).where(Deadline.timer_guid == str(task.id))) is None:
+                # Armed after its moment had passed (e.g. a review started late): it fired in this very command
+                # without ever being seen waiting, so the deadline is opened here and missed below.
+                self._open_for_timer(task, props["deadline"])
+            for row in self.session.scalars(select(Deadline).where(Deadline.timer_guid == str(task.id))):
+                if row.status == "open":
+                    row.status = "missed"
+                    row.missed = True
+                    row.missed_at = self.now
+                    self.events.append(("deadline_missed", f"Deadline missed: {row.name} (due {row.due_date})",
+                                        {"deadline_id": row.id, "key": row.key}))
+        # The work a boundary deadline timed is done: met, or done late if the deadline was already missed.
+        for row in self.session.scalars(select(Deadline).where(Deadline.attached_task_guid == str(task.id))):
+            self._meet(row)
+        if props.get("meetsDeadline"):
+            for key in _keys(props["meetsDeadline"]):
+                # A missed deadline still records when the work was finally done.
+                for row in self._open_deadlines(key) + self._missed_unfinished(key):
+                    self._meet(row)
+        if props.get("cancelsDeadlines"):
+            for key in _keys(props["cancelsDeadlines"]):
+                for row in self.session.scalars(
+                    select(Deadline).where(Deadline.case_id == self.instance.case_id, Deadline.status == "open",
+                                           (Deadline.key == key) | Deadline.key.startswith(key + ":"))
+                ):
+                    row.status = "cancelled"
+                    self.events.append(("deadline_cancelled", f"Deadline no longer applies: {row.name}",
+                                        {"deadline_id": row.id}))
+        if props.get("opensDeadline"):
+            key, _, expression = props["opensDeadline"].partition(":")
+            due = calendar.as_date(self.evaluate(task, expression.strip()))
+            name = props.get("deadlineName") or task.task_spec.bpmn_name or key.strip()
+            self._open(key.strip(), name, due, timer_guid=None, attached=None)
+        for name, target in COMPLETION_HOOKS.items():
+            if props.get(name):
+                _hook(target)(self, task, props[name])
+
+    def _open_for_timer(self, task: Task, key: str) -> None:
+        due = timer_due(task)
+        if due is None:
+            return
+        # The deadline day is the last day before the timer's moment, in England.
+        due_day = calendar.to_london_date(due - _ONE_SECOND)
+        attached = attached_task(task)
+        name = properties_of(task.task_spec).get("deadlineName") or task.task_spec.bpmn_name or key
+        self._open(self._deadline_key(task, key), name, due_day, timer_guid=str(task.id),
+                   attached=str(attached.id) if attached is not None else None)
+
+    def _meet(self, row: Deadline) -> None:
+        if row.met_at is not None or row.status == "cancelled":
+            return
+        row.met_at = self.now
+        if row.status == "open":
+            row.status = "met"
+            self.events.append(("deadline_met", f"Deadline met: {row.name}", {"deadline_id": row.id}))
+        else:
+            self.events.append(("deadline_done_late", f"Done after its deadline: {row.name}",
+                                {"deadline_id": row.id}))
+
+    def _open(self, key: str, name: str, due: date, timer_guid: str | None, attached: str | None) -> Deadline:
+        existing = self._open_deadlines(key)
+        if existing:
+            # The same statutory deadline seen again (e.g. the 20-week plan deadline taken over by plan drafting).
+            row = existing[0]
+            row.due_date = due
+            row.timer_guid = timer_guid or row.timer_guid
+            row.attached_task_guid = attached or row.attached_task_guid
+            row.instance_id = self.instance.id
+            return row
+        row = Deadline(case_id=self.instance.case_id, instance_id=self.instance.id, key=key, name=name,
+                       process_id=self.instance.process_id, due_date=due, started_on=calendar.to_london_date(self.now),
+                       timer_guid=timer_guid, attached_task_guid=attached, status="open", missed=False)
+        self.session.add(row)
+        self.session.flush()
+        self.events.append(("deadline_opened", f"Deadline set: {name} by {due.isoformat()}",
+                            {"deadline_id": row.id, "key": key, "due": due.isoformat()}))
+        return row
+
+    # ---- timers --------------------------------------------------------------------------------------------------
+    def _sync_timers(self, after: dict[UUID, Task], before: Snapshot) -> None:
+        rows = {
+            r.task_guid: r
+            for r in self.session.scalars(
+                select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting")
+            )
+        }
+        for tid, task in after.items():
+            if not _waits_on_timer(task) or task.state != TaskState.WAITING:
+                continue
+            due = timer_due(task)
+            if due is None:
+                continue
+            guid = str(tid)
+            if guid not in rows:
+                self.session.add(Timer(instance_id=self.instance.id, case_id=self.instance.case_id, task_guid=guid,
+                                       bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                                       name=task.task_spec.bpmn_name, due_at=due, status="waiting"))
+                key = properties_of(task.task_spec).get("deadline")
+                if key:
+                    self._open_for_timer(task, key)
+        for guid, row in rows.items():
+            task = after.get(UUID(guid))
+            if task is not None and task.state == TaskState.WAITING:
+                continue
+            if task is not None and task.state == TaskState.COMPLETED and (
+                    not _is_gateway_timer(task) or _gateway_timer_fired(task)):
+                row.status = "fired"
+                row.fired_at = self.now
+                self.events.append(("timer_fired", f"Timer fired: {row.name or row.bpmn_id}", {"timer": row.bpmn_id}))
+            else:
+                row.status = "cancelled"
+
+    # ---- human tasks ---------------------------------------------------------------------------------------------
+    def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
+        open_rows = {
+            r.task_guid: r
+            for r in self.session.scalars(
+                select(HumanTask).where(HumanTask.instance_id == self.instance.id, HumanTask.status == "open")
+            )
+        }
+        ready = {str(t.id): t for t in ready_user_tasks(self.wf)}
+        for guid, row in open_rows.items():
+            if guid in ready:
+                continue
+            if completed_user_task is not None and guid == str(completed_user_task):
+                continue  # the caller records who completed it
+            row.status = "cancelled"
+            row.completed_at = self.now
+        case = self.session.get(Case, self.instance.case_id)
+        for guid, task in ready.items():
+            if guid in open_rows:
+                continue
+            spec = task.task_spec
+            role = role_for_lane(spec.lane)
+            row = HumanTask(
+                instance_id=self.instance.id, case_id=self.instance.case_id, task_guid=guid,
+                process_id=task.workflow.spec.name, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                lane=spec.lane, role=role.value if role else None,
+                organisation_id=self._organisation_for(case, role, task), due_date=self._due_date(task),
+                form=form_of(spec), documentation=spec.documentation, status="open", created_at=self.now,
+            )
+            self.session.add(row)
+            self.events.append(("task_opened", f"Task ready: {row.name}", {"bpmn_id": spec.bpmn_id}))
+
+    def refresh_open_tasks(self) -> None:
+        """Re-reads open tasks' names, forms and due dates from their (possibly new) specs, after a migration."""
+        ready = {str(t.id): t for t in ready_user_tasks(self.wf)}
+        case = self.session.get(Case, self.instance.case_id)
+        for row in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == self.instance.id,
+                                                                 HumanTask.status == "open")):
+            task = ready.get(row.task_guid)
+            if task is None:
+                continue
+            spec = task.task_spec
+            role = role_for_lane(spec.lane)
+            row.name = spec.bpmn_name or spec.bpmn_id
+            row.form = form_of(spec)
+            row.documentation = spec.documentation
+            row.lane = spec.lane
+            row.role = role.value if role else None
+            row.organisation_id = self._organisation_for(case, role, task)
+            row.due_date = self._due_date(task)
+        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if _waits_on_timer(t)}
+        for timer in self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id,
+                                                              Timer.status == "waiting")):
+            task = waiting.get(timer.task_guid)
+            due = timer_due(task) if task is not None else None
+            if due is None or due == timer.due_at:
+                continue
+            timer.due_at = due
+            for deadline in self.session.scalars(select(Deadline).where(Deadline.timer_guid == timer.task_guid,
+                                                                        Deadline.status == "open")):
+                deadline.due_date = calendar.to_london_date(due - _ONE_SECOND)
+
+    def _organisation_for(self, case: Case | None, role: Role | None, task: Task) -> int | None:
+        if case is None or role is None:
+            return None
+        explicit = properties_of(task.task_spec).get("organisation")
+        if explicit:
+            value = self.evaluate(task, explicit)
+            if isinstance(value, int):
+                return value
+        party = ROLE_PARTY.get(role)
+        if party == "local_authority":
+            return case.la_id
+        if party == "family":
+            return None
+        row = self.session.scalars(
+            select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.role == party, CaseParty.active.is_(True))
+        ).first()
+        return row.organisation_id if row else None
+
+    def _due_date(self, task: Task) -> date | None:
+        expression = properties_of(task.task_spec).get("dueDate")
+        if expression:
+            value = self.evaluate(task, expression)
+            return calendar.as_date(value) if value else None
+        # Otherwise the earliest deadline timer attached to this task.
+        dues: list[date] = []
+        for sibling in (task.parent.children if task.parent is not None else []):
+            if sibling is not task and _is_timer(sibling) and properties_of(sibling.task_spec).get("deadline"):
+                moment = timer_due(sibling)
+                if moment is not None:
+                    dues.append(calendar.to_london_date(moment - _ONE_SECOND))
+        return min(dues, default=None)
+
+    def audit(self, action: str, summary: str, detail: dict[str, Any] | None = None) -> None:
+        self.session.add(AuditEvent(at=self.now, case_id=self.instance.case_id, instance_id=self.instance.id,
+                                    actor_id=self.actor_id, action=action, summary=summary, detail=detail))
+
+    def flush_events(self) -> None:
+        for action, summary, detail in self.events:
+            self.audit(action, summary, detail)
+        self.events.clear()
+
+
+def _keys(value: str) -> list[str]:
+    return [k.strip() for k in value.split(",") if k.strip()]
+
+
+
+def save_instance(projector: Projector, serializer: Any, before: Snapshot, action: str, summary: str,
+                  detail: dict[str, Any] | None, completed_user_task: UUID | None = None) -> None:
+    """Projects a command's effect on one instance and stores its state, status and next timer, with the audit.
+
+    The one place that does it, for the command's own instance and for the other routes a step starts or tells in
+    the same transaction, so that both are saved alike.
+    """
+    instance, wf, now = projector.instance, projector.wf, projector.now
+    projector.apply(before, completed_user_task)
+    instance.state = serializer.dumps(wf)
+    instance.serializer_version = serializer.version
+    instance.status = instance_status(wf)
+    instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf)
+    instance.updated_at = now
+    instance.last_error = None
+    if instance.status == "completed":
+        instance.completed_at = now
+        projector.events.append(("completed", "Route finished", {}))
+    projector.audit(action, summary, detail)
+    projector.flush_events()

@@ -1,0 +1,504 @@
+"""The database: typed SQLAlchemy 2 models.
+
+Workflow state is one JSON document per instance (without the spec, which is stored once per process version).
+Everything a list or a report needs is a projection row written in the same transaction as the state, so that no
+list ever deserializes a workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns aware UTC datetimes.
+
+    SQLite has no time zones; without this a value read back is naive and compares wrongly with the clock.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # local_authority, health_body, setting, mediation_service, service
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # For settings: maintained_school, maintained_nursery, academy, free_school, fe_college, sixth_form_college,
+    # non_maintained_special, independent_s41, early_years
+    setting_type: Mapped[str | None] = mapped_column(String(40))
+    maintaining_la_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    uses_ehcflow: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    """A role a user holds in an organisation."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role", name="uq_membership_user_org_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Case(Base):
+    """One child or young person with one responsible local authority."""
+
+    __tablename__ = "case_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    child_first_name: Mapped[str] = mapped_column(String(100))
+    child_last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    la_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(40), default="open")
+    stage: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+    la: Mapped[Organisation] = relationship()
+    parties: Mapped[list[CaseParty]] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+    @property
+    def child_name(self) -> str:
+        return f"{self.child_first_name} {self.child_last_name}"
+
+
+class CaseParty(Base):
+    """Who is involved in a case: an organisation acting in a role, or a family member (a user)."""
+
+    __tablename__ = "case_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    relationship_to_child: Mapped[str | None] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+    organisation: Mapped[Organisation | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class ProcessVersion(Base):
+    """One deployed version of a process: the hash of its files, the files, and its parsed spec stored once."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version_hash", name="uq_process_version_process_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    version_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]]
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+    deployed_by: Mapped[User | None] = relationship()
+
+    @property
+    def short_hash(self) -> str:
+        return self.version_hash[:10]
+
+
+# The statuses of an instance that can still move on by itself (take a message, fire a timer, open a task).
+ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_status_timer", "status", "next_timer_due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    # running, waiting_person, waiting_timer, suspended, failed, completed, terminated
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    next_timer_due: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[dict[str, Any] | None]
+    status_before_suspend: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship()
+    version: Mapped[ProcessVersion] = relationship()
+
+    # A concurrent writer that saw an older revision gets StaleDataError instead of silently overwriting.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """Projection of the user tasks of an instance, open and completed."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid", name="uq_human_task_instance_guid"),
+        Index("ix_human_task_open_role_org", "status", "role", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    process_id: Mapped[str] = mapped_column(String(100))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(40))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    form: Mapped[str | None] = mapped_column(String(200))
+    documentation: Mapped[str | None] = mapped_column(Text)
+    # open, completed, cancelled
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_data: Mapped[dict[str, Any] | None]
+    draft_data: Mapped[dict[str, Any] | None]
+
+    case: Mapped[Case] = relationship()
+    instance: Mapped[ProcessInstance] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class Timer(Base):
+    """Projection of a waiting timer: the worker reads the instance's next_timer_due; this is for people."""
+
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("instance_id", "task_guid", name="uq_timer_instance_guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    # waiting, fired, cancelled
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    fired_at: Mapped[datetime | None]
+
+
+class Deadline(Base):
+    """A statutory deadline on a case: due date, met or missed, and any timescale exception claimed."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_case_key", "case_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    process_id: Mapped[str | None] = mapped_column(String(100))
+    # The timer that measures it, and the task that meets it, when the deadline comes from a BPMN timer.
+    timer_guid: Mapped[str | None] = mapped_column(String(36), index=True)
+    attached_task_guid: Mapped[str | None] = mapped_column(String(36))
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    met_at: Mapped[datetime | None]
+    missed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    missed_at: Mapped[datetime | None]
+    # open, met, missed, cancelled (the work it timed no longer has to be done, e.g. the request was withdrawn)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    exception_reason: Mapped[str | None] = mapped_column(String(60))
+    exception_detail: Mapped[str | None] = mapped_column(Text)
+    exception_family_told_on: Mapped[date | None] = mapped_column(Date)
+    exception_claimed_at: Mapped[datetime | None]
+    exception_claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    @property
+    def met_on_time(self) -> bool:
+        return self.met_at is not None and not self.missed
+
+
+class AuditEvent(Base):
+    """Append-only: the migration adds database triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None]
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Message(Base):
+    """A message sent to a case from outside a process (e.g. "mediation requested")."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any] | None]
+    sent_at: Mapped[datetime]
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    # delivered, undeliverable
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    """A failed command on an instance, with where it failed, kept for an admin to read and retry."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    at: Mapped[datetime]
+    command: Mapped[str] = mapped_column(String(40))
+    command_args: Mapped[dict[str, Any] | None]
+    file: Mapped[str | None] = mapped_column(String(200))
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    line: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Document(Base):
+    """A generated document on a case. Issued documents are never changed; a new one is made."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    kind: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    body_html: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[Any] | None]
+    appealable: Mapped[bool] = mapped_column(Boolean, default=False)
+    issued_at: Mapped[datetime]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_audit_update(mapper: Any, connection: Any, target: AuditEvent) -> None:
+    raise PermissionError("the audit trail is append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_delete(mapper: Any, connection: Any, target: AuditEvent) -> None:
+    raise PermissionError("the audit trail is append-only")
+
+
+class PlanVersion(Base):
+    """One version of a case's EHC plan: its sections A–K as structured data.
+
+    Draft versions may be edited; an issued version (final or amended) never changes: the migration adds a trigger
+    that refuses any UPDATE of an issued row's content, and a new version is made instead.
+    """
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_plan_version_case_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    # draft, final, amended
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(80))
+    sections: Mapped[dict[str, Any]]
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("plan_version.id"))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime | None]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    @property
+    def is_issued(self) -> bool:
+        return self.issued_at is not None
+
+
+@event.listens_for(PlanVersion, "before_update")
+def _refuse_issued_plan_change(mapper: Any, connection: Any, target: PlanVersion) -> None:
+    from sqlalchemy import inspect as sa_inspect
+
+    history = sa_inspect(target).attrs.issued_at.history
+    was_issued = bool(history.deleted and history.deleted[0] is not None) or (
+        not history.has_changes() and target.issued_at is not None)
+    if was_issued:
+        raise PermissionError("an issued plan never changes; make a new version")
+
+
+class OutboxEmail(Base):
+    """An email waiting to be sent (or sent): filled by engine.casework.notifications, sent by the worker.
+
+    ``key`` makes queueing idempotent (one email per event and recipient). The body holds nothing personal beyond a
+    link: the recipient signs in to see what it is about.
+    """
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # task_opened, task_assigned, task_due_soon, task_overdue, document_issued
+    kind: Mapped[str] = mapped_column(String(40))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link_path: Mapped[str] = mapped_column(String(300))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    created_at: Mapped[datetime]
+    # pending, sent, failed (gave up after the last attempt)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie holds a random token; only its SHA-256 is stored here, so signing out
+    (or an administrator deactivating the user) ends the session on the server, whatever the browser kept."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    # signed_out, idle, expired, user_inactive
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class DailyJobRun(Base):
+    """The last day each once-a-day job of the timer worker ran (engine/runtime/worker.py). A worker claims the day with
+    one conditional UPDATE, so of several workers exactly one runs the job each day."""
+
+    __tablename__ = "daily_job_run"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_on: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class OrganisationNotice(Base):
+    """A notice to an organisation that is about no single case, such as the termly list of reviews due
+    (engine/casework/termly_review_lists.py). ``key`` makes sending it idempotent: one notice per list and recipient
+    organisation."""
+
+    __tablename__ = "organisation_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The part the organisation plays for the cases listed: setting, health_body or social_care.
+    recipient_role: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body_html: Mapped[str] = mapped_column(Text)
+    case_ids: Mapped[list[Any]]
+    issued_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship()

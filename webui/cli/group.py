@@ -1,0 +1,22 @@
+"""The ``ehcflow`` command group and what its commands share: the engine's services built from the environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from engine.runtime.services import Services, build
+
+
+def build_services() -> Services:
+    return build(os.environ.get("DATABASE_URL"))
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def main(verbose: bool) -> None:
+    """EHC Flow: statutory SEND routes as executable BPMN."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
