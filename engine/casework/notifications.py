@@ -342,7 +342,10 @@ def build_message(row: OutboxEmail, settings: NotificationSettings, now: datetim
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain="ehcflow.invalid")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body or body_for(row.kind, settings.base_url + row.link_path))
+    # A body written when queued may hold a link; the base URL is only known where the email is sent.
+    body = row.body.replace("{base_url}", settings.base_url) if row.body else body_for(row.kind,
+                                                                                      settings.base_url + row.link_path)
+    message.set_content(body)
     return message
 
 

@@ -128,8 +128,12 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     child_first_name: Mapped[str] = mapped_column(String(100))
     child_last_name: Mapped[str] = mapped_column(String(100))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, index=True)
     la_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # What a caseworker matches a child on when a request arrives (engine/intake/registration.py).
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    upn: Mapped[str | None] = mapped_column(String(13), index=True)
     status: Mapped[str] = mapped_column(String(40), default="open")
     stage: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime]

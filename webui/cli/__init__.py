@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webui.cli import database, serve, setup, workflows  # noqa: F401 - each registers its commands on the group
+from webui.cli import cases, database, serve, setup, workflows  # noqa: F401 - each registers its commands on the group
 from webui.cli.group import main
 
 __all__ = ["main"]
