@@ -134,6 +134,8 @@ def register_request(engine: WorkflowEngine, request_id: int, actor: User | None
             raise InvalidState("This request has already been registered or closed")
         assert row.received_at is not None
         now = engine.clock.now()
+        # An earlier attempt opened the case but could not start the assessment: use that case, not a second one.
+        case_id = case_id if case_id is not None else row.case_id
         if case_id is not None:
             case = session.get(Case, case_id)
             if case is None or case.la_id != row.la_id:

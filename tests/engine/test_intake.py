@@ -213,3 +213,30 @@ def test_a_set_password_link_expires_after_a_week(services: Services, intake: Wo
     engine.clock.advance(days=7)
     with services.session_factory() as s, pytest.raises(NotFound, match="expired"):
         user_for_token(s, token, engine.clock.now())
+
+
+def test_a_registration_whose_assessment_fails_to_start_can_be_retried_on_the_same_case(
+        services: Services, intake: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = services.engine
+    with services.session_factory() as s:
+        row = record_request(s, intake.la.id, ANSWERS, "email", engine.clock.now(), intake.users["caseworker"],
+                             engine.clock.now())
+        s.commit()
+        request_id = row.id
+    real_start = engine.start
+
+    def broken_start(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(engine, "start", broken_start)
+    with pytest.raises(RuntimeError):
+        register_request(engine, request_id, intake.users["caseworker"])
+    with services.session_factory() as s:
+        row = s.get(AssessmentRequest, request_id)
+        assert row.status == "new" and row.case_id is not None
+        first_case = row.case_id
+    monkeypatch.setattr(engine, "start", real_start)
+    assert register_request(engine, request_id, intake.users["caseworker"]) == first_case
+    with services.session_factory() as s:
+        assert len(s.scalars(select(Case).where(Case.child_last_name == "Rivers")).all()) == 1
+        assert s.get(AssessmentRequest, request_id).status == "registered"

@@ -1,0 +1,73 @@
+"""Setting the password of an account a request for an assessment created, from the one-off link in its email.
+
+The link works once, for a week (``engine.intake.accounts``); on success the person is signed in as on the sign-in
+page (a new session) and lands on their home page. Wrong links and refused passwords count against the client
+address, so links cannot be guessed by trying many.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, render_template, request
+from flask.typing import ResponseReturnValue
+
+from engine.errors import FormInvalid, NotFound
+from engine.intake.accounts import TOKEN_DAYS, set_password_with_token, user_for_token
+from engine.people.passwords import MIN_LENGTH
+from webui.access import public
+from webui.auth.routes import _signed_in, bp
+from webui.context import db, now
+from webui.security import Throttle
+
+EXPIRED = (f"This link has expired or has already been used. A link to set your password works once, for {TOKEN_DAYS} "
+           "days. Contact your local authority's SEND team and ask for a new one.")
+
+
+def _throttle() -> Throttle:
+    store = current_app.extensions.setdefault("ehcflow_set_password_throttle", {})
+    if "ip" not in store:
+        store["ip"] = Throttle(int(current_app.config.get("SET_PASSWORD_IP_MAX_ATTEMPTS", 10)), timedelta(minutes=15))
+    return store["ip"]
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _expired() -> ResponseReturnValue:
+    _throttle().failed(_client(), now())
+    return render_template("errors/error.html", title="This link cannot be used", message=EXPIRED), 410
+
+
+@bp.route("/account/set-password/<string:link_token>", methods=["GET", "POST"])
+@public
+def set_password(link_token: str) -> ResponseReturnValue:
+    """Choose a password for an account a request created; then you are signed in."""
+    if _throttle().blocked(_client(), now()):
+        return render_template("errors/error.html", title="Too many attempts",
+                               message="There have been too many attempts from your connection: wait 15 minutes, "
+                                       "then try the link again."), 429
+    try:
+        user = user_for_token(db(), link_token, now())
+    except NotFound:
+        return _expired()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            user = set_password_with_token(db(), link_token, request.form.get("password", ""),
+                                           request.form.get("confirm_password", ""), now())
+        except FormInvalid as exc:
+            db().rollback()
+            _throttle().failed(_client(), now())
+            errors = dict(exc.errors)
+        except NotFound:
+            db().rollback()
+            return _expired()
+        else:
+            db().commit()
+            response = _signed_in(user, None)
+            flash("Your password has been set and you are signed in.", "success")
+            return response
+    return render_template("auth/set_password.html", email=user.email, errors=errors, link_token=link_token,
+                           min_length=MIN_LENGTH)
