@@ -12,16 +12,18 @@ from engine.store.db import instance_dir
 from webui import config as config_module
 from webui import context, jinja, layout, security
 from webui.admin import bp as admin_bp
-from webui.auth.routes import bp as auth_bp
+from webui.auth import bp as auth_bp
 from webui.auth.user import load_user
 from webui.cases import bp as cases_bp
 from webui.common.routes import bp as common_bp
 from webui.common.routes import register_error_handlers
 from webui.extensions import csrf, login_manager
 from webui.family.routes import bp as family_bp
+from webui.intake import bp as intake_bp
 from webui.notices.routes import bp as notices_bp
 from webui.owner import bp as owner_bp
 from webui.reports.routes import bp as reports_bp
+from webui.request import bp as request_bp
 from webui.signed_out import unauthorized_response
 from webui.tasks import bp as tasks_bp
 
@@ -50,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
     # One blueprint per area.
     for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp,
-                      notices_bp):
+                      notices_bp, intake_bp, request_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.people.roles import Role
 from engine.store.models import Case, CaseParty, Organisation
 from webui.context import db
+from webui.intake.blueprint import intake_la_ids, new_request_count
 
 
 def header_organisation() -> str:
@@ -42,6 +43,10 @@ def navigation_items() -> list[dict[str, Any]]:
             {"text": "Team tasks", "href": url_for("tasks.team_tasks"), "active": endpoint == "tasks.team_tasks"},
             {"text": "Cases", "href": url_for("cases.index"), "active": endpoint.startswith("cases.")},
         ]
+        if "intake.index" in current_app.view_functions and intake_la_ids():
+            waiting = new_request_count()
+            items.append({"text": f"New requests ({waiting})" if waiting else "New requests",
+                          "href": url_for("intake.index"), "active": endpoint.startswith("intake.")})
         # The admin console, the process owners' pages and the reports appear for the people who may open them
         # (admins read the routes and the reports of their authority too).
         held = {r for _, r in current_user.holder.roles}
@@ -50,6 +55,10 @@ def navigation_items() -> list[dict[str, Any]]:
                                           ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports.")):
             if home in current_app.view_functions and any(role.value in held for role in roles):
                 items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
+        # A school's SENCO asks for an assessment from their own account (the pages are public for everyone else).
+        if Role.SCHOOL.value in held and "request.start" in current_app.view_functions:
+            items.append({"text": "Request an EHC needs assessment", "href": url_for("request.start"),
+                          "active": endpoint.startswith("request.")})
     if current_user.is_family:
         items.append({"text": "Your cases" if not current_user.is_staff else "Family view",
                       "href": url_for("family.index"), "active": endpoint.startswith("family.")})

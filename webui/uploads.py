@@ -4,6 +4,8 @@ A file is accepted only if its extension is allowed, its first bytes match that 
 large, and the virus-scan hook passes it. It is stored as ``instance/uploads/<token>`` (a random name: nothing the
 user typed reaches the file system), with ``<token>.json`` beside it holding its original name, type, size, SHA-256,
 and the case and task it belongs to. The form's answer is the token; a download checks the case it belongs to.
+A report attached to a request for an assessment has no case or task yet: it names its request instead (and its
+uploader is nobody when a parent asks without an account).
 
 The virus-scan hook is ``app.config["VIRUS_SCANNER"]``: a function ``(path, filename) -> reason | None`` returning why
 the file is refused, or None. Without one, files are sent to ClamAV when ``EHCFLOW_CLAMD_SOCKET`` is set (and refused
@@ -69,10 +71,11 @@ class StoredUpload:
     content_type: str
     size: int
     sha256: str
-    case_id: int
-    task_id: int
-    uploaded_by: int
+    case_id: int | None
+    task_id: int | None
+    uploaded_by: int | None
     uploaded_at: str
+    request_id: int | None = None  # a report attached to a request for an assessment (no case or task yet)
 
 
 def folder(instance_path: str | Path) -> Path:
@@ -104,7 +107,8 @@ def describe_allowed(extensions: tuple[str, ...]) -> str:
 
 
 def store(file: FileStorage, base: Path, *, extensions: tuple[str, ...], max_bytes: int, scanner: Scanner,
-          case_id: int, task_id: int, user_id: int, now: datetime) -> StoredUpload:
+          case_id: int | None, task_id: int | None, user_id: int | None, now: datetime,
+          request_id: int | None = None) -> StoredUpload:
     """Checks and stores an uploaded file; raises UploadRejected with the message to show."""
     filename = _safe_name(file.filename or "")
     ext = Path(filename).suffix.lower()
@@ -139,7 +143,7 @@ def store(file: FileStorage, base: Path, *, extensions: tuple[str, ...], max_byt
         target.unlink(missing_ok=True)
         raise
     stored = StoredUpload(token, filename, CONTENT_TYPES.get(ext, "application/octet-stream"), size,
-                          digest.hexdigest(), case_id, task_id, user_id, now.isoformat())
+                          digest.hexdigest(), case_id, task_id, user_id, now.isoformat(), request_id)
     (base / f"{token}.json").write_text(json.dumps(asdict(stored)), encoding="utf-8")
     return stored
 
@@ -169,6 +173,13 @@ def load(base: Path, token: str) -> StoredUpload | None:
 
 def path_of(base: Path, upload: StoredUpload) -> Path:
     return base / upload.token
+
+
+def discard(base: Path, token: str) -> None:
+    """Deletes a stored file and its record (a report taken off a request before it was sent)."""
+    if TOKEN.match(token or ""):
+        (base / token).unlink(missing_ok=True)
+        (base / f"{token}.json").unlink(missing_ok=True)
 
 
 # ---- virus scanning ----------------------------------------------------------------------------------------------

@@ -28,12 +28,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def family_account(session: Session, email: str, name: str, now: datetime) -> tuple[User, bool]:
-    """The account with this email, or a new family account without a password: (user, created)."""
+def family_account(session: Session, email: str, name: str, now: datetime) -> tuple[User | None, bool]:
+    """The family account with this email, or a new one without a password: (user, created).
+
+    An email that belongs to a member of staff gives no account (None): what someone types on a request never makes
+    a member of staff a family member of a case, with the family's view of it."""
     email = email.strip().lower()
     user = session.scalar(select(User).where(User.email == email))
     if user is not None:
-        return user, False
+        roles = set(session.scalars(select(Membership.role).where(Membership.user_id == user.id)))
+        return (user, False) if roles <= {Role.FAMILY.value} else (None, False)
     user = User(email=email, name=" ".join(name.split()) or email, password_hash=None, active=True, created_at=now,
                 failed_sign_ins=0)
     session.add(user)
@@ -64,8 +68,8 @@ def send_set_password_link(session: Session, user: User, now: datetime, reason: 
 def _usable_token(session: Session, token: str, now: datetime) -> AccountToken:
     row = session.scalar(select(AccountToken).where(AccountToken.token_hash == token_hash(token or "")))
     if row is None or row.used_at is not None or row.expires_at <= now or not row.user.active:
-        raise NotFound("This link has expired or has already been used. Ask for a new one from the sign-in page "
-                       "or from the local authority.")
+        raise NotFound("This link has expired or has already been used. Ask the local authority's SEND team "
+                       "for a new one.")
     return row
 
 

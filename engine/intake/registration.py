@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidState, NotFound
 from engine.intake.accounts import family_account, send_set_password_link
+from engine.intake.parties import set_parties, suggested_parties
 from engine.store.models import ACTIVE_STATUSES, AuditEvent, Case, CaseParty, ProcessInstance, User
 from engine.store.requests import AssessmentRequest
 
@@ -104,23 +105,21 @@ def _link_parties(session: Session, row: AssessmentRequest, case: Case) -> None:
     if parent_email:
         user, created = family_account(session, parent_email, (row.answers or {}).get("parent_name") or "",
                                        row.updated_at)
-        if created:
+        if user is not None and created:
             send_set_password_link(session, user, row.updated_at,
                                    f"{case.la.name} has opened a case for {case.child_first_name} after a request for "
                                    "an EHC needs assessment. With an account you can follow it and give your views.")
-        _link_family(session, case, user, "parent")
-    setting_id = row.setting_org_id or (row.requester_org_id if row.requester_type == "setting" else None)
-    if setting_id and session.scalar(select(CaseParty.id).where(CaseParty.case_id == case.id,
-                                                                CaseParty.role == "setting",
-                                                                CaseParty.organisation_id == setting_id,
-                                                                CaseParty.active.is_(True))) is None:
-        session.add(CaseParty(case_id=case.id, role="setting", organisation_id=setting_id, active=True))
+        if user is not None:
+            _link_family(session, case, user, "parent")
 
 
-def register_request(engine: WorkflowEngine, request_id: int, actor: User | None, case_id: int | None = None) -> int:
+def register_request(engine: WorkflowEngine, request_id: int, actor: User | None, case_id: int | None = None,
+                     parties: dict[str, int | None] | None = None) -> int:
     """Registers the request on an existing case (``case_id``) or a new one, and starts the needs assessment on it.
 
-    Refused, with nothing changed, when the child already has an assessment open. Returns the case id.
+    ``parties`` names the setting, health body and mediation service (engine/intake/parties.py; by default the
+    suggested ones); a case that already has one in a role keeps it. Refused, with nothing changed, when the child
+    already has an assessment open. Returns the case id.
     """
     with engine.session_factory() as session:
         row = session.get(AssessmentRequest, request_id)
@@ -152,6 +151,8 @@ def register_request(engine: WorkflowEngine, request_id: int, actor: User | None
             if value and not getattr(case, name):
                 setattr(case, name, value)
         _link_parties(session, row, case)
+        wanted = suggested_parties(session, row) if parties is None else parties
+        set_parties(session, case, wanted, actor, now, only_missing=True)
         row.case_id = case.id
         row.updated_at = now
         session.add(AuditEvent(at=now, case_id=case.id, actor_id=actor.id if actor else None, action="request_registered",

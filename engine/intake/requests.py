@@ -92,8 +92,8 @@ def _receive(session: Session, row: AssessmentRequest, received_at: datetime, ac
     email = row.requester_email
     if row.requester_type in ("parent", "young_person") and email:
         user, created = family_account(session, email, row.requester_name or "", row.updated_at)
-        row.requester_user_id = user.id
-        if created or not user.password_hash:
+        row.requester_user_id = user.id if user is not None else None
+        if user is not None and (created or not user.password_hash):
             send_set_password_link(session, user, row.updated_at,
                                    f"{row.la.name} has received your request for an EHC needs assessment "
                                    f"({row.reference}). With an account you can follow it once the authority has "

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.library.lint.checker import check_files
+from engine.library.lint.document import NS
 from engine.library.lint.problems import Problem
 
 
@@ -86,6 +88,21 @@ def form_of(task_spec: Any) -> str | None:
 
 def properties_of(task_spec: Any) -> dict[str, str]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def plain_start_event(spec: Any) -> Any | None:
+    """The process's own start event without a trigger (not a message or timer start), where the properties of a
+    route that people may start by hand are declared (docs/bpmn-conventions.md); None when it has none."""
+    for ts in spec.task_specs.values():
+        if type(ts).__name__ == "StartEvent" and isinstance(getattr(ts, "event_definition", None), NoneEventDefinition):
+            return ts
+    return None
+
+
+def start_properties(spec: Any) -> dict[str, str]:
+    """The spiffworkflow properties of the process's plain start event ({} when none)."""
+    start = plain_start_event(spec)
+    return properties_of(start) if start is not None else {}
 
 
 def describe(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[list[UserTaskInfo], list[TimerInfo], list[str]]:
@@ -161,6 +178,9 @@ class ProcessRegistry:
             for task in users:
                 if task.form:
                     files[f"forms/{task.form}"] = form_text(task.form)
+            start_form = start_properties(spec).get("startForm", "").strip()
+            if start_form:  # the form of a route started by hand is part of its version, like a task's form
+                files[f"forms/{start_form}"] = form_text(start_form)
             processes[pid] = ParsedProcess(pid, spec.description or pid, spec, subs, files, version_hash(files),
                                            users, timers, message_starts)
         return cls(processes)
@@ -177,6 +197,12 @@ class ProcessRegistry:
             if message_name in process.message_starts:
                 return process
         return None
+
+
+def process_documentation(bpmn_text: str, process_id: str) -> str | None:
+    """The documentation a BPMN text gives the process (None when it gives none or does not define the process)."""
+    found = _xml(bpmn_text).find(f"bpmn:process[@id='{process_id}']/bpmn:documentation", NS)
+    return " ".join(found.text.split()) if found is not None and (found.text or "").strip() else None
 
 
 def _xml(text: str) -> Any:

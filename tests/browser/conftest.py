@@ -50,11 +50,17 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def server_clock() -> Clock:
+    """The server's clock: the real one; a test module that checks statutory dates overrides it with a FrozenClock."""
+    return Clock()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, server_clock: Clock) -> Iterator[LiveServer]:
     db = make_engine(f"sqlite:///{tmp_path / 'browser.sqlite3'}")
     upgrade(db)
     factory = make_session_factory(db)
-    services = Services(db=db, session_factory=factory, engine=WorkflowEngine(factory, Clock()),
+    services = Services(db=db, session_factory=factory, engine=WorkflowEngine(factory, server_clock),
                         workflows_dir=ROOT / "workflows", forms_dir=ROOT / "forms")
     world = World(services)
     deploy_files(services.engine, [DATA / "web_route.bpmn"], DATA / "forms")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.errors import FormInvalid, InvalidState, NotFound
 from engine.intake.accounts import set_password_with_token, user_for_token
+from engine.intake.parties import current_parties, set_parties, suggested_parties
 from engine.intake.questions import PAGE_BY_SLUG, check_page, pages_for
 from engine.intake.registration import matches_for, register_request
 from engine.intake.requests import (
@@ -240,3 +241,40 @@ def test_a_registration_whose_assessment_fails_to_start_can_be_retried_on_the_sa
     with services.session_factory() as s:
         assert len(s.scalars(select(Case).where(Case.child_last_name == "Rivers")).all()) == 1
         assert s.get(AssessmentRequest, request_id).status == "registered"
+
+
+def test_a_new_childs_case_gets_the_setting_named_and_the_authoritys_usual_health_body_and_mediation(
+        services: Services, intake: World) -> None:
+    engine = services.engine
+    with services.session_factory() as s:
+        row = record_request(s, intake.la.id, {**ANSWERS, "setting_name": "  test primary SCHOOL"}, "email",
+                             engine.clock.now(), intake.users["caseworker"], engine.clock.now())
+        s.commit()
+        assert suggested_parties(s, row) == {"setting": intake.school.id, "health_body": intake.health.id,
+                                             "mediation_service": intake.mediation.id}
+        request_id = row.id
+    case_id = register_request(engine, request_id, intake.users["caseworker"])
+    with services.session_factory() as s:
+        assert {role: party.organisation_id for role, party in current_parties(s, case_id).items()} == {
+            "setting": intake.school.id, "health_body": intake.health.id, "mediation_service": intake.mediation.id}
+        case = s.get(Case, case_id)
+        with pytest.raises(FormInvalid):
+            set_parties(s, case, {"setting": intake.health.id}, intake.users["caseworker"], engine.clock.now())
+        assert set_parties(s, case, {"setting": None, "health_body": intake.health.id},
+                           intake.users["caseworker"], engine.clock.now()) == ["setting"]
+        s.commit()
+        assert sorted(current_parties(s, case_id)) == ["health_body", "mediation_service"]
+
+
+def test_an_email_of_a_member_of_staff_never_makes_them_family_on_a_case(services: Services, intake: World) -> None:
+    engine = services.engine
+    answers = {**ANSWERS, "requester_email": "caseworker@test.example"}
+    with services.session_factory() as s:
+        row = record_request(s, intake.la.id, answers, "email", engine.clock.now(), None, engine.clock.now())
+        s.commit()
+        assert row.requester_user_id is None
+        assert s.scalar(select(OutboxEmail.id).where(OutboxEmail.kind == "set_password")) is None
+        request_id = row.id
+    case_id = register_request(engine, request_id, intake.users["manager"])
+    with services.session_factory() as s:
+        assert s.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.role == "family")).all() == []

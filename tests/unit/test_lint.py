@@ -404,3 +404,115 @@ def test_a_doctype_is_refused_and_no_entity_is_expanded(tmp_path: Path) -> None:
 
     assert problem.message.startswith("the file declares a DOCTYPE; BPMN files must not")
     assert "do not read me" not in str(problem)
+
+
+# ---- routes started by hand: properties of a process's plain start event --------------------------------------------
+_START = '<bpmn:startEvent id="SE_start" name="Start">\n'
+
+
+def _start_props(*pairs: tuple[str, str]) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    body = "".join(f'<spiffworkflow:property name="{name}" value={quoteattr(value)} />' for name, value in pairs)
+    return f"<bpmn:extensionElements><spiffworkflow:properties>{body}</spiffworkflow:properties></bpmn:extensionElements>"
+
+
+def _with_start_props(tmp_path: Path, *pairs: tuple[str, str]) -> Path:
+    return copy_valid(tmp_path, (_START, _START + _start_props(*pairs) + "\n"))
+
+
+_BY = ("startableBy", "LA caseworker")
+ROOT_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "ehc_needs_assessment.bpmn"
+
+
+def test_well_formed_hand_start_properties_pass(tmp_path: Path) -> None:
+    bpmn = _with_start_props(tmp_path, ("startableBy", "LA caseworker, Family, LA decision panel"),
+                             ("startableWhen", 'plan_in_force and "x" not in running and not any(r == "y" for r in '
+                                               'running) and (case_open or not open_assessment)'),
+                             ("startableAlongside", "true"), ("startLabel", "Start it"),
+                             ("startLabelFamily", "Ask for it"), ("startHelp", "What it is."),
+                             ("startHelpFamily", "What it is, for families."), ("startForm", "simple.json"))
+
+    assert lint(bpmn) == []
+
+
+@pytest.mark.parametrize(("pairs", "marker", "message"), [
+    ((("startableBy", "LA caseworker, Parents"),), 'name="startableBy"',
+     "startableBy names 'Parents', which is not a lane; use: LA caseworker, LA manager"),
+    ((("startableBy", " , "),), 'name="startableBy"', "startableBy names no lane"),
+    ((_BY, ("startableWhen", "plan_in_force and")), 'name="startableWhen"',
+     "syntax error in the startableWhen expression"),
+    ((_BY, ("startableWhen", "plan_in_force and child_name == 'Alex' and today()")), 'name="startableWhen"',
+     "startableWhen may only use plan_in_force, open_assessment, running, case_open, not 'child_name', 'today'"),
+    ((_BY, ("startableWhen", "running.__class__")), 'name="startableWhen"',
+     "the sandbox refuses the startableWhen expression"),
+    ((_BY, ("startableAlongside", "maybe")), 'name="startableAlongside"',
+     "startableAlongside must be true or false, not 'maybe'"),
+    ((_BY, ("startLabel", " ")), 'name="startLabel"', "startLabel is empty"),
+    ((_BY, ("startLabelFamily", "Ask " * 30)), 'name="startLabelFamily"',
+     "startLabelFamily is longer than 80 characters"),
+    ((_BY, ("startForm", "no_such_form.json")), 'name="startForm"',
+     "form file 'no_such_form.json' does not exist"),
+    ((_BY, ("startForm", "../forms/simple.json")), 'name="startForm"',
+     "form '../forms/simple.json' must be a file name in the forms folder, not a path"),
+    ((("startLabel", "Start it"), ("startForm", "simple.json")), 'name="startLabel"',
+     "startLabel is only read with the startableBy property, which this start event does not have"),
+])
+def test_hand_start_property_mistakes(tmp_path: Path, pairs: tuple[tuple[str, str], ...], marker: str,
+                                      message: str) -> None:
+    bpmn = _with_start_props(tmp_path, *pairs)
+
+    problems = lint(bpmn)
+
+    assert [message in p.message for p in problems].count(True) == 1, "\n".join(map(str, problems))
+    [problem] = [p for p in problems if message in p.message]
+    assert (problem.file, problem.line, problem.element_id) == (str(bpmn), line_of(bpmn, marker), "SE_start")
+
+
+def test_hand_start_properties_only_on_a_plain_process_start(tmp_path: Path) -> None:
+    on_task = copy_valid(tmp_path, (_OPENS, '<spiffworkflow:property name="startableBy" value="Family" />' + _OPENS),
+                         name="on_task.bpmn")
+    message_start = copy_valid(
+        tmp_path, ('<bpmn:collaboration', '<bpmn:message id="Message_go" name="go" />\n  <bpmn:collaboration'),
+        (_START, _START + _start_props(_BY)),
+        ("<bpmn:outgoing>Flow_start_init</bpmn:outgoing>",
+         '<bpmn:outgoing>Flow_start_init</bpmn:outgoing>'
+         '<bpmn:messageEventDefinition id="MED_go" messageRef="Message_go" />'),
+        name="message_start.bpmn")
+    sub_process = ROOT_WORKFLOWS.read_text().replace(
+        '<bpmn:startEvent id="SE_decide_assess" name="Views and evidence in">',
+        '<bpmn:startEvent id="SE_decide_assess" name="Views and evidence in">' + _start_props(_BY))
+    nested = tmp_path / "ehc_needs_assessment.bpmn"
+    nested.write_text(sub_process)
+
+    [task] = [p for p in lint(on_task) if "startableBy" in p.message]
+    [message] = [p for p in lint(message_start) if "startableBy" in p.message]
+    [inner] = [p for p in lint(nested, forms=ROOT_WORKFLOWS.parents[1] / "forms") if "startableBy" in p.message]
+
+    assert (task.element_id, task.line) == ("ST_yes", line_of(on_task, 'name="startableBy"'))
+    assert task.message == ("startableBy is only read on the start event of a process without a trigger (the "
+                            "route's plain start), not on a scriptTask")
+    assert message.element_id == "SE_start"
+    assert message.message.endswith("not on a start event with a message trigger (it is started by that)")
+    assert inner.element_id == "SE_decide_assess"
+    assert inner.message.endswith("not on the start event of a sub-process")
+
+
+def test_a_start_form_is_checked_and_may_not_ask_for_the_cases_facts(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "simple.json").write_text((FORMS / "simple.json").read_text())
+    (forms / "start.json").write_text(
+        '{\n  "type": "object",\n  "properties": {\n    "reason": {"type": "string"},\n'
+        '    "case_id": {"type": "integer"}\n  }\n}\n')
+    (forms / "broken.json").write_text('{"type": "object", "required": "reason"}')
+    good = _with_start_props(tmp_path, _BY, ("startForm", "start.json"))
+
+    [facts] = lint(good, forms=forms)
+    [broken] = lint(copy_valid(tmp_path, (_START, _START + _start_props(_BY, ("startForm", "broken.json"))),
+                               name="broken.bpmn"), forms=forms)
+
+    assert (facts.file, facts.line, facts.element_id) == (str(forms / "start.json"), 5, "SE_start")
+    assert facts.message.startswith("form start.json asks for 'case_id', which every route is given from its case")
+    assert broken.file == str(forms / "broken.json")
+    assert "is not a valid JSON Schema" in broken.message

@@ -12,7 +12,7 @@ ADMIN = {"admin"}
 ANY_ADMIN = {"admin", "other_admin"}  # pages without an object: each admin sees their own organisations' things
 
 _LISTS = ("admin.home", "admin.instances", "admin.users", "admin.organisations")
-_FORMS = ("admin.new_user", "admin.new_organisation")
+_FORMS = ("admin.new_user", "admin.new_organisation", "admin.import_plans")
 _INSTANCE_ACTIONS = ("admin.suspend", "admin.resume", "admin.terminate", "admin.retry", "admin.skip",
                      "admin.move_back", "admin.edit_data", "admin.migrate", "admin.reassign")
 _USER_ACTIONS = ("admin.deactivate_user", "admin.reactivate_user", "admin.reset_password", "admin.grant",
@@ -35,6 +35,7 @@ EXTRA_POST_DATA: dict[str, dict[str, str]] = {
     **{e: {"reason": ""} for e in _INSTANCE_ACTIONS + _USER_ACTIONS},
     "admin.new_user": {"name": "", "email": ""},
     "admin.new_organisation": {"name": ""},
+    "admin.import_plans": {},  # no file: "Select a CSV file"
 }
 
 

@@ -25,7 +25,14 @@ from tests.conftest import ROOT, World, deploy_files
 
 # The admin and process-owner areas keep their rows and URL targets in their own modules (tests/web/matrix_*.py),
 # each with EXTRA_MATRIX and make_extra_targets(services, engine, app, world, case_id, clock) -> dict.
-from tests.web import matrix_admin, matrix_owner, matrix_reports  # noqa: E402
+from tests.web import (  # noqa: E402
+    matrix_admin,
+    matrix_intake,
+    matrix_owner,
+    matrix_reports,
+    matrix_request,
+    matrix_routes,
+)
 from tests.web.conftest import ROUTE, Client, make_app, open_task
 from tests.web.test_cases import ADVICE, DRAFT, add_document
 from tests.web.test_notices import add_notice
@@ -33,7 +40,7 @@ from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
-AREAS = (matrix_admin, matrix_owner, matrix_reports)
+AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 PARTY_ORGS = {"health", "school", "mediation"}  # organisations acting on both cases
@@ -92,6 +99,8 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("family.named_parent", "POST", ""): set(),
     ("cases.named_parent", "GET", ""): {"caseworker", "manager"},
     ("cases.named_parent", "POST", ""): {"caseworker", "manager"},
+    ("cases.organisations", "GET", ""): {"caseworker", "manager"},
+    ("cases.organisations", "POST", ""): {"caseworker", "manager"},  # an empty form: refused, nothing changes
     ("notices.index", "GET", ""): ALL_STAFF,
     ("notices.notice", "GET", ""): {"school"},  # a notice to the case's school
     ("family.disagreement_resolution", "GET", ""): {"parent"},

@@ -1,9 +1,15 @@
 """Case pages for staff: the case, its routes, documents and plans, messages to its routes, the young person's
-named parent."""
+named parent, and starting a route on the case by hand."""
 
 from __future__ import annotations
 
-from webui.cases import messages, routes, young_person  # noqa: F401 - each registers its views on the blueprint
+from webui.cases import (  # noqa: F401 - each registers its views on the blueprint
+    messages,
+    organisations,
+    routes,
+    starts,
+    young_person,
+)
 from webui.cases.blueprint import bp
 
 __all__ = ["bp"]

@@ -24,6 +24,7 @@ from engine.runtime.deadlines import EXCEPTION_REASONS, deadline_state, deadline
 from engine.store.models import Case, Deadline, Document, Organisation, ProcessInstance, ProcessVersion, User
 from webui.access import staff
 from webui.cases.blueprint import bp, can_claim_exceptions, can_export_package, case_or_404
+from webui.cases.starts import start_links
 from webui.context import db, engine, today
 from webui.numbers import page_number
 from webui.sanitize import clean_html
@@ -61,7 +62,7 @@ def case(case_id: int) -> ResponseReturnValue:
         documents=case_documents(db(), case.id), plans=_plan_versions(case.id), timeline=timeline, today=day,
         role_label=_role_label, can_act=_can_act_ids(case.id, routes), can_message=can_message,
         messages=case_messages.offered_messages(engine(), db(), case) if can_message else [],
-        package_kind=PACKAGE_KIND, can_export=can_export_package(case),
+        package_kind=PACKAGE_KIND, can_export=can_export_package(case), start_options=start_links(case),
     )
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from webui.cli import cases, database, serve, setup, workflows  # noqa: F401 - each registers its commands on the group
+from webui.cli import (  # noqa: F401 - each registers its commands on the group
+    cases,
+    database,
+    imports,
+    routes,
+    serve,
+    setup,
+    workflows,
+)
 from webui.cli.group import main
 
 __all__ = ["main"]

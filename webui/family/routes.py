@@ -24,6 +24,7 @@ from engine.store.models import Case, Document, Organisation
 from webui.access import family
 from webui.cases.messages import MessagePage
 from webui.cases.routes import document_download
+from webui.cases.starts import start_links
 from webui.context import clock, db, engine, today
 from webui.numbers import whole_number
 from webui.sanitize import clean_html
@@ -87,7 +88,8 @@ def case(case_id: int) -> ResponseReturnValue:
                            documents=case_documents(db(), case.id, family_only=True),
                            plans=family_plan_versions(db(), case.id),
                            can_ask_drs=any(o.name == "drs_requested" for o in family_messages(case)),
-                           is_young_person=is_the_young_person(db(), case.id, current_user.id))
+                           is_young_person=is_the_young_person(db(), case.id, current_user.id),
+                           start_options=start_links(case, as_family=True))
 
 
 def family_messages(case: Case) -> list[Any]:

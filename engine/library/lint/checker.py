@@ -21,6 +21,7 @@ from lxml import etree
 
 from engine.library.lint.document import Document
 from engine.library.lint.expressions import check_conditions, check_scripts
+from engine.library.lint.hand_starts import check_hand_starts
 from engine.library.lint.problems import Findings, Problem
 from engine.library.lint.properties import check_properties
 from engine.library.lint.structure import (
@@ -96,3 +97,4 @@ def _check_document(findings: Findings, doc: Document, known_processes: set[str]
     check_timers(findings, doc)
     check_properties(findings, doc)
     check_user_tasks(findings, doc, forms)
+    check_hand_starts(findings, doc, forms)
