@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from engine.library.registry import ProcessRegistry
+from engine.people import passwords as password_module
 from engine.people.roles import Role
 from engine.people.users import create_organisation, create_user
 from engine.runtime.services import Services
@@ -22,6 +25,13 @@ from engine.store.models import CaseParty, Organisation, User
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its real cost takes most of a second per hash on a busy machine, and every test world creates a
+    dozen users. The algorithm is the same, only cheaper (the stored hash records its parameters)."""
+    monkeypatch.setattr(password_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -131,12 +141,19 @@ def deploy_files(engine: WorkflowEngine, bpmn: list[Path], forms_dir: Path) -> P
     return registry
 
 
+@cache
+def real_routes() -> ProcessRegistry:
+    """The project's own workflows and forms, checked and parsed once per test run (deploying them is quick; parsing
+    and checking fourteen files is not). Tests must not change the registry they share."""
+    return ProcessRegistry.load(ROOT / "workflows", ROOT / "forms")
+
+
 @pytest.fixture
 def deployed(engine: WorkflowEngine) -> ProcessRegistry:
     """The project's own workflows, checked and deployed."""
-    registry = ProcessRegistry.load(ROOT / "workflows", ROOT / "forms")
+    registry = real_routes()
     engine.deploy(registry)
     return registry
 
 
-__all__ = ["World", "Organisation", "deploy_files", "PASSWORD"]
+__all__ = ["World", "Organisation", "deploy_files", "real_routes", "PASSWORD"]

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.library.registry import ProcessRegistry
 from engine.statutory.clock import FrozenClock
 from engine.store.models import Case, CaseParty, OutboxEmail, ProcessInstance, User
 from engine.store.requests import AssessmentRequest
-from tests.browser.conftest import ROOT, LiveServer, screenshot
+from tests.browser.conftest import LiveServer, screenshot
 from tests.browser.test_journey import fast_password_hashing, sign_in, sign_out  # noqa: F401  (the fixture is used)
+from tests.conftest import real_routes
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +108,7 @@ def test_a_parent_asks_the_caseworker_registers_and_the_parent_follows_the_case(
         live_server: LiveServer, new_page: Any, page_errors: list[str]) -> None:
     server = live_server
     services = server.services
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))  # the real routes
+    services.engine.deploy(real_routes())  # the real routes
     case_id = prepare_known_child(server)
     checked: set[str] = set()
 

@@ -8,11 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.store.models import Case, ProcessInstance
 from engine.store.requests import AssessmentRequest
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 from webui.cli import cases as cases_command
 from webui.cli import main
 
@@ -24,7 +23,7 @@ OPEN = ["cases", "open", "--la", "TST", "--first-name", "Kit", "--last-name", "M
 
 @pytest.fixture
 def cli(services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))
+    services.engine.deploy(real_routes())
     monkeypatch.setattr(cases_command, "build_services", lambda: services)
     return CliRunner()
 

@@ -9,10 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.store.models import AuditEvent, Case, ProcessInstance
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 from tests.engine.test_route_starts import give_plan
 from webui.cli import main
 from webui.cli import routes as routes_command
@@ -20,7 +19,7 @@ from webui.cli import routes as routes_command
 
 @pytest.fixture
 def cli(services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))
+    services.engine.deploy(real_routes())
     monkeypatch.setattr(routes_command, "build_services", lambda: services)
     return CliRunner()
 

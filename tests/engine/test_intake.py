@@ -23,12 +23,11 @@ from engine.intake.requests import (
     start_draft,
     submit_draft,
 )
-from engine.library.registry import ProcessRegistry
 from engine.people.passwords import verify_password
 from engine.runtime.services import Services
 from engine.store.models import Case, CaseParty, OutboxEmail, ProcessInstance, User
 from engine.store.requests import AssessmentRequest
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 
 ANSWERS = {
     "requester_type": "parent", "requester_name": "Sam Rivers", "relationship_to_child": "mother",
@@ -50,7 +49,7 @@ def london(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
 
 @pytest.fixture
 def intake(services: Services, world: World) -> World:
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))
+    services.engine.deploy(real_routes())
     return world
 
 

@@ -17,7 +17,7 @@ from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.store.models import AuditEvent, Case, Document, HumanTask, ProcessInstance, User
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 
 DRAFT = {
     "section_a": {"views": "Alex enjoys trains.", "aspirations": "To read on his own."},
@@ -42,7 +42,7 @@ ORDER = {"order_kind": "keep", "order_source": "tribunal", "order_date": "2026-0
 @pytest.fixture(scope="module")
 def registry() -> ProcessRegistry:
     """The real routes, checked and parsed once (deployed afresh into each test's database)."""
-    return ProcessRegistry.load(ROOT / "workflows", ROOT / "forms")
+    return real_routes()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from engine.authoring.scenarios import load_scenario, run_scenario
 from engine.library.registry import ProcessRegistry
+from tests.conftest import real_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -16,7 +17,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 @pytest.fixture(scope="module")
 def registry() -> ProcessRegistry:
-    return ProcessRegistry.load(ROOT / "workflows", ROOT / "forms")
+    return real_routes()
 
 
 def test_scenarios_are_shipped() -> None:

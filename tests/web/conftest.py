@@ -28,17 +28,6 @@ DATA = Path(__file__).resolve().parent / "data"
 ROUTE = "web_route"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with its real cost takes most of a second per hash on a busy machine; the web tests create and sign in
-    many users. The algorithm is the same, only cheaper (the stored hash records its parameters)."""
-    from argon2 import PasswordHasher
-
-    import engine.people.passwords
-
-    monkeypatch.setattr(engine.people.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 def make_app(services: Services, tmp_path: Path, **config: Any) -> Flask:
     settings = {"TESTING": True, "SECRET_KEY": "test-secret-key", "INSTANCE_PATH": tmp_path / "instance"}
     settings.update(config)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from demo.driver import DEMO_PASSWORD
 from demo.seed import seed
-from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.store.models import Case, HumanTask, Incident, Membership, Organisation, ProcessInstance, User
+from tests.conftest import real_routes
 from tests.web.conftest import Client, make_app, soup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def demo_app(services: Services, tmp_path: Path) -> Flask:
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))
+    services.engine.deploy(real_routes())
     seed(services.engine)
     return make_app(services, tmp_path)
 

@@ -14,13 +14,12 @@ from werkzeug.datastructures import FileStorage
 
 from engine.intake.accounts import set_password_with_token
 from engine.intake.requests import record_request
-from engine.library.registry import ProcessRegistry
 from engine.people.roles import Role
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
 from engine.store.models import Case, CaseParty, HumanTask, Membership, OutboxEmail, ProcessInstance, User
 from engine.store.requests import AssessmentRequest
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 from tests.web.conftest import Client, soup, text_of
 from webui import uploads
 from webui.intake.record import parse_time, received_moment
@@ -45,7 +44,7 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def intake(services: Services, world: World, clock: FrozenClock) -> World:
-    services.engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))
+    services.engine.deploy(real_routes())
     clock.set(NOW)
     return world
 

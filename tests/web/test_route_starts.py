@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.store.models import HumanTask, ProcessInstance
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 from tests.engine.test_route_starts import give_plan
 from tests.web.conftest import text_of
 
 
 @pytest.fixture(scope="module")
 def registry() -> ProcessRegistry:
-    return ProcessRegistry.load(ROOT / "workflows", ROOT / "forms")
+    return real_routes()
 
 
 @pytest.fixture

@@ -27,13 +27,12 @@ from engine.casework.plans import list_versions
 from engine.intake.questions import PAGE_BY_SLUG, check_page, pages_for
 from engine.intake.registration import register_request
 from engine.intake.requests import decide_by, save_answers, start_draft, submit_draft
-from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.runtime.worker import run_daily_jobs, run_once
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, OutboxEmail, ProcessInstance, User
 from engine.store.requests import AssessmentRequest
-from tests.conftest import ROOT, World
+from tests.conftest import World, real_routes
 from tests.workflows.drivers import CaseDriver
 
 # The parent's answers, page by page, as typed into the online pages. Robin was born on 20 October 2017: in Year 3
@@ -109,7 +108,7 @@ def record_partners(services: Services, world: World, case_id: int) -> None:
 def test_a_request_runs_through_assessment_plan_drafting_and_the_first_annual_review(services: Services,
                                                                                       world: World) -> None:
     engine = services.engine
-    engine.deploy(ProcessRegistry.load(ROOT / "workflows", ROOT / "forms"))  # as `ehcflow setup` does
+    engine.deploy(real_routes())  # as `ehcflow setup` does
 
     # ---- the request -------------------------------------------------------------------------------------------
     # Sent online on Monday 2 March 2026 at 10:00 GMT (the clock fixture): a working day before 17:00, so the
