@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -17,7 +16,7 @@ from lxml import etree
 from engine.library.lint.document import Document, bpmn_tag, owner_of_extension, spiff_tag
 from engine.library.lint.expressions import check_expression
 from engine.library.lint.problems import Findings
-from engine.library.lint.user_tasks import FormFiles, _check_form, _json_line
+from engine.library.lint.user_tasks import FormFiles, check_form_file, json_line
 from engine.library.sandbox import SAFE_BUILTINS
 from engine.people.roles import LANE_ROLES
 
@@ -131,20 +130,10 @@ def _check_start_form(findings: Findings, doc: Document, forms: FormFiles, owner
     if not form:
         findings.add(doc.path, line, owner_id, f"{START_FORM} is empty")
         return
-    if Path(form).name != form or form.startswith("."):
-        findings.add(doc.path, line, owner_id, f"form '{form}' must be a file name in the forms folder, not a path")
-        return
-    text = forms.text(form)
+    text = check_form_file(findings, doc, forms, owner_id, form, line)
     if text is None:
-        findings.add(doc.path, line, owner_id, f"form file '{form}' does not exist in {forms.forms_dir}")
-        return
-    if isinstance(text, Exception):
-        findings.add(doc.path, line, owner_id, f"form file '{form}' cannot be read: {text}")
         return
     path = str(forms.forms_dir / form)
-    if form not in forms.checked:  # a form shared with a user task is checked once
-        forms.checked.add(form)
-        _check_form(findings, path, form, text, owner_id)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError:
@@ -152,6 +141,6 @@ def _check_start_form(findings: Findings, doc: Document, forms: FormFiles, owner
     fields = schema.get("properties") if isinstance(schema, dict) else None
     for fact in CASE_FACTS:
         if isinstance(fields, dict) and fact in fields:
-            findings.add(path, _json_line(text, ["properties", fact]), owner_id,
+            findings.add(path, json_line(text, ["properties", fact]), owner_id,
                          f"form {form} asks for '{fact}', which every route is given from its case; a start form "
                          "cannot set it: rename the field")

@@ -86,23 +86,30 @@ def _check_task_form(findings: Findings, doc: Document, task: Any, forms: FormFi
         findings.add(doc.path, task.sourceline, task_id,
                      "user task has no formJsonSchemaFilename property (the form it shows)")
         return
-    line = form_prop.sourceline
+    check_form_file(findings, doc, forms, task_id, form, form_prop.sourceline)
+
+
+def check_form_file(findings: Findings, doc: Document, forms: FormFiles, owner_id: str | None, form: str,
+                    line: int | None) -> str | None:
+    """The form a BPMN property names: a file in the forms folder, readable, a valid schema (checked once however many
+    elements show it). Returns its text, or None when it cannot be read."""
     if Path(form).name != form or form.startswith("."):
-        findings.add(doc.path, line, task_id, f"form '{form}' must be a file name in the forms folder, not a path")
-        return
+        findings.add(doc.path, line, owner_id, f"form '{form}' must be a file name in the forms folder, not a path")
+        return None
     text = forms.text(form)
     if text is None:
-        findings.add(doc.path, line, task_id, f"form file '{form}' does not exist in {forms.forms_dir}")
-        return
+        findings.add(doc.path, line, owner_id, f"form file '{form}' does not exist in {forms.forms_dir}")
+        return None
     if isinstance(text, Exception):
-        findings.add(doc.path, line, task_id, f"form file '{form}' cannot be read: {text}")
-        return
+        findings.add(doc.path, line, owner_id, f"form file '{form}' cannot be read: {text}")
+        return None
     if form not in forms.checked:
         forms.checked.add(form)
-        _check_form(findings, str(forms.forms_dir / form), form, text, task_id)
+        check_form(findings, str(forms.forms_dir / form), form, text, owner_id)
+    return text
 
 
-def _check_form(findings: Findings, path: str, form: str, text: str, task_id: str | None) -> None:
+def check_form(findings: Findings, path: str, form: str, text: str, task_id: str | None) -> None:
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -114,21 +121,21 @@ def _check_form(findings: Findings, path: str, form: str, text: str, task_id: st
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        findings.add(path, _json_line(text, list(exc.absolute_path)), task_id,
+        findings.add(path, json_line(text, list(exc.absolute_path)), task_id,
                      f"form {form} is not a valid JSON Schema: {exc.message} "
                      f"(at {'/'.join(str(p) for p in exc.absolute_path) or 'the top level'})")
         return
     if schema.get("type") != "object":
-        findings.add(path, _json_line(text, ["type"]) if "type" in schema else 1, task_id,
+        findings.add(path, json_line(text, ["type"]) if "type" in schema else 1, task_id,
                      f'form {form} must have "type": "object" at the top level')
     for key_path in _property_paths(schema, []):
         name = key_path[-1]
         if name == "typename":
-            findings.add(path, _json_line(text, key_path), task_id,
+            findings.add(path, json_line(text, key_path), task_id,
                          f"form {form} has a field called 'typename', which SpiffWorkflow cannot restore from saved "
                          "task data; rename it")
         elif _is_top_level_field(key_path) and name in SCRIPT_FUNCTION_NAMES:
-            findings.add(path, _json_line(text, key_path), task_id,
+            findings.add(path, json_line(text, key_path), task_id,
                          f"form {form} has a field called '{name}', the name of a script function: task data with "
                          "that name stops every later script from running; rename it")
 
@@ -159,7 +166,7 @@ def _is_top_level_field(key_path: list[str | int]) -> bool:
     return key_path.count("properties") == 1 and "items" not in key_path
 
 
-def _json_line(text: str, key_path: Sequence[str | int]) -> int | None:
+def json_line(text: str, key_path: Sequence[str | int]) -> int | None:
     """Best-effort line of a key path in a JSON text: each key is searched for after the previous one."""
     position = 0
     for key in key_path:
