@@ -415,3 +415,10 @@ def test_a_senco_asking_as_a_parent_does_not_ask_for_their_setting(as_user: Any,
     senco.post(CHECK, {}, status=302)
     row = the_request(services)
     assert (row.status, row.requester_type, row.requester_org_id, row.setting_org_id) == ("new", "parent", None, None)
+
+
+def test_the_sign_in_page_shows_the_way_to_request_an_assessment_without_an_account(app: Flask) -> None:
+    page = Client(app).page("/sign-in")
+    link = page.select_one("a[href='/request-an-assessment/']")
+    assert link is not None and link.get_text() == "request an EHC needs assessment"
+    assert Client(app).get(link["href"]).status_code == 200
