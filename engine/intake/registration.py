@@ -145,6 +145,14 @@ def register_request(engine: WorkflowEngine, request_id: int, actor: User | None
                 raise InvalidState(f"{case.child_name} ({case.reference}) already has an open assessment "
                                    f"(started {running.created_at:%-d %B %Y}): it must end before another can start.")
         else:
+            # The same unique pupil number is the same child (a shared date of birth and name may be twins).
+            for match in matches_for(session, row):
+                running = open_assessment(session, match.case.id)
+                if "unique pupil number" in match.reasons and running is not None:
+                    session.rollback()
+                    raise InvalidState(f"{match.case.child_name} ({match.case.reference}) has the same unique pupil "
+                                       f"number and already has an open assessment (started "
+                                       f"{running.created_at:%-d %B %Y}): it must end before another can start.")
             case = engine.open_case(session, row.la_id, row.child_first_name or "", row.child_last_name or "",
                                     row.child_date_of_birth, actor)
         for name, value in (("address", row.child_address), ("postcode", row.child_postcode), ("upn", row.child_upn)):

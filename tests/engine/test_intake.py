@@ -277,3 +277,27 @@ def test_an_email_of_a_member_of_staff_never_makes_them_family_on_a_case(service
     case_id = register_request(engine, request_id, intake.users["manager"])
     with services.session_factory() as s:
         assert s.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.role == "family")).all() == []
+
+
+def test_a_new_child_with_the_upn_of_a_child_already_being_assessed_is_refused(
+        services: Services, intake: World) -> None:
+    engine = services.engine
+    with services.session_factory() as s:
+        first = record_request(s, intake.la.id, ANSWERS, "email", engine.clock.now(), None, engine.clock.now())
+        s.commit()
+        first_id = first.id
+    first_case = register_request(engine, first_id, intake.users["caseworker"])
+    twin = {**ANSWERS, "child_first_name": "Robyn"}  # a twin: same date of birth and last name, another UPN
+    same_upn = {**ANSWERS, "child_first_name": "Bobby", "child_last_name": "Rivers-Smith"}
+    with services.session_factory() as s:
+        twin_row = record_request(s, intake.la.id, {**twin, "child_upn": "A12345678901C"}, "email", engine.clock.now(),
+                                  None, engine.clock.now())
+        upn_row = record_request(s, intake.la.id, same_upn, "email", engine.clock.now(), None, engine.clock.now())
+        s.commit()
+        twin_id, upn_id = twin_row.id, upn_row.id
+    assert register_request(engine, twin_id, intake.users["caseworker"]) != first_case
+    with pytest.raises(InvalidState, match="same unique pupil number and already has an open assessment"):
+        register_request(engine, upn_id, intake.users["caseworker"])
+    with services.session_factory() as s:
+        assert s.get(AssessmentRequest, upn_id).status == "new"
+        assert len(s.scalars(select(Case).where(Case.child_last_name.like("Rivers%"))).all()) == 2
