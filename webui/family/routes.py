@@ -32,7 +32,7 @@ from webui.sanitize import clean_html
 bp = Blueprint("family", __name__, url_prefix="/family")
 
 
-def _case_or_404(case_id: int) -> Case:
+def case_or_404(case_id: int) -> Case:
     """One of the user's own cases; any other id is "not found"."""
     if case_id not in current_user.family_cases():
         abort(404)
@@ -74,7 +74,7 @@ def index() -> ResponseReturnValue:
 @family
 def case(case_id: int) -> ResponseReturnValue:
     """Where things are on one case, what happens next, and what you have been sent."""
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     la = db().get(Organisation, case.la_id)
     routes = case_routes(db(), case.id)
     orgs = organisations_by_id(db(), [t.organisation_id for r in routes for t in r.open_tasks])
@@ -108,7 +108,7 @@ def _document_or_404(case: Case, document_id: int) -> Document:
 @family
 def document(case_id: int, document_id: int) -> ResponseReturnValue:
     """A letter or notice you have been sent."""
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     document = _document_or_404(case, document_id)
     return render_template("cases/document.html", case=case, document=document, body=clean_html(document.body_html),
                            issued_by=None, back_url=url_for("family.case", case_id=case.id) + "#documents",
@@ -119,7 +119,7 @@ def document(case_id: int, document_id: int) -> ResponseReturnValue:
 @family
 def document_file(case_id: int, document_id: int) -> ResponseReturnValue:
     """A letter or notice you have been sent, to keep or print."""
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     return document_download(_document_or_404(case, document_id))
 
 
@@ -136,7 +136,7 @@ def plan(case_id: int, version_id: int) -> ResponseReturnValue:
     """A version of your child's (or your) EHC plan that you have been sent."""
     from engine.casework.plan_render import render_plan_html
 
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     version = _plan_or_404(case, version_id)
     body = clean_html(render_plan_html(db(), version, standalone=False))
     return render_template("cases/plan.html", case=case, version=version, body=body, previous=None, family_view=True,
@@ -150,7 +150,7 @@ def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
     """The plan as a PDF."""
     from engine.casework.plan_render import pdf_filename, render_plan_pdf
 
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     version = _plan_or_404(case, version_id)
     response = Response(render_plan_pdf(db(), version), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(db(), version)}"'
@@ -161,7 +161,7 @@ def plan_pdf(case_id: int, version_id: int) -> ResponseReturnValue:
 @family
 def disagreement_resolution(case_id: int) -> ResponseReturnValue:
     """Ask for disagreement resolution, which a family may do at any time (it never affects the right to appeal)."""
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     kind = MESSAGES["drs_requested"]
     if not may_send(db(), current_user.record, case, kind):
         abort(404)
@@ -174,7 +174,7 @@ def disagreement_resolution(case_id: int) -> ResponseReturnValue:
 @family
 def named_parent(case_id: int) -> ResponseReturnValue:
     """The young person asks a parent on the case to act for them (or stops them); only the young person can."""
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     if not is_the_young_person(db(), case.id, current_user.id):
         abort(403)
     here = url_for("family.named_parent", case_id=case.id)

@@ -8,8 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from webui.access import family
 from webui.cases.starts import StartPage
-from webui.family.routes import _case_or_404 as case_or_404
-from webui.family.routes import bp
+from webui.family.routes import bp, case_or_404
 
 
 @bp.route("/cases/<int:case_id>/start/<string:process_id>", methods=["GET", "POST"])
