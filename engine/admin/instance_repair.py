@@ -37,7 +37,7 @@ from engine.errors import (
 )
 from engine.people.roles import Role
 from engine.runtime.incidents import describe_failure
-from engine.runtime.projection import Projector, _is_timer, timer_due
+from engine.runtime.projection import Projector, is_timer, timer_due
 from engine.statutory import calendar
 from engine.statutory.clock import active_clock
 from engine.store.models import Case, Deadline, HumanTask, Incident, Membership, Organisation, ProcessInstance, Timer, User
@@ -68,7 +68,7 @@ def _name(task: Task) -> str:
 def _kind(task: Task) -> str:
     if task.task_spec.manual:
         return "task"
-    if _is_timer(task):
+    if is_timer(task):
         return "timer"
     definition = getattr(task.task_spec, "event_definition", None)
     return "message" if type(definition).__name__ == "MessageEventDefinition" else "event"
@@ -281,7 +281,7 @@ def _reopen_projections(session: Session, instance: ProcessInstance, wf: BpmnWor
         row.assignee_id = row.completed_by_id if row.role != "family" and _can_still_do(session, row) else None
         row.completed_at = None
         row.completed_by_id = None
-    waiting = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+    waiting = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING) if is_timer(t)}
     if not waiting:
         return
     session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_guid.in_(waiting),

@@ -55,7 +55,7 @@ class Snapshot:
         return cls({t.id: t.state for t in wf.get_tasks()})
 
 
-def _is_timer(task: Task) -> bool:
+def is_timer(task: Task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
@@ -72,7 +72,7 @@ def _is_gateway_timer(task: Task) -> bool:
 
 
 def _waits_on_timer(task: Task) -> bool:
-    return _is_timer(task) or _is_gateway_timer(task)
+    return is_timer(task) or _is_gateway_timer(task)
 
 
 def _gateway_timer_fired(task: Task) -> bool:
@@ -168,7 +168,7 @@ class Projector:
 
     def _on_completed(self, task: Task) -> None:
         props = properties_of(task.task_spec)
-        if _is_timer(task) and props.get("deadline"):
+        if is_timer(task) and props.get("deadline"):
             if self.session.scalar(select(Deadline.id).where(Deadline.timer_guid == str(task.id))) is None:
                 # Armed after its moment had passed (e.g. a review started late): it fired in this very command
                 # without ever being seen waiting, so the deadline is opened here and missed below.
@@ -369,7 +369,7 @@ class Projector:
         # Otherwise the earliest deadline timer attached to this task.
         dues: list[date] = []
         for sibling in (task.parent.children if task.parent is not None else []):
-            if sibling is not task and _is_timer(sibling) and properties_of(sibling.task_spec).get("deadline"):
+            if sibling is not task and is_timer(sibling) and properties_of(sibling.task_spec).get("deadline"):
                 moment = timer_due(sibling)
                 if moment is not None:
                     dues.append(calendar.to_london_date(moment - _ONE_SECOND))

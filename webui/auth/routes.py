@@ -78,7 +78,7 @@ def sign_in() -> ResponseReturnValue:
         if not errors:
             result = _attempt(email, password)
             if isinstance(result, User):
-                return _signed_in(result, next_url)
+                return start_signed_in_session(result, next_url)
             if result == "ip":
                 return render_template("auth/too_many.html"), 429
             errors["email"] = result
@@ -125,7 +125,7 @@ def _attempt(email: str, password: str) -> User | str:
     return WRONG
 
 
-def _signed_in(user: User, next_url: str | None) -> ResponseReturnValue:
+def start_signed_in_session(user: User, next_url: str | None) -> ResponseReturnValue:
     # A new session on every sign-in: nothing from before (such as a planted session) survives it.
     session.clear()
     token = start_session(user)

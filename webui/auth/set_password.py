@@ -16,7 +16,7 @@ from engine.errors import FormInvalid, NotFound
 from engine.intake.accounts import TOKEN_DAYS, set_password_with_token, user_for_token
 from engine.people.passwords import MIN_LENGTH
 from webui.access import public
-from webui.auth.routes import _signed_in, bp
+from webui.auth.routes import bp, start_signed_in_session
 from webui.context import db, now
 from webui.security import Throttle
 
@@ -66,7 +66,7 @@ def set_password(link_token: str) -> ResponseReturnValue:
             return _expired()
         else:
             db().commit()
-            response = _signed_in(user, None)
+            response = start_signed_in_session(user, None)
             flash("Your password has been set and you are signed in.", "success")
             return response
     return render_template("auth/set_password.html", email=user.email, errors=errors, link_token=link_token,
