@@ -43,3 +43,7 @@ class InstanceFailed(EngineError):
     def __init__(self, message: str, incident_id: int | None = None) -> None:
         self.incident_id = incident_id
         super().__init__(message)
+
+
+class SettingInvalid(EngineError):
+    """A setting from the environment has a value EHC Flow cannot run with; nothing was started or written."""

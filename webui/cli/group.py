@@ -7,11 +7,15 @@ import os
 
 import click
 
+from engine.errors import SettingInvalid
 from engine.runtime.services import Services, build
 
 
 def build_services() -> Services:
-    return build(os.environ.get("DATABASE_URL"))
+    try:
+        return build(os.environ.get("DATABASE_URL"))
+    except SettingInvalid as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
