@@ -56,6 +56,10 @@ def defaults() -> dict[str, Any]:
         "SIGN_IN_LOCK_MINUTES": 15,
         "SIGN_IN_IP_MAX_FAILURES": 20,
         "SIGN_IN_IP_WINDOW_MINUTES": 15,
+        # The public request pages and set-password links, per client address.
+        "REQUEST_DRAFTS_PER_HOUR": 10,
+        "REQUEST_SENDS_PER_HOUR": 5,
+        "SET_PASSWORD_IP_MAX_ATTEMPTS": 10,
         "MAX_CONTENT_LENGTH": 25 * MB,
         "UPLOAD_MAX_BYTES": 10 * MB,
         "UPLOAD_EXTENSIONS": (".pdf", ".doc", ".docx", ".odt", ".rtf", ".txt", ".jpg", ".jpeg", ".png"),

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, object_session
 
 from engine.casework.plans import current_plan
 from engine.casework.route_links import case_of, running_routes, tell_other_routes, today_of
-from engine.casework.transfer_package import PACKAGE_KIND, build_transfer_package, long_date, package_html
+from engine.casework.transfer_package import PACKAGE_KIND, build_transfer_package, date_or_none, long_date, package_html
 from engine.errors import FormInvalid
 from engine.statutory import calendar
 from engine.store.models import Case, CaseParty, Deadline, Document, HumanTask, Organisation
@@ -160,13 +160,6 @@ def _organisation(session: Session, value: Any, kind: str) -> Organisation | Non
     return org if org is not None and org.kind == kind else None
 
 
-def _date_or_none(value: Any) -> date | None:
-    try:
-        return calendar.as_date(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _party_orgs(session: Session, case_id: int, role: str) -> list[CaseParty]:
     return list(session.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.role == role,
                                                         CaseParty.active.is_(True)).order_by(CaseParty.id)))
@@ -197,8 +190,8 @@ def check_move(projector: Projector, task: Task) -> dict[str, Any]:
         errors["new_la_id"] = "Choose the local authority the family is moving to"
     elif new_la.id == case.la_id:
         errors["new_la_id"] = f"Choose another local authority: the case is already with {new_la.name}"
-    move_date = _date_or_none(data.get("move_date"))
-    aware_date = _date_or_none(data.get("aware_date"))
+    move_date = date_or_none(data.get("move_date"))
+    aware_date = date_or_none(data.get("aware_date"))
     if move_date is None:
         errors["move_date"] = "Enter the date of the move"
     if aware_date is None:
@@ -219,7 +212,7 @@ def check_move(projector: Projector, task: Task) -> dict[str, Any]:
         if new_health is not None:
             new_health_name = new_health.name
     has_plan = current_plan(session, case.id) is not None
-    last_review = _date_or_none(data.get("last_review_on")) or (last_review_date(session, case.id) if has_plan
+    last_review = date_or_none(data.get("last_review_on")) or (last_review_date(session, case.id) if has_plan
                                                                   else None)
     if has_plan and last_review is None:
         errors["last_review_on"] = "Enter the date of the plan's last review (or the date it was issued)"

@@ -28,12 +28,17 @@ PACKAGE_KIND = "transfer_package"
 _PACKAGE_SCRIPT_ID = "ehc-transfer-package"
 
 
+def date_or_none(value: Any) -> date | None:
+    """A date from route data, or None when there is none or it is not a date."""
+    try:
+        return calendar.as_date(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
 def long_date(value: Any) -> str:
     """'2026-03-02' -> '2 March 2026'; a value that is not a date is shown as it is."""
-    try:
-        day = calendar.as_date(value) if value not in (None, "") else None
-    except ValueError:
-        day = None
+    day = date_or_none(value)
     return f"{day.day} {day:%B %Y}" if day else str(value or "")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -33,7 +32,7 @@ from engine.casework.reviews import (
 from engine.casework.setting_directory import describe_setting
 from engine.intake.accounts import family_account, send_set_password_link
 from engine.intake.parties import set_parties, suggested_parties
-from engine.intake.questions import EMAIL, POSTCODE, UPN
+from engine.intake.questions import EMAIL, POSTCODE, UPN, parse_date
 from engine.people.roles import Role
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, Deadline, Membership, Organisation, PlanVersion, User
@@ -54,8 +53,6 @@ MAX_ROWS = 20_000
 #: Who may import into a local authority when a person (not the command line) imports.
 IMPORT_ROLES = (Role.ADMIN, Role.CASEWORKER, Role.MANAGER)
 OLDEST_AGE = 25
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 @dataclass(frozen=True)
@@ -124,19 +121,6 @@ class ImportResult:
 
 
 # ---- reading and checking ----------------------------------------------------------------------------------------
-
-def parse_date(text: str) -> date | None:
-    """``YYYY-MM-DD`` or ``DD/MM/YYYY``; None when it is neither or not a real day."""
-    iso, uk = _ISO.fullmatch(text), _UK.fullmatch(text)
-    parts = (iso.group(1), iso.group(2), iso.group(3)) if iso else (uk.group(3), uk.group(2), uk.group(1)) if uk \
-        else None
-    if parts is None:
-        return None
-    try:
-        return date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        return None
-
 
 def read_csv(data: bytes | str) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
     """The rows as (line, {column: text}) and the problems of the file itself (encoding, header, shape)."""

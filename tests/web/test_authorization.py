@@ -139,7 +139,8 @@ class Targets:
 
 def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world: World, case_id: int,
                   clock: FrozenClock) -> Targets:
-    plans = pytest.importorskip("engine.casework.plans")
+    from engine.casework import plans
+
     deploy_files(engine, [ROOT / "workflows" / "disagreement_resolution_service.bpmn"], ROOT / "forms")
     family_route = engine.start(case_id, ROUTE)
     record = open_task(services, case_id, "UT_record")

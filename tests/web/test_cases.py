@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -156,7 +155,8 @@ def test_documents_are_shown_safely_and_can_be_downloaded(as_user: Any, world: W
 
 def test_plan_versions_read_as_pages_with_pdf_and_changes(as_user: Any, world: World, services: Services,
                                                           clock: FrozenClock) -> None:
-    plans = pytest.importorskip("engine.casework.plans")
+    from engine.casework import plans
+
     with services.session_factory() as s:
         first = plans.create_draft(s, world.case_id, DRAFT, now=clock.now(), advice=ADVICE)
         changed = {**DRAFT, "section_a": {"views": "Alex loves trains and buses.", "aspirations": "To read."}}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from engine.runtime.services import Services
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.statutory.clock import FrozenClock
@@ -76,7 +74,8 @@ def test_documents_the_family_was_sent(as_user: Any, world: World, services: Ser
 
 def test_the_family_sees_issued_plans_and_drafts_they_were_sent(as_user: Any, world: World, services: Services,
                                                                  clock: FrozenClock, started: int) -> None:
-    plans = pytest.importorskip("engine.casework.plans")
+    from engine.casework import plans
+
     with services.session_factory() as s:
         draft = plans.create_draft(s, world.case_id, DRAFT, now=clock.now(), advice=ADVICE, instance_id=started)
         s.commit()

@@ -27,7 +27,7 @@ EXPIRED = (f"This link has expired or has already been used. A link to set your 
 def _throttle() -> Throttle:
     store = current_app.extensions.setdefault("ehcflow_set_password_throttle", {})
     if "ip" not in store:
-        store["ip"] = Throttle(int(current_app.config.get("SET_PASSWORD_IP_MAX_ATTEMPTS", 10)), timedelta(minutes=15))
+        store["ip"] = Throttle(int(current_app.config["SET_PASSWORD_IP_MAX_ATTEMPTS"]), timedelta(minutes=15))
     return store["ip"]
 
 

@@ -49,4 +49,5 @@ def organisations(case_id: int) -> ResponseReturnValue:
                 return redirect(url_for("cases.case", case_id=case.id))
     options = {role: choices(db(), role) for role in ORGANISATION_ROLES}
     return render_template("cases/organisations.html", case=case, options=options, chosen=chosen, errors=errors,
+                           error_items=[{"text": message, "href": f"#{role}"} for role, message in errors.items()],
                            labels=ROLE_LABELS), 400 if errors else 200

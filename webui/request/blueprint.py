@@ -27,7 +27,7 @@ DRAFT_KEY = "request_draft"
 SENT_KEY = "request_sent"
 REPORTS = "reports"  # the upload page, after "support"
 # Per client address and hour; settings may override them (a council behind one proxy address may need more).
-LIMITS = {"draft": ("REQUEST_DRAFTS_PER_HOUR", 10), "send": ("REQUEST_SENDS_PER_HOUR", 5)}
+LIMITS = {"draft": "REQUEST_DRAFTS_PER_HOUR", "send": "REQUEST_SENDS_PER_HOUR"}
 
 
 def current_draft() -> AssessmentRequest | None:
@@ -66,8 +66,7 @@ def next_url(answers: dict[str, str], slug: str) -> str:
 def _throttle(kind: str) -> Throttle:
     store = current_app.extensions.setdefault("ehcflow_request_throttles", {})
     if kind not in store:
-        setting, default = LIMITS[kind]
-        store[kind] = Throttle(int(current_app.config.get(setting, default)), timedelta(hours=1))
+        store[kind] = Throttle(int(current_app.config[LIMITS[kind]]), timedelta(hours=1))
     return store[kind]
 
 
