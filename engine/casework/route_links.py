@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,12 +22,14 @@ from engine.library.registry import properties_of
 from engine.library.sandbox import make_script_engine
 from engine.library.script_functions import script_globals
 from engine.runtime.incidents import describe_failure
-from engine.runtime.messages import accepts
+from engine.runtime.messages import accepts, message_event
 from engine.runtime.projection import Projector, Snapshot, save_instance
 from engine.runtime.serializer import StateSerializer
 from engine.statutory import calendar
 from engine.statutory.clock import FrozenClock
-from engine.store.models import ACTIVE_STATUSES, Case, Incident, Message, ProcessInstance, ProcessVersion
+from engine.store.models import (
+    ACTIVE_STATUSES, AuditEvent, Case, Incident, Message, ProcessInstance, ProcessVersion,
+)
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
@@ -112,10 +114,6 @@ def _mark_failed(projector: Projector, instance: ProcessInstance, name: str, pay
                              {"instance_id": instance.id, "name": name}))
 
 
-def _message_event(name: str, payload: Mapping[str, Any]) -> BpmnEvent:
-    return BpmnEvent(MessageEventDefinition(name), payload=dict(payload))
-
-
 def _record_message(projector: Projector, name: str, payload: Mapping[str, Any], instance_id: int | None,
                     status: str) -> None:
     projector.session.add(Message(case_id=projector.instance.case_id, name=name, payload=dict(payload),
@@ -141,7 +139,7 @@ def tell_other_routes(projector: Projector, name: str, payload: Mapping[str, Any
                              .order_by(ProcessInstance.id))
     for instance in list(others):
         wf = runner.load(instance)
-        event = _message_event(name, event_payload)
+        event = message_event(name, event_payload)
         if not accepts(wf, event):
             continue
         before = Snapshot.of(wf)
@@ -195,6 +193,7 @@ def start_route(projector: Projector, process_id: str, data: Mapping[str, Any] |
     """Starts a route on the projector's case in the same transaction; returns its instance id.
 
     Not deployed: nothing starts, and the case's history says so (the route can be started by hand once it is).
+    A route that fails as it starts is kept as a failed instance with an incident (``_keep_failed_start``).
     ``message``: the route begins with a message start event, which receives it.
     """
     session = projector.session
@@ -227,19 +226,55 @@ def start_route(projector: Projector, process_id: str, data: Mapping[str, Any] |
             session.flush()
             wf.do_engine_steps()
             if message is not None:
-                wf.send_event(_message_event(message[0], message[1]))
+                wf.send_event(message_event(message[0], message[1]))
                 wf.refresh_timers()
                 wf.do_engine_steps()
             runner.advance(instance, wf, Snapshot(), "started", f"Started {version.name or process_id}",
                            {"process_id": process_id, "version": version.version_hash,
                             "started_by_instance_id": projector.instance.id})
-    except Exception as exc:  # noqa: BLE001 - recorded on the case; the route can be started by hand
+    except Exception as exc:  # noqa: BLE001 - kept as a failed instance with an incident for an administrator
         where = describe_failure(exc)
+        failed_id = _keep_failed_start(projector, version, start_data, message, exc)
         projector.events.append(("route_start_failed", f"{process_id} could not start: {where.message}",
-                                 {"process_id": process_id, "element_id": where.element_id, "line": where.line}))
+                                 {"process_id": process_id, "element_id": where.element_id, "line": where.line,
+                                  "instance_id": failed_id}))
         return None
     projector.events.append(("route_started", f"Started {version.name or process_id}",
                              {"process_id": process_id, "instance_id": instance.id}))
+    return instance.id
+
+
+def _keep_failed_start(projector: Projector, version: ProcessVersion, start_data: Mapping[str, Any],
+                       message: tuple[str, Mapping[str, Any]] | None, exc: Exception) -> int:
+    """A route that could not start is kept, not started, as a failed instance with an open incident.
+
+    An administrator then sees it in the failed instances (a line in the case's history alone would go unnoticed),
+    can correct its data or move it to a fixed version, and retry: retrying runs the start again (and gives it the
+    message it was started with).
+    """
+    where = describe_failure(exc)
+    runner = _Runner(projector)
+    spec, subs = _specs(version)
+    wf = BpmnWorkflow(spec, subs, script_engine=runner.script_engine)
+    wf.get_next_task(spec_name="Start").set_data(**start_data)
+    session = projector.session
+    error = {"file": where.file, "element_id": where.element_id, "line": where.line, "message": where.message,
+             "command": "start", "previous_status": "running"}
+    instance = ProcessInstance(case_id=projector.instance.case_id, process_version_id=version.id,
+                               process_id=version.process_id, status="failed", state=_SERIALIZER.dumps(wf),
+                               serializer_version=_SERIALIZER.version, created_at=projector.now,
+                               updated_at=projector.now, started_by_id=projector.actor_id,
+                               parent_instance_id=projector.instance.id, last_error=error)
+    session.add(instance)
+    session.flush()
+    args: dict[str, Any] = {"actor_id": projector.actor_id, "started_by_instance_id": projector.instance.id}
+    if message is not None:
+        args["message"] = {"name": message[0], "payload": dict(message[1])}
+    session.add(Incident(instance_id=instance.id, at=projector.now, command="start", command_args=args,
+                         file=where.file, element_id=where.element_id, line=where.line, message=where.message))
+    session.add(AuditEvent(at=projector.now, case_id=instance.case_id, instance_id=instance.id,
+                           actor_id=projector.actor_id, action="failed",
+                           summary=f"Could not start: {where.message}", detail=error))
     return instance.id
 
 

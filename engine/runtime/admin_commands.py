@@ -11,6 +11,7 @@ from engine.errors import EngineError, FormInvalid, InstanceFailed, InvalidState
 from engine.people.access import can_act_on_task, roles_in
 from engine.people.roles import Role
 from engine.runtime.deadlines import claim_exception
+from engine.runtime.messages import start_step
 from engine.statutory.clock import Clock
 from engine.store.models import ACTIVE_STATUSES, AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer, User
 
@@ -162,6 +163,8 @@ class AdminCommands:
                 self.complete_task(args["task_id"], args.get("form_data") or {}, original)
             elif command == "send_message":
                 self.send_message(instance.case_id, args["name"], args.get("payload"), original)
+            elif command == "start":
+                self._command(instance_id, "start", start_step(args.get("message")), original)
             else:
                 self._command(instance_id, "fire_timers", self._fire_timers_step, actor)
         except InstanceFailed:

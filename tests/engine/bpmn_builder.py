@@ -5,7 +5,15 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 
-def script_then_task(process_id: str, script: str, form: str = "ack.json") -> str:
+def script_then_task(process_id: str, script: str, form: str = "ack.json",
+                     properties: dict[str, str] | None = None) -> str:
+    """``properties``: extension properties of the script task (``startsRoute`` and its data, for example)."""
+    extension = ""
+    if properties:
+        rows = "".join(f'<spiffworkflow:property name="{escape(k)}" value="{escape(v, {chr(34): "&quot;"})}" />'
+                       for k, v in properties.items())
+        extension = f"<bpmn:extensionElements><spiffworkflow:properties>{rows}</spiffworkflow:properties>" \
+                    "</bpmn:extensionElements>"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
                   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -21,7 +29,7 @@ def script_then_task(process_id: str, script: str, form: str = "ack.json") -> st
     </bpmn:laneSet>
     <bpmn:startEvent id="SE_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="ST_script" name="Run the script">
-      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+      {extension}<bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
       <bpmn:script>{escape(script)}</bpmn:script>
     </bpmn:scriptTask>
     <bpmn:userTask id="UT_next" name="Next">
