@@ -31,3 +31,19 @@ def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
+
+
+def pending(engine: Engine) -> list[str]:
+    """The migrations not yet applied to this database, oldest first (empty: it is up to date)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    missing: list[str] = []
+    for revision in script.walk_revisions():  # newest first
+        if revision.revision in applied:
+            break
+        missing.append(revision.revision)
+    return list(reversed(missing))
