@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from demo.assessment import seed_needs_assessment, seed_plan_drafting
+from demo.children import describe_children
 from demo.driver import DEMO_PASSWORD, DemoContext, Seeder
 from demo.history import seed_history
 from demo.reviews import seed_admin_cases, seed_reviews
@@ -53,9 +54,10 @@ FAMILIES = [
      "Southborough Primary School"),
 ]
 
-# The route seeders, in the order they run: the cases in progress, then the finished work of the last eighteen months.
+# The route seeders, in the order they run: the cases in progress, then the finished work of the last eighteen months;
+# last, what the SEN2 return needs of every demo child that the routes do not ask for.
 SEEDERS: list[Seeder] = [seed_plan_drafting, seed_needs_assessment, seed_plan_transfer, seed_disagreements,
-                         seed_reviews, seed_admin_cases, seed_history]
+                         seed_reviews, seed_admin_cases, seed_history, describe_children]
 
 
 def already_seeded(session: Session) -> bool:

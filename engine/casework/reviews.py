@@ -113,6 +113,9 @@ ROUTE_SETTINGS: Mapping[str, Mapping[str, int]] = {
     },
 }
 
+#: The routes whose settings a scheduled review carries: itself and the routes it calls.
+REVIEW_CALLS_SETTINGS = ("annual_review", "plan_amendment", "cease_plan")
+
 
 # ---- phase transfers ---------------------------------------------------------------------------------------------
 
@@ -197,7 +200,8 @@ class ReviewSchedule:
 
     def start_data(self) -> dict[str, Any]:
         """The process data ``annual_review`` starts with when the scheduler starts it (ISO dates: task data is
-        JSON), with the route's settings."""
+        JSON), with the route's settings and those of the routes it calls (``plan_amendment`` and ``cease_plan``
+        are call activities of the review and read their settings from the data it hands them)."""
         data: dict[str, Any] = {
             "scheduled": True,
             "review_kind": self.kind,
@@ -208,7 +212,8 @@ class ReviewSchedule:
             "transfer_kind": self.transfer.kind if self.transfer else None,
             "transfer_on": self.transfer.transfer_on.isoformat() if self.transfer else None,
         }
-        data.update(ROUTE_SETTINGS["annual_review"])
+        for route in REVIEW_CALLS_SETTINGS:
+            data.update(ROUTE_SETTINGS[route])
         return data
 
 

@@ -303,7 +303,11 @@ def starts_route_hook(projector: Projector, task: Task, process_id: str) -> int 
 
 def sends_message_hook(projector: Projector, task: Task, name: str) -> list[int]:
     """The ``sendsMessage`` completion hook: the message (payload from ``messagePayload``) goes to the case's
-    other route waiting for it, or starts the route it starts."""
+    other route waiting for it, or starts the route it starts. With ``sendsMessageWhen``, only when that expression
+    is true (an appeal's outcome concerns a ceasing route only when the appeal is about ceasing)."""
+    condition = properties_of(task.task_spec).get("sendsMessageWhen")
+    if condition and not projector.evaluate(task, condition):
+        return []
     return tell_other_routes(projector, name.strip(), _expression_data(projector, task, "messagePayload"),
                              start_if_none=True)
 

@@ -32,7 +32,7 @@ from engine.casework.reviews import (
 from engine.casework.setting_directory import describe_setting
 from engine.intake.accounts import family_account, send_set_password_link
 from engine.intake.parties import set_parties, suggested_parties
-from engine.intake.questions import EMAIL, POSTCODE, UPN, parse_date
+from engine.intake.questions import EMAIL, POSTCODE, check_upn, parse_date
 from engine.people.roles import Role
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, Deadline, Membership, Organisation, PlanVersion, User
@@ -229,9 +229,9 @@ def check_row(orgs: Directory, line: int, raw: dict[str, str], today: date,
         problems.append(Problem(line, "phase_transfer_due", "The phase transfer date must be after the plan was "
                                                             "issued"))
     upn = text["upn"].upper().replace(" ", "")
-    if upn and not UPN.match(upn):
-        problems.append(Problem(line, "upn", "Enter a unique pupil number of 13 characters: a letter, 11 digits, "
-                                             "then a digit or letter"))
+    upn_problem = check_upn(upn) if upn else None
+    if upn_problem:
+        problems.append(Problem(line, "upn", upn_problem))
     postcode = text["postcode"].upper()
     if postcode and not POSTCODE.match(postcode):
         problems.append(Problem(line, "postcode", "Enter a real postcode, like SW1A 1AA"))

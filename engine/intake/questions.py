@@ -25,6 +25,36 @@ POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 # A unique pupil number: a check letter, 11 digits, then a digit or letter (DfE UPN guidance).
 UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The letters a UPN's check letter (and a temporary UPN's last character) may be: A to Z without I, O and S, each
+# standing for its place in this string (DfE UPN guidance).
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def upn_check_letter(upn: str) -> str | None:
+    """The check letter the 12 characters after the first call for, or None when they cannot be a UPN's: each
+    character from the second is weighted by its position (2 to 13), a temporary UPN's last letter counting as its
+    place in UPN_LETTERS, and the sum modulo 23 picks the letter."""
+    if len(upn) != 13 or not upn[1:12].isdigit():
+        return None
+    last = upn[12]
+    if not last.isdigit() and last not in UPN_LETTERS:
+        return None
+    values = [int(c) for c in upn[1:12]] + [int(last) if last.isdigit() else UPN_LETTERS.index(last)]
+    return UPN_LETTERS[sum(value * weight for value, weight in zip(values, range(2, 14), strict=True)) % 23]
+
+
+def check_upn(upn: str) -> str | None:
+    """What is wrong with a UPN (GOV.UK wording), or None."""
+    if not UPN.match(upn):
+        return "Enter a unique pupil number of 13 characters: a letter, 11 digits, then a digit or letter"
+    expected = upn_check_letter(upn)
+    if expected is None:
+        return "A temporary unique pupil number cannot end in I, O or S"
+    if upn[0] != expected:
+        return "Enter the unique pupil number exactly as the school has it: its first letter does not match the rest"
+    return None
+
+
 OLDEST_AGE = 25
 
 
@@ -149,8 +179,9 @@ def _check(q: Question, value: str, today: date) -> tuple[str, str | None]:
             return value, "Enter a real postcode, like SW1A 1AA"
     if q.kind == "upn":
         value = value.upper().replace(" ", "")
-        if not UPN.match(value):
-            return value, "Enter a unique pupil number of 13 characters: a letter, 11 digits, then a digit or letter"
+        problem = check_upn(value)
+        if problem:
+            return value, problem
     if q.kind == "date":
         day = parse_date(value)
         if day is None:

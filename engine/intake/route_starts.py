@@ -300,7 +300,9 @@ def start_by_hand(engine: WorkflowEngine, case_id: int, process_id: str, data: d
         session.add(AuditEvent(at=engine.clock.now(), case_id=case_id, instance_id=instance_id,
                                actor_id=actor.id if actor else None, action="route_started_by_hand",
                                summary=f"{option.label}: {found.name} started by hand for {who}",
-                               detail={"process_id": process_id, "as_family": as_family, "data": sorted(clean)}))
+                               detail={"process_id": process_id, "as_family": as_family, "data": sorted(clean),
+                                       # the SEN2 export's received date (engine/reports/sen2_facts.py)
+                                       **({"received_at": clean["received_at"]} if "received_at" in clean else {})}))
         session.commit()
     return instance_id
 

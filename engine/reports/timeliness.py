@@ -1,19 +1,22 @@
 """Statutory reports, read from the projections (deadlines, instances, tasks), never from workflow state.
 
-Timeliness follows the national statistics (the EES data set "Timeliness of new EHC plans"): a plan is "within 20
-weeks" when its deadline was met; the figure "excluding exceptions" leaves every case where a timescale exception was
-claimed out of both the count and the total, as the published `_ex` measures do (an excepted plan issued on time is
-left out of both too). See docs/reports.md for every figure.
+Timeliness follows the national statistics (the EES data set "Timeliness of new EHC plans", built from the DfE's SEN2
+return): a new plan is "within 20 weeks" when it was issued within 20 weeks of the **date the request was received**
+(engine/reports/sen2_facts.py, which the SEN2 export reads too, so that the two agree on every case). The route's own
+deadline counts from the statutory start date, which moves a request received after 5pm or on a non-working day to
+the next working day: that figure is shown too, labelled as the local measure. The figure "excluding exceptions"
+leaves every case where a timescale exception was claimed out of both the count and the total, as the published
+`_ex` measures do (an excepted plan issued on time is left out of both too). See docs/reports.md for every figure.
 
-An LA's figures are those of the cases it is responsible for now (`Case.la_id`): a case transferred in counts for the
-new authority only. The SEN2 export is in engine/reports/sen2.py.
+Work counts for the authority responsible for the case when it was done: a plan for the authority that issued it, a
+case transferred in for the new authority from the transfer on. The SEN2 export is in engine/reports/sen2.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -21,17 +24,23 @@ from sqlalchemy.orm import Session
 
 from engine.lists.cases import ACTIVE_INSTANCE_STATUSES
 from engine.people.roles import ROLE_LABELS, Role
+from engine.reports import sen2_facts as facts
 from engine.reports.sen2 import SEN2_COLUMNS, sen2_csv
 from engine.statutory import calendar
 from engine.store.models import Case, Deadline, HumanTask, Organisation, PlanVersion, ProcessInstance
 
-# Report name -> the deadline key the routes use for it (see docs/reports.md and docs/routes/).
+PLANS_DFE = "final_plan_20w"
+PLANS_LOCAL = "final_plan_20w_local"
+# Report name -> measure code: the deadline key the routes use for it (see docs/reports.md and docs/routes/), except
+# the two 20-week measures, which are worked out per request (engine/reports/sen2_facts.py).
 TIMELINESS_MEASURES: dict[str, str] = {
-    "EHC plans issued within 20 weeks": "final_plan_20w",
+    "EHC plans issued within 20 weeks": PLANS_DFE,
+    "EHC plans issued within 20 weeks of the statutory start date (local measure)": PLANS_LOCAL,
     "Decisions to assess within 6 weeks": "decide_whether_to_assess",
     "Reviews completed on time": "annual_review",
     "Amendments issued within 8 weeks": "amended_plan",
 }
+DEADLINE_MEASURES = ("decide_whether_to_assess", "annual_review", "amended_plan")
 
 
 @dataclass
@@ -75,35 +84,57 @@ def _keyed(key: str) -> Any:
 
 
 def timeliness(session: Session, la_id: int | None = None, by: str = "month") -> list[TimelinessRow]:
-    """Deadlines whose work was done, by measure and by the London month (or year) it was done in.
+    """Work done, by measure and by the London month (or year) it was done in, for the authority responsible then.
 
     Work still not done is not counted (the national figures count plans issued); a deadline that no longer applies
-    (the request was withdrawn) is not either. Months are London months, which SQL cannot group portably, so the
-    rows are read (only the columns needed) and counted here.
+    (the request was withdrawn) is not either, nor, in the DfE's 20-week measure, a plan whose request is not recorded
+    here (see plans_without_request). Months are London months, which SQL cannot group portably, so the rows are
+    read (only the columns needed) and counted here.
     """
-    query = _in_la(select(Deadline.key, Deadline.met_at, Deadline.missed, Deadline.exception_reason)
-                   .where(Deadline.met_at.is_not(None), Deadline.status != "cancelled",
-                          or_(*(_keyed(k) for k in TIMELINESS_MEASURES.values()))),
-                   Deadline.case_id, la_id)
+    where = facts.case_filter(session, la_id)
+    histories = facts.la_histories(session, where)
     rows: dict[tuple[str, str], TimelinessRow] = {}
-    keys = {key: name for name, key in TIMELINESS_MEASURES.items()}
-    for key, met_at, missed, exception_reason in session.execute(query):
-        base = key.split(":", 1)[0]
-        if base not in keys:
-            continue
-        done = calendar.to_london_date(met_at)
-        period = f"{done.year}-{done.month:02d}" if by == "month" else str(done.year)
-        row = rows.setdefault((keys[base], period), TimelinessRow(keys[base], period, 0, 0, 0))
+    names = {code: name for name, code in TIMELINESS_MEASURES.items()}
+
+    def count(code: str, done: datetime, on_time: bool, excepted: bool) -> None:
+        day = calendar.to_london_date(done)
+        period = f"{day.year}-{day.month:02d}" if by == "month" else str(day.year)
+        row = rows.setdefault((names[code], period), TimelinessRow(names[code], period, 0, 0, 0))
         row.completed += 1
-        on_time = not missed
         row.on_time += on_time
-        if exception_reason:
+        if excepted:
             if on_time:
                 row.on_time_with_exception += 1
             else:
                 row.late_with_exception += 1
+
+    for case_requests in facts.requests(session, where, histories).values():
+        for r in case_requests:
+            if r.issued_on is None or (la_id is not None and r.plan_la_id != la_id):
+                continue
+            count(PLANS_LOCAL, r.plan.met_at, bool(r.within_20_weeks_local), bool(r.exception))
+            if r.within_20_weeks is not None:
+                count(PLANS_DFE, r.plan.met_at, r.within_20_weeks, bool(r.exception))
+    query = facts.scoped(
+        select(Deadline.case_id, Deadline.key, Deadline.met_at, Deadline.missed, Deadline.exception_reason)
+        .where(Deadline.met_at.is_not(None), Deadline.status != "cancelled",
+               or_(*(_keyed(k) for k in DEADLINE_MEASURES))), Deadline.case_id, where)
+    for case_id, key, met_at, missed, exception_reason in session.execute(query):
+        base = key.split(":", 1)[0]
+        history = histories.get(case_id)
+        if base not in DEADLINE_MEASURES or (la_id is not None and (history is None or history.at(met_at) != la_id)):
+            continue
+        count(base, met_at, not missed, bool(exception_reason))
     order = list(TIMELINESS_MEASURES)
     return [rows[k] for k in sorted(rows, key=lambda k: (order.index(k[0]), k[1]))]
+
+
+def plans_without_request(session: Session, la_id: int | None = None) -> int:
+    """Plans issued (by the authority) whose request is not recorded here: the DfE measure cannot count them."""
+    where = facts.case_filter(session, la_id)
+    return sum(1 for case_requests in facts.requests(session, where, facts.la_histories(session, where)).values()
+               for r in case_requests if r.issued_on is not None and r.received_on is None
+               and (la_id is None or r.plan_la_id == la_id))
 
 
 def _overdue(la_id: int | None, today: date):  # type: ignore[no-untyped-def]
@@ -231,6 +262,6 @@ def month_label(period: str) -> str:
     return period
 
 
-__all__ = ["SEN2_COLUMNS", "TIMELINESS_MEASURES", "TimelinessRow", "month_label", "open_cases_by_stage",
-           "open_tasks_by_stage", "overdue_by_route", "overdue_by_team", "periods", "sen2_csv", "stage_label",
-           "timeliness"]
+__all__ = ["PLANS_DFE", "PLANS_LOCAL", "SEN2_COLUMNS", "TIMELINESS_MEASURES", "TimelinessRow", "month_label",
+           "open_cases_by_stage", "open_tasks_by_stage", "overdue_by_route", "overdue_by_team", "periods",
+           "plans_without_request", "sen2_csv", "stage_label", "timeliness"]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.library.registry import ProcessRegistry
+from engine.library.sandbox_limits import configured_limits
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.statutory.clock import Clock
 from engine.store.db import PROJECT_ROOT, default_database_url, make_engine, make_session_factory
@@ -29,6 +30,7 @@ class Services:
 
 def build(database_url: str | None = None, clock: Clock | None = None, workflows_dir: Path | None = None,
           forms_dir: Path | None = None) -> Services:
+    configured_limits()  # a bad limit on scripts stops the start here, with its message
     db = make_engine(database_url or default_database_url())
     factory = make_session_factory(db)
     return Services(

@@ -17,12 +17,14 @@ import importlib
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.runtime.timer_pass import TimerPass
 from engine.runtime.workflow_engine import ACTIVE_STATUSES, WorkflowEngine
 from engine.store.models import DailyJobRun, ProcessInstance
 
@@ -33,6 +35,13 @@ DAILY_JOBS: tuple[tuple[str, str], ...] = (
     ("start_due_reviews", "engine.casework.review_scheduler:start_due_reviews"),
     ("termly_review_lists", "engine.casework.termly_review_lists:send_termly_review_lists"),
 )
+
+#: A pass of a long-running worker gives way after this long (the next starts at once), so that the outbox and the
+#: daily jobs are not held up by a long catch-up.
+PASS_BUDGET_SECONDS = 60.0
+#: How many times one pass tries an instance that another worker keeps changing first, and fires one instance.
+MAX_CONFLICTS = 3
+MAX_FIRINGS = 50
 
 #: How long a worker waits before trying a failed daily job again.
 DAILY_RETRY_SECONDS = 15 * 60
@@ -104,17 +113,42 @@ def earliest_due(engine: WorkflowEngine) -> datetime | None:
         )
 
 
+def run_pass(engine: WorkflowEngine, batch_size: int = 20, budget_seconds: float | None = None,
+             clock: Callable[[], float] = time.monotonic) -> TimerPass:
+    """Fires every timer that is due now, batch after batch, until none is left (or ``budget_seconds`` of real
+    time are spent: then the next pass goes on).
+
+    A conflict (another worker fired that instance first) or a failing instance never ends the pass early: the
+    failing one is recorded as an incident and left out, and an instance that keeps conflicting is left for the
+    next pass after ``MAX_CONFLICTS`` tries, so that two workers sharing the work cannot hold each other up.
+    """
+    started = clock()
+    done = TimerPass()
+    conflicts: Counter[int] = Counter()
+    firings: Counter[int] = Counter()
+    left_out: set[int] = set()
+    while budget_seconds is None or clock() - started < budget_seconds:
+        batch = engine.fire_due(limit=batch_size, skip=left_out)
+        done.add(batch)
+        left_out.update(batch.failed)
+        conflicts.update(batch.conflicts)
+        firings.update(batch.fired)
+        left_out.update(iid for iid, count in conflicts.items() if count >= MAX_CONFLICTS)
+        # A route whose timers fall due again as soon as they fire would hold the pass for ever.
+        left_out.update(iid for iid, count in firings.items() if count >= MAX_FIRINGS)
+        if batch.examined == 0:
+            break
+    if done.failed:
+        log.warning("timers failed on %d instance(s): %s (each has an incident)", len(done.failed), done.failed)
+    return done
+
+
 def run_once(engine: WorkflowEngine, batch_size: int = 20, daily: bool = True) -> int:
-    """Runs the daily jobs not yet run today (unless ``daily`` is False), then fires everything that is due now
-    (batch after batch); returns the number of instances advanced."""
+    """Runs the daily jobs not yet run today (unless ``daily`` is False), then fires everything that is due now;
+    returns the number of instances advanced."""
     if daily:
         run_daily_jobs(engine)
-    total = 0
-    while True:
-        fired = engine.fire_due_timers(limit=batch_size)
-        total += fired
-        if fired < batch_size:
-            return total
+    return len(run_pass(engine, batch_size).fired)
 
 
 class Worker:
@@ -154,9 +188,9 @@ class Worker:
         log.info("timer worker started")
         while not self.stopping:
             self.run_daily_jobs()
-            fired = run_once(self.engine, self.batch_size, daily=False)
+            fired = run_pass(self.engine, self.batch_size, PASS_BUDGET_SECONDS).fired
             if fired:
-                log.info("fired timers on %d instance(s)", fired)
+                log.info("fired timers on %d instance(s)", len(fired))
             if after_pass is not None:
                 after_pass()
             wait = self.seconds_until_next()

@@ -9,7 +9,7 @@ Concurrency is optimistic: the instance row carries a revision, and the loser of
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -42,6 +42,7 @@ from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
 from engine.runtime.serializer import StateSerializer
+from engine.runtime.timer_pass import TimerPass
 from engine.statutory import calendar
 from engine.statutory.clock import Clock, active_clock
 from engine.store.models import ACTIVE_STATUSES, AuditEvent, Case, HumanTask, Incident, Message, ProcessInstance, User
@@ -144,7 +145,8 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             spiff_task = wf.get_task_from_id(guid)
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise TaskAlreadyCompleted("This task is no longer waiting to be done")
-            spiff_task.task_spec.add_data_from_form(spiff_task, form_data)
+            if form_data:  # a plain or manual task has no form (and no add_data_from_form): it is only marked done
+                spiff_task.task_spec.add_data_from_form(spiff_task, form_data)
             spiff_task.run()
             wf.refresh_timers()
             wf.do_engine_steps()
@@ -196,14 +198,19 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         raise MessageNotDelivered(f"Nothing on this case is waiting for the message {name!r}")
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 20) -> int:
-        """Fires the timers that are due on up to `limit` instances; returns how many instances were advanced.
+        """Fires the timers that are due on up to `limit` instances; returns how many instances were advanced."""
+        return len(self.fire_due(now, limit).fired)
+
+    def fire_due(self, now: datetime | None = None, limit: int = 20, skip: Collection[int] = ()) -> TimerPass:
+        """Fires the timers that are due on up to `limit` instances (leaving out those in ``skip``), saying what
+        happened to each.
 
         Each instance is claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at
         once; on any database the revision check makes a second firing of the same timers impossible.
         """
         now = now or self.clock.now()
-        fired = 0
-        seen: list[int] = []  # never pick the same instance twice in one call, whatever happened to it
+        result = TimerPass()
+        seen: list[int] = list(skip)  # never pick the same instance twice in one call, whatever happened to it
         for _ in range(limit):
             with self.session_factory() as session:
                 # Strictly before now: SpiffWorkflow fires a timer only once its moment has passed.
@@ -218,18 +225,18 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                     query = query.with_for_update(skip_locked=True)
                 instance = session.scalars(query).first()
                 if instance is None:
-                    return fired
+                    return result
                 seen.append(instance.id)
 
                 try:
                     self._run(session, instance, "fire_timers", self._fire_timers_step, actor=None, expected_revision=None,
                               args={}, completed_user_task=None)
-                    fired += 1
-                except ConcurrentUpdate:
-                    continue  # another worker got there first
+                    result.fired.append(instance.id)
+                except (ConcurrentUpdate, InvalidState):
+                    result.conflicts.append(seen[-1])  # another worker got there first, or it ended meanwhile
                 except InstanceFailed:
-                    continue  # recorded as an incident; the instance is now failed and leaves the queue
-        return fired
+                    result.failed.append(seen[-1])  # recorded as an incident; it is failed and leaves the queue
+        return result
 
     # ---- internals -------------------------------------------------------------------------------------------------
     def _start_data(self, case: Case) -> dict[str, Any]:
@@ -271,7 +278,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             raise InvalidState("This route is suspended by an administrator; try again later")
         if expected_revision is not None and instance.revision != expected_revision:
             raise ConcurrentUpdate("Someone else has changed this case since you opened it. Reload and try again.")
-        instance_id = instance.id
+        instance_id, loaded_revision = instance.id, instance.revision
         with active_clock(self.clock):
             try:
                 self.apply_step(session, instance, step, actor, command, projector_summary(command), None,
@@ -288,7 +295,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure inside the workflow becomes an incident
                 session.rollback()
-                raise self._record_incident(instance_id, command, args, exc, actor) from exc
+                raise self._record_incident(instance_id, command, args, exc, actor, loaded_revision) from exc
 
     def apply_step(self, session: Session, instance: ProcessInstance,
                    step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
@@ -306,13 +313,19 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         self._save(session, instance, wf, before, actor, action, summary, detail, completed_user_task, projector)
 
     def _record_incident(self, instance_id: int, command: str, args: dict[str, Any], exc: Exception,
-                         actor: User | None) -> InstanceFailed:
+                         actor: User | None, loaded_revision: int) -> InstanceFailed:
+        """Marks the instance failed with an incident, unless someone changed it since the failed command loaded it:
+        then the failure was met on a state that is gone (two workers firing the same timers, say), and it is a
+        conflict, not an incident."""
         where = describe_failure(exc)
         log.warning("instance %s failed in %s: %s", instance_id, command, where.message)
         args = {**args, "actor_id": actor.id if actor else None}
         with self.session_factory() as session:
             instance = session.get(ProcessInstance, instance_id)
             assert instance is not None
+            if instance.revision != loaded_revision:
+                raise ConcurrentUpdate("Someone else changed this route at the same moment; nothing was saved. "
+                                       "Reload and try again.")
             incident = Incident(instance_id=instance_id, at=self.clock.now(), command=command, command_args=args,
                                 file=where.file, element_id=where.element_id, line=where.line, message=where.message)
             session.add(incident)
@@ -324,7 +337,11 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             session.add(AuditEvent(at=self.clock.now(), case_id=instance.case_id, instance_id=instance_id,
                                    actor_id=actor.id if actor else None, action="failed",
                                    summary=f"A step failed: {where.message}", detail=instance.last_error))
-            session.commit()
+            try:
+                session.commit()
+            except StaleDataError as stale:
+                raise ConcurrentUpdate("Someone else changed this route at the same moment; nothing was saved. "
+                                       "Reload and try again.") from stale
             return InstanceFailed(
                 "Something went wrong in this route and nothing was saved. An administrator has been told "
                 f"(incident {incident.id}).", incident.id)

@@ -110,6 +110,10 @@ class Case(Base):
     address: Mapped[str | None] = mapped_column(Text)
     postcode: Mapped[str | None] = mapped_column(String(10))
     upn: Mapped[str | None] = mapped_column(String(13), index=True)
+    # The DfE's codes for the SEN2 return's person module (engine/intake/child_details.py lists them): sex M, F or U,
+    # ethnicity a main code of the common basic data set (WBRI ... REFU, NOBT). None: not recorded yet.
+    sex: Mapped[str | None] = mapped_column(String(1))
+    ethnicity: Mapped[str | None] = mapped_column(String(4))
     status: Mapped[str] = mapped_column(String(40), default="open")
     stage: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime]

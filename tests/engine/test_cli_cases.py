@@ -16,7 +16,7 @@ from webui.cli import cases as cases_command
 from webui.cli import main
 
 OPEN = ["cases", "open", "--la", "TST", "--first-name", "Kit", "--last-name", "Marsh", "--dob", "2017-02-03",
-        "--address", "2 Low Road", "--postcode", "ts1 4aa", "--upn", "B12345678901C", "--requester-type", "parent",
+        "--address", "2 Low Road", "--postcode", "ts1 4aa", "--upn", "A12345678901C", "--requester-type", "parent",
         "--requester-name", "Lee Marsh", "--requester-email", "lee@example.com", "--relationship", "father",
         "--channel", "post", "--received", "2026-02-27 17:30", "--support", "Small-group reading since Year 2"]
 
@@ -36,7 +36,7 @@ def test_cases_open_records_the_request_opens_the_case_and_starts_the_assessment
     assert "The LA must decide whether to assess by Monday 13 April 2026." in result.output
     with services.session_factory() as s:
         case = s.scalar(select(Case).where(Case.child_last_name == "Marsh"))
-        assert (case.postcode, case.upn, case.reference in result.output) == ("TS1 4AA", "B12345678901C", True)
+        assert (case.postcode, case.upn, case.reference in result.output) == ("TS1 4AA", "A12345678901C", True)
         request = s.scalar(select(AssessmentRequest).where(AssessmentRequest.case_id == case.id))
         assert (request.channel, request.status, request.received_at.isoformat()) == (
             "post", "registered", "2026-02-27T17:30:00+00:00")

@@ -34,7 +34,7 @@ ANSWERS = {
     "requester_email": "Sam.Rivers@Example.com", "requester_phone": "",
     "child_first_name": "Robin", "child_last_name": "Rivers", "child_date_of_birth": "12 7 2016",
     "child_address": "1 Mill Lane\nTestbury", "child_postcode": "te1 2ab",
-    "setting_name": "Test Primary School", "child_upn": "a12345678901b",
+    "setting_name": "Test Primary School", "child_upn": "l12345678901b",
     "parent_views": "Robin finds reading very hard.", "young_person_views": "",
     "sen_support": "Two terms of small-group phonics.", "urgent": "no", "urgent_details": "",
     "consent_to_share": "yes",
@@ -87,7 +87,7 @@ def test_a_posted_request_registered_for_a_new_child_starts_the_assessment_from_
     with services.session_factory() as s:
         row = s.get(AssessmentRequest, request_id)
         assert (row.status, row.channel, row.received_at, row.child_postcode, row.child_upn) == (
-            "new", "post", received, "TE1 2AB", "A12345678901B")
+            "new", "post", received, "TE1 2AB", "L12345678901B")
         assert row.child_date_of_birth == date(2016, 7, 12) and row.answers["sen_support"].startswith("Two terms")
         assert matches_for(s, row) == []
         parent = s.scalar(select(User).where(User.email == "sam.rivers@example.com"))
@@ -99,7 +99,7 @@ def test_a_posted_request_registered_for_a_new_child_starts_the_assessment_from_
     with services.session_factory() as s:
         case = s.get(Case, case_id)
         assert (case.child_name, case.date_of_birth, case.postcode, case.upn, case.la_id) == (
-            "Robin Rivers", date(2016, 7, 12), "TE1 2AB", "A12345678901B", intake.la.id)
+            "Robin Rivers", date(2016, 7, 12), "TE1 2AB", "L12345678901B", intake.la.id)
         family = s.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.role == "family")).one()
         assert (family.user_id, family.relationship_to_child) == (parent.id, "mother")
         row = s.get(AssessmentRequest, request_id)

@@ -23,7 +23,7 @@ HEADER = ("child_first_name,child_last_name,date_of_birth,upn,postcode,address,l
           "last_review_on,phase_transfer_due,parent_name,parent_email")
 AVA = 'Ava,Stone,2016-05-14,A123456789012,TS1 1AA,"1 High Street, Testtown",TST,TPS,31/08/2025,,,Kim Stone,kim@example.com'
 BEN = "Ben,Hart,01/06/2012,,ts2 2bb,,TST,,2023-03-10,29/02/2024,,,"
-CAL = "Cal,Reed,2018-09-30,B123456789012,,,TST,TPS,2025-10-01,,,,"
+CAL = "Cal,Reed,2018-09-30,P123456789013,,,TST,TPS,2025-10-01,,,,"
 GOOD = "\n".join([HEADER, AVA, BEN, CAL]) + "\n"
 
 
@@ -151,7 +151,7 @@ BAD = "\n".join([
     HEADER,
     AVA,                                                                       # line 2: good
     "Dee,,2031-01-01,X1,NOPE,,TST,,2020-13-01,,,,not-an-email",                # line 3
-    "Eve,Cole,2015-02-02,,,,ZZZ,NOSUCH,2014-12-01,,,,",                        # line 4
+    "Eve,Cole,2015-02-02,B123456789012,,,ZZZ,NOSUCH,2014-12-01,,,,",           # line 4: check letter is A
     "Fay,Dunn,2015-02-02,,,,OTH,,2020-01-01,2019-06-01,2019-12-31,,",          # line 5
     'Ava,Stone,2016-05-14,,,,TST,,2025-08-31,,,,',                             # line 6: same as line 2
     "Gus,Hale,2019-04-04,,,,TST,,2027-01-01,2026-04-01,,,",                    # line 7
@@ -169,6 +169,8 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(services: Serv
         "line 3: postcode: Enter a real postcode, like SW1A 1AA",
         "line 3: plan_issued_on: '2020-13-01' is not a real date: write it as YYYY-MM-DD or DD/MM/YYYY",
         "line 3: parent_email: Enter an email address in the correct format, like name@example.com",
+        "line 4: upn: Enter the unique pupil number exactly as the school has it: its first letter does not match "
+        "the rest",
         "line 4: la_code: There is no local authority with the code 'ZZZ'",
         "line 4: setting_code: There is no school, college or setting with the code 'NOSUCH'",
         "line 4: plan_issued_on: The plan must have been issued after the child was born",

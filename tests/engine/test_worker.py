@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from engine.runtime import worker as worker_module
 from engine.runtime.services import Services
-from engine.runtime.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once
+from engine.errors import ConcurrentUpdate
+from engine.runtime.timer_pass import TimerPass
+from engine.runtime.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once, run_pass
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import AuditEvent, DailyJobRun, HumanTask
+from engine.store.models import AuditEvent, DailyJobRun, HumanTask, Incident, ProcessInstance
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 
@@ -177,3 +179,98 @@ def test_run_once_for_cron_runs_the_daily_jobs_too(services: Services, monkeypat
     assert run_once(services.engine) == 0
     assert run_once(services.engine) == 0
     assert RUNS == [("record", date(2026, 3, 2))]
+
+
+# ---- a pass goes on until nothing due is left ----------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_services(request: pytest.FixtureRequest, services: Services) -> Services:
+    if request.param == "sqlite":
+        return services
+    return request.getfixturevalue("pg_services")
+
+
+def _waiting_decisions(services: Services, world: World, count: int) -> list[int]:
+    """``count`` routes at "Decide", each with its 6-week decision timer (due 13 April 2026, 23:00 UTC)."""
+    engine = services.engine
+    deploy_demo(engine)
+    ids = []
+    for _ in range(count):
+        iid = engine.start(world.case_id, "runtime_demo", {"explode": False})
+        with services.session_factory() as s:
+            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
+        engine.complete_task(task_id, {"concern": "x"})
+        ids.append(iid)
+    return ids
+
+
+def test_a_conflict_does_not_end_the_pass(services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first instance picked is changed by "another worker" the first time: the pass still fires all 35
+    (before, a batch with a conflict fired fewer than its size and the pass stopped: 19 of 35)."""
+    engine = services.engine
+    ids = _waiting_decisions(services, world, 35)
+    engine.clock.set(datetime(2026, 4, 21, 9, 0, tzinfo=UTC))  # a week after the timers fell due
+    real_run = engine._run
+    conflicted: list[int] = []
+
+    def run(session, instance, command, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as _run
+        if not conflicted:
+            conflicted.append(instance.id)
+            raise ConcurrentUpdate("changed by another worker")
+        return real_run(session, instance, command, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_run", run)
+    done = run_pass(engine, batch_size=20)
+    assert done.conflicts == conflicted == [ids[0]]
+    assert sorted(done.fired) == ids and done.failed == []
+    assert run_pass(engine, batch_size=20).examined == 0
+
+
+def test_after_a_week_down_two_workers_fire_every_due_timer_once_past_a_failing_instance(
+        db_services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A week of downtime, then two workers at once (each its own engine, as two processes would be), small
+    batches: every due timer fires exactly once, the one instance whose timer fails is left failed with its
+    incident and reported, and nothing due is left waiting."""
+    world = World(db_services)
+    ids = _waiting_decisions(db_services, world, 35)
+    broken = ids[7]
+    clock = db_services.engine.clock
+    clock.set(datetime(2026, 4, 21, 9, 0, tzinfo=UTC))
+    engines = [WorkflowEngine(db_services.session_factory, clock) for _ in range(2)]
+    for engine in engines:
+        real_step = engine._fire_timers_step
+
+        def step(session, instance, wf, projector, real_step=real_step):  # noqa: ANN001, ANN202
+            if instance.id == broken:
+                raise RuntimeError("the timer's route broke")
+            real_step(session, instance, wf, projector)
+
+        monkeypatch.setattr(engine, "_fire_timers_step", step)
+    barrier = threading.Barrier(2)
+    passes: list[TimerPass] = []
+    errors: list[BaseException] = []
+
+    def work(engine: WorkflowEngine) -> None:
+        try:
+            barrier.wait()
+            passes.append(run_pass(engine, batch_size=3))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(engine,)) for engine in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    fired = [iid for p in passes for iid in p.fired]
+    assert sorted(fired) == sorted(set(ids) - {broken})
+    assert [iid for p in passes for iid in p.failed] == [broken]
+    with db_services.session_factory() as s:
+        events = list(s.scalars(select(AuditEvent.instance_id).where(AuditEvent.action == "timer_fired")))
+        assert sorted(events) == sorted(fired)
+        escalated = list(s.scalars(select(HumanTask.instance_id).where(HumanTask.bpmn_id == "UT_escalation")))
+        assert sorted(escalated) == sorted(fired)
+        assert s.get(ProcessInstance, broken).status == "failed"
+        assert s.scalars(select(Incident).where(Incident.instance_id == broken)).one().command == "fire_timers"
+    assert earliest_due(db_services.engine) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -516,3 +517,99 @@ def test_a_start_form_is_checked_and_may_not_ask_for_the_cases_facts(tmp_path: P
     assert facts.message.startswith("form start.json asks for 'case_id', which every route is given from its case")
     assert broken.file == str(forms / "broken.json")
     assert "is not a valid JSON Schema" in broken.message
+
+
+# ---- plain and manual tasks (issue 14) -----------------------------------------------------------------------------
+def test_plain_and_manual_tasks_in_a_role_lane_are_accepted(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('<bpmn:scriptTask id="ST_yes"', '<bpmn:manualTask id="ST_yes"'),
+                      ('<bpmn:script>decision = "assess"</bpmn:script>\n    </bpmn:scriptTask>', "</bpmn:manualTask>"))
+    assert lint(bpmn) == []
+
+
+@pytest.mark.parametrize("tag", ["manualTask", "task"])
+def test_plain_and_manual_tasks_must_be_in_a_role_lane(tmp_path: Path, tag: str) -> None:
+    bpmn = copy_valid(tmp_path, ('<bpmn:scriptTask id="ST_yes"', f'<bpmn:{tag} id="ST_yes"'),
+                      ('<bpmn:script>decision = "assess"</bpmn:script>\n    </bpmn:scriptTask>', f"</bpmn:{tag}>"),
+                      ("<bpmn:flowNodeRef>ST_yes</bpmn:flowNodeRef>", ""))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, 'id="ST_yes"'), "ST_yes")
+    kind = "manual task" if tag == "manualTask" else "task"
+    assert problem.message.startswith(f"{kind} is not in a lane; put it in the lane of the role that does it")
+
+
+def test_a_manual_task_with_a_form_is_told_to_be_a_user_task(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ('<bpmn:userTask id="UT_decide" name="Decide">', '<bpmn:manualTask id="UT_decide">'),
+                      ("</bpmn:userTask>", "</bpmn:manualTask>"))
+
+    problems = [p for p in lint(bpmn) if p.element_id == "UT_decide"]
+
+    assert [p.message for p in problems] == [
+        "a manual task shows no form (people only mark it as done); make it a userTask to show form 'simple.json'"]
+
+
+# ---- scripts: one source of truth with the sandbox -------------------------------------------------------------------
+def test_tuple_unpacking_passes_the_check(tmp_path: Path) -> None:
+    bpmn = copy_valid(tmp_path, ("answers = [a for a in (1, 2, 3) if a &gt; 1]",
+                                 "low, high = 1, 2\nanswers = [a for a in (low, high, 3) if a &gt; 1]"))
+    assert lint(bpmn) == []
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("9 ** 9 ** 9", "the power 9 ** 387420489 is too large to work out"),
+    ("'x' * 10 ** 10", "repeating it 10000000000 times makes more than 1,000,000 items"),
+    ("range(10 ** 6)", "range() gives fewer than 1000 numbers"),
+])
+def test_obviously_costly_scripts_are_refused(tmp_path: Path, expression: str, message: str) -> None:
+    bpmn = copy_valid(tmp_path, ("total = 0\n", f"total = 0\nbig = {expression}\n"))
+
+    [problem] = lint(bpmn)
+
+    assert (problem.line, problem.element_id) == (line_of(bpmn, "big = "), "ST_init")
+    assert problem.message == f"the sandbox refuses the script, line 4: {message}"
+
+
+# ---- call activities: processes defined elsewhere --------------------------------------------------------------------
+def test_a_call_to_a_process_defined_elsewhere_is_accepted() -> None:
+    assert lint(BROKEN / "missing_called_process.bpmn") != []
+    assert check_files([BROKEN / "missing_called_process.bpmn"], FORMS, other_processes={"ehc_not_deployed"}) == []
+
+
+def test_cli_check_resolves_calls_from_the_folder_and_the_database(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.library.registry import ProcessRegistry
+    from engine.runtime.workflow_engine import WorkflowEngine
+    from engine.statutory.clock import FrozenClock
+    from engine.store.db import make_engine, make_session_factory
+    from engine.store.migrate import upgrade
+    from webui.cli import main
+
+    caller = tmp_path / "routes" / "caller.bpmn"
+    caller.parent.mkdir()
+    shutil.copy(BROKEN / "missing_called_process.bpmn", caller)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no such file: not created
+    result = CliRunner().invoke(main, ["workflows", "check", "--forms", str(FORMS), str(caller)])
+    assert result.exit_code == 1 and "calls process 'ehc_not_deployed'" in result.output
+    assert not (tmp_path / "empty.sqlite3").exists()
+
+    # Deployed in the database: found there.
+    callee = copy_valid(tmp_path, ("lint_simple", "ehc_not_deployed"), name="callee.bpmn")
+    db = make_engine(f"sqlite:///{tmp_path / 'deployed.sqlite3'}")
+    upgrade(db)
+    WorkflowEngine(make_session_factory(db), FrozenClock(datetime(2026, 3, 2, 10, tzinfo=UTC))).deploy(
+        ProcessRegistry.from_files([callee], FORMS))
+    db.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'deployed.sqlite3'}")
+    result = CliRunner().invoke(main, ["workflows", "check", "--forms", str(FORMS), str(caller)])
+    assert result.exit_code == 0, result.output
+    assert "OK: 1 file(s), 1 process(es), no problems." in result.output
+
+    # In the same folder as the file checked: found there, and described with it.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    shutil.move(str(callee), caller.parent / "callee.bpmn")
+    result = CliRunner().invoke(main, ["workflows", "check", "--forms", str(FORMS), str(caller)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("lint_missing_called_process ")

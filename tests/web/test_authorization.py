@@ -27,6 +27,7 @@ from tests.conftest import ROOT, World, deploy_files
 # each with EXTRA_MATRIX and make_extra_targets(services, engine, app, world, case_id, clock) -> dict.
 from tests.web import (  # noqa: E402
     matrix_admin,
+    matrix_case_details,
     matrix_intake,
     matrix_owner,
     matrix_reports,
@@ -40,7 +41,8 @@ from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
-AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes)
+AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes,
+         matrix_case_details)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 PARTY_ORGS = {"health", "school", "mediation"}  # organisations acting on both cases

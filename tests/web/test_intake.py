@@ -29,7 +29,7 @@ ANSWERS = {
     "requester_email": "sam.rivers@example.com", "requester_phone": "",
     "child_first_name": "Robin", "child_last_name": "Rivers", "child_date_of_birth": "2016-07-12",
     "child_address": "1 Mill Lane\nTestbury", "child_postcode": "TE1 2AB",
-    "setting_name": "Test Primary School", "child_upn": "A12345678901B",
+    "setting_name": "Test Primary School", "child_upn": "L12345678901B",
     "parent_views": "Robin finds reading very hard.", "young_person_views": "",
     "sen_support": "Two terms of small-group phonics.", "urgent": "no", "urgent_details": "",
     "consent_to_share": "yes", "family_knows": "yes",
@@ -126,7 +126,7 @@ def test_a_posted_request_keeps_its_london_moment_and_a_new_child_starts_the_ass
     row = the_request(services, request_id)
     # Friday 6 March 2026 at 17:30 in London is 17:30 UTC (GMT), kept exactly.
     assert (row.status, row.channel, row.received_at) == ("new", "post", datetime(2026, 3, 6, 17, 30, tzinfo=UTC))
-    assert (row.child_postcode, row.child_upn, row.child_date_of_birth) == ("TE1 2AB", "A12345678901B",
+    assert (row.child_postcode, row.child_upn, row.child_date_of_birth) == ("TE1 2AB", "L12345678901B",
                                                                              date(2016, 7, 12))
     page = caseworker.page(response.headers["Location"])
     assert f"Request {row.reference} recorded" in text_of(page)
@@ -143,7 +143,7 @@ def test_a_posted_request_keeps_its_london_moment_and_a_new_child_starts_the_ass
             "20 April 2026.") in flash_text(caseworker, f"/cases/{case_id}")
     with services.session_factory() as s:
         case = s.get(Case, case_id)
-        assert (case.child_name, case.postcode, case.upn, case.la_id) == ("Robin Rivers", "TE1 2AB", "A12345678901B",
+        assert (case.child_name, case.postcode, case.upn, case.la_id) == ("Robin Rivers", "TE1 2AB", "L12345678901B",
                                                                         intake.la.id)
         registered = s.get(AssessmentRequest, request_id)
         assert (registered.status, registered.case_id) == ("registered", case_id)

@@ -1,4 +1,4 @@
-"""The migration that adds the web tables matches their models."""
+"""The migrations match their models: the web tables, and the child's details (0007) down and up again."""
 
 from __future__ import annotations
 
@@ -30,3 +30,34 @@ def test_the_web_tables_are_migrated_as_modelled(services: Services) -> None:
         return None
 
     assert [d for d in differences if table_of(d)] == []
+
+
+def test_the_childs_sex_and_ethnicity_migrate_down_and_up_again(services: Services) -> None:
+    """0007 adds case_record.sex and .ethnicity as modelled; going back to 0006 drops them and keeps the cases (and
+    what 0006 added); going forward again brings them back, empty."""
+    from sqlalchemy import inspect, text
+
+    from engine.store.migrate import downgrade, upgrade
+
+    def columns() -> dict[str, object]:
+        return {c["name"]: c["type"] for c in inspect(services.db).get_columns("case_record")}
+
+    with services.db.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = [d for d in compare_metadata(context, Base.metadata) if "case_record" in repr(d)]
+    assert differences == []
+    assert {"sex", "ethnicity"} <= set(columns())
+    with services.db.begin() as connection:
+        connection.execute(text("INSERT INTO organisation (id, name, kind, uses_ehcflow, active) "
+                                "VALUES (1, 'LA', 'local_authority', 1, 1)"))
+        connection.execute(text("INSERT INTO case_record (reference, child_first_name, child_last_name, la_id, "
+                                "status, created_at, upn, sex, ethnicity) VALUES ('EHC-1', 'Ann', 'Lee', 1, 'open', "
+                                "'2026-03-02 10:00:00', 'B801200005001', 'F', 'WBRI')"))
+    downgrade(services.db, "0006")
+    assert not {"sex", "ethnicity"} & set(columns()) and "upn" in columns()
+    with services.db.connect() as connection:
+        assert connection.execute(text("SELECT reference, upn FROM case_record")).all() == [("EHC-1", "B801200005001")]
+    upgrade(services.db)
+    assert {"sex", "ethnicity"} <= set(columns())
+    with services.db.connect() as connection:
+        assert connection.execute(text("SELECT sex, ethnicity FROM case_record")).all() == [(None, None)]

@@ -69,8 +69,25 @@ def _loop_route(script: str) -> bytes:
     return script_then_task("loop_route", script, form="web_ack.json").encode()
 
 
-def test_a_scenario_that_never_ends_is_stopped(owner: Client, services: Services,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_script_that_runs_too_long_fails_its_step(owner: Client, services: Services) -> None:
+    """The sandbox stops the script itself (engine/library/sandbox_limits.py) long before the scenario's limit."""
+    review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route(LONG_SCRIPT)))
+    page = soup(owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"},
+                           status=200))
+    [(what, result, message)] = step_rows(page)
+    assert (what, result) == ("start", "Failed") and "ran more than 200,000 lines" in message
+
+
+@pytest.fixture
+def no_script_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lifts the sandbox's own limits on one script (the scenario's child process reads them from the
+    environment), so that the scenario's limits are what stops it."""
+    monkeypatch.setenv("EHCFLOW_SCRIPT_MAX_LINES", str(10 ** 12))
+    monkeypatch.setenv("EHCFLOW_SCRIPT_MAX_SECONDS", "1000000")
+
+
+def test_a_scenario_that_never_ends_is_stopped(owner: Client, services: Services, monkeypatch: pytest.MonkeyPatch,
+                                               no_script_budget: None) -> None:
     from engine.authoring import route_scenarios
 
     monkeypatch.setattr(route_scenarios, "MAX_SECONDS", 3)
@@ -82,12 +99,19 @@ def test_a_scenario_that_never_ends_is_stopped(owner: Client, services: Services
     owner.page(review_url)  # the worker is free again and the upload is still there
 
 
-def test_a_scenario_that_makes_huge_data_is_stopped(owner: Client, services: Services) -> None:
-    review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route("big = 'x' * (3 * 1024 * 1024 * 1024)\n")))
+def test_huge_data_is_refused_at_upload_and_stopped_at_run_time(owner: Client, services: Services) -> None:
+    """A constant too big to make is refused by the check; one worked out from data is stopped by the sandbox
+    (engine/library/sandbox_limits.py): the step fails, nothing runs out of memory."""
+    response = owner.post("/routes/upload", upload_files(
+        ("loop_route.bpmn", _loop_route("big = 'x' * (3 * 1024 * 1024 * 1024)\n"))), status=200,
+        content_type="multipart/form-data")
+    assert ("workflows/loop_route.bpmn:17: ST_script: the sandbox refuses the script, line 1: repeating it "
+            "3221225472 times makes more than 1,000,000 items") in text_of(soup(response))
+    review_url = upload_ok(owner, ("loop_route.bpmn", _loop_route("n = 3 * 1024 * 1024\nbig = 'x' * (n * 1024)\n")))
     page = soup(owner.post(review_url + "/scenario", {"scenario": "process: loop_route\nsteps: [{start: {}}]"},
                            status=200))
     [(what, result, message)] = step_rows(page)
-    assert (what, result) == ("start", "Failed") and "MemoryError" in message
+    assert (what, result) == ("start", "Failed") and "makes more than 1,000,000 items" in message
 
 
 def test_a_scenario_has_at_most_so_many_steps(owner: Client, services: Services) -> None:
@@ -368,7 +392,8 @@ def test_a_download_header_is_safe_for_any_name(name: str, header: str) -> None:
 
 
 def test_a_scenario_run_stops_itself_even_if_nobody_waits_for_it(owner: Client, services: Services,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  no_script_budget: None) -> None:
     from engine.authoring import route_scenarios
 
     # The web worker would wait longer than the run may use the processor: the run ends on its own.

@@ -6,6 +6,7 @@ import csv
 import io
 
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from engine.lists.names import route_names
 from engine.reports.sen2 import SEN2_COLUMNS, sen2_csv
@@ -27,13 +28,15 @@ def _seed(services: Services, world: World) -> dict[str, int]:
         _row(s, world.case_id, "final_plan_20w", "2026-03-20", _at("2026-03-10"))
         _row(s, b, "final_plan_20w", "2026-03-09", _at("2026-03-16"), True, "setting_closed")
         _row(s, c, "final_plan_20w", "2026-04-10", _at("2026-04-02"))
-        _row(s, world.other_case_id, "final_plan_20w", "2026-03-20", _at("2026-03-05"), True)
+        _row(s, world.other_case_id, "final_plan_20w", "2026-03-02", _at("2026-03-05"), True)
         _row(s, c, "decide_whether_to_assess", "2026-02-16", _at("2026-02-20"), True)
         assessment = _instance(s, c, "ehc_needs_assessment", "waiting_person", "2026-01-05", versions)
         _instance(s, world.other_case_id, "annual_review", "running", "2026-01-05", versions)
         _task(s, c, assessment, "cw", "la_caseworker", world.la.id, "2026-02-20")
         _row(s, c, "advice:health", "2026-02-20", instance_id=assessment, attached="cw")  # overdue on 2 March
         _row(s, world.other_case_id, "advice:ep", "2026-02-01")  # Otherham's, overdue too
+        for n, case in enumerate(s.scalars(select(Case).order_by(Case.id))):  # what the SEN2 export requires
+            case.postcode, case.upn, case.sex, case.ethnicity = "TS1 1AA", f"A{n:011d}Z", "M", "WBRI"
         s.commit()
     return {"b": b, "c": c, "assessment": assessment}
 
@@ -110,9 +113,9 @@ def test_sen2_download_is_the_engines_csv_with_its_headers(services: Services, w
     assert body == expected
     rows = list(csv.DictReader(io.StringIO(body)))
     assert list(rows[0]) == SEN2_COLUMNS
-    assert {r["local_authority"] for r in rows} == {"Testshire Council"}
-    alex = next(r for r in rows if r["case_reference"] == "EHC-2026-00001")
-    assert alex["forename"] == "'=cmd|' /C calc'!A0"  # shown as text by a spreadsheet, never run
+    assert {r["LA"] for r in rows} == {"TST"}
+    alex = next(r for r in rows if r["CaseReference"] == "EHC-2026-00001")
+    assert alex["Forename"] == "'=cmd|' /C calc'!A0"  # shown as text by a spreadsheet, never run
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
     assert client.get("/reports/sen2.csv?year=all").get_data(as_text=True) == sen2_csv_all(services, world)
 
@@ -147,7 +150,7 @@ def test_another_authoritys_manager_sees_only_their_own_figures(services: Servic
     assert _table(work, "Open cases by stage") == [[names["annual_review"], "1"]]
     assert _table(work, "By route") == [[names["ehc_needs_assessment"], "1"]]
     rows = list(csv.DictReader(io.StringIO(client.get("/reports/sen2.csv?year=all").get_data(as_text=True))))
-    assert [r["local_authority"] for r in rows] == ["Otherham Council"]
+    assert [r["LA"] for r in rows] == ["OTH"]
     # Asking for Testshire's figures by its id finds nothing.
     for url in ("/reports/timeliness", "/reports/work-in-progress", "/reports/sen2", "/reports/sen2.csv"):
         client.get(f"{url}?la={world.la.id}", status=404)
@@ -209,6 +212,29 @@ def test_someone_reporting_for_two_authorities_chooses_one(services: Services, w
     assert _table(testshire, f"{PLANS}, by month")[0][1:3] == ["2", "1"]
     assert testshire.select_one("select#la option[selected]")["value"] == str(world.la.id)
     rows = csv.DictReader(io.StringIO(client.get(f"/reports/sen2.csv?year=all&la={world.la.id}").get_data(as_text=True)))
-    assert {r["local_authority"] for r in rows} == {"Testshire Council"}
+    assert {r["LA"] for r in rows} == {"TST"}
     sen2 = client.page(f"/reports/sen2?la={world.la.id}")
     assert sen2.select_one("form input[name=la]")["value"] == str(world.la.id)
+
+
+def test_sen2_page_lists_the_records_that_cannot_be_exported_with_links(services: Services, world: World,
+                                                                       as_user) -> None:
+    from datetime import UTC, datetime
+
+    from tests.engine.test_sen2 import _request
+
+    ids = _seed(services, world)
+    with services.session_factory() as s:
+        s.get(Case, ids["b"]).postcode = None
+        _request(s, world, ids["b"], datetime(2026, 2, 2, 10, tzinfo=UTC))
+        reference = s.get(Case, ids["b"]).reference
+        s.commit()
+    client = as_user("manager")
+    page = client.page("/reports/sen2?year=2026")
+    rows = _table(page, "Records not exported, and what to fix")
+    assert rows == [[f"{reference} Bea Seed", "PostCode: record the child's home postcode on the case"]]
+    assert page.select_one("#refused ~ table tbody a")["href"] == f"/cases/{ids['b']}"
+    response = client.get("/reports/sen2.csv?year=2026")
+    assert response.headers["X-SEN2-Records-Refused"] == "1"
+    assert reference not in response.get_data(as_text=True)
+    client.get("/reports/sen2?year=1999", status=400)

@@ -436,10 +436,10 @@ def test_appeal_withdrawn_before_the_response(case: Case) -> None:
     case.tell("appeal_withdrawn", {"withdrawn_on": "2026-03-30"})
     assert case.deadline("tribunal_response").status == "cancelled"
     assert case.status(iid) == "completed"
+    # The appeal was about refusing to assess: no ceasing route is told of its end (sendsMessageWhen).
     with case.services.session_factory() as s:
-        decided = s.scalars(select(Message).where(Message.case_id == case.case_id,
-                                                  Message.name == "appeal_decided")).one()
-    assert (decided.payload["outcome"], decided.payload["decided_on"]) == ("dismissed", "2026-03-30")
+        assert s.scalars(select(Message).where(Message.case_id == case.case_id,
+                                               Message.name.in_(("appeal_lodged", "appeal_decided")))).all() == []
 
 
 def test_any_route_notice_starts_the_disagreement_route_in_the_same_step(case: Case) -> None:
@@ -475,14 +475,20 @@ def test_any_route_notice_starts_the_disagreement_route_in_the_same_step(case: C
     assert case.data_of(disagreement.id, "UT_adviser_contact")["notice"]["source"] == "refusal_notice"
 
 
-def test_late_certificate_and_late_response_are_recorded_and_the_appeal_withdrawn_before_the_hearing(
+def test_late_certificate_and_late_response_are_escalated_and_the_appeal_withdrawn_before_the_hearing(
         case: Case) -> None:
     iid = case.notice("refuse_assess", "2026-03-02")
     case.engine.clock.set(at(2026, 3, 4))
     case.do("UT_adviser_contact", {"contacted_on": "2026-03-04", "wants_mediation": "no"}, "mediation")
-    # Certificate due Monday 9 March; the day ends at midnight GMT: missed, recorded, the certificate still comes.
+    # Certificate due Monday 9 March; the day ends at midnight GMT: missed, escalated to the authority's manager
+    # (who chases the mediation service it commissions); the certificate still comes.
+    assert case.at(at(2026, 3, 9, 23, 59, 59)) == 0
     assert case.at(at(2026, 3, 10, 0, 0, 1)) == 1
     assert case.deadline("mediation_certificate").status == "missed"
+    late = case.task("UT_certificate_overdue")
+    assert (late.role, late.organisation_id) == ("la_manager", case.world.la.id)
+    assert case.open_tasks() == {"UT_certificate_no_mediation", "UT_certificate_overdue"}
+    case.do("UT_certificate_overdue", {"action_taken": "Asked the mediation service to issue it today"}, "manager")
     case.engine.clock.set(at(2026, 3, 11))
     case.do("UT_certificate_no_mediation", {}, "mediation")
     assert case.deadline("mediation_certificate").met_at is not None
@@ -614,11 +620,38 @@ def test_recommendations_on_health_and_social_care_get_a_response_within_five_we
                                                "recommendation_response": "Short breaks agreed"}, "socialcare")
     (letter,) = case.documents("to_social_care_response")
     assert "We will follow the recommendations" in text_of(letter)
-    # The health body does not answer by Monday 6 April (23:00 UTC, BST): recorded as missed, no one else's task.
+    # The health body does not answer by Monday 6 April (23:00 UTC, BST): missed, and escalated to the health body
+    # (its designated clinical officer) with a form saying what is being done; the response is still owed.
+    assert case.at(at(2026, 4, 6, 22, 59, 59)) == 0
     assert case.at(at(2026, 4, 6, 23, 0, 1)) == 1
     assert case.deadline("recommendation_response_health").status == "missed"
+    late = case.task("UT_health_late")
+    assert (late.role, late.organisation_id) == ("health", case.world.health.id)
+    assert case.open_tasks() == {"UT_health_recommendations", "UT_health_late"}
+    case.do("UT_health_late", {"action_taken": "The response goes to the ICB board on 14 April",
+                                "response_expected_by": "2026-04-15"}, "health")
     case.do("UT_health_recommendations", {"follows_recommendations": "no", "recommendation_response": "Not funded"},
             "health")
+    assert case.deadline("recommendation_response_health").met_at is not None
+    assert case.status(iid) == "completed"
+
+
+def test_a_late_social_care_response_to_recommendations_is_escalated_to_the_authoritys_manager(case: Case) -> None:
+    """Recommendations in an order dated Friday 25 September 2026: 5 weeks is Friday 30 October, which ends at
+    00:00 UTC on 31 October (British Summer Time ended on Sunday 25 October)."""
+    iid = case.engine.start(case.case_id, "tribunal_order",
+                            {"order_kind": "none", "order_source": "tribunal", "order_date": "2026-09-25",
+                             "health_recommendations": "no", "social_care_recommendations": "yes",
+                             "social_care_recommendation_text": "Short breaks"})
+    assert case.task("UT_social_care_recommendations").due_date == date(2026, 10, 30)
+    assert case.at(at(2026, 10, 30, 23, 59, 59)) == 0
+    assert case.at(at(2026, 10, 31, 0, 0, 1)) == 1
+    assert case.deadline("recommendation_response_social_care").status == "missed"
+    late = case.task("UT_social_care_late")
+    assert (late.role, late.organisation_id) == ("la_manager", case.world.la.id)
+    case.do("UT_social_care_late", {"action_taken": "Head of service to reply this week"}, "manager")
+    case.do("UT_social_care_recommendations", {"follows_recommendations": "yes",
+                                               "recommendation_response": "Short breaks agreed"}, "socialcare")
     assert case.status(iid) == "completed"
 
 
@@ -743,8 +776,8 @@ def test_complaint_from_a_young_person_over_18_acknowledged_in_3_working_days_ov
     assert case.status(iid) == "completed"
 
 
-def test_other_complaints_follow_the_authoritys_procedure_and_a_late_acknowledgement_is_recorded(case: Case
-                                                                                                   ) -> None:
+def test_other_complaints_follow_the_authoritys_procedure_and_a_late_acknowledgement_is_escalated(case: Case
+                                                                                                    ) -> None:
     corporate = case.engine.start(case.case_id, "complaint")
     case.do("UT_record_complaint", {"received_on": "2026-03-02", "complainant": "parent",
                                     "complainant_name": "Jo Taylor", "complainant_aged_18_or_over": "no",
@@ -759,10 +792,65 @@ def test_other_complaints_follow_the_authoritys_procedure_and_a_late_acknowledge
     case.do("UT_record_complaint", {"received_on": "2026-03-02", "complainant": "other", "complainant_name": "Ann",
                                     "complainant_aged_18_or_over": "no", "about": "adult_social_care",
                                     "complaint_summary": "Care package"}, "caseworker")
-    # Acknowledgement due Thursday 5 March; not done by the end of it (midnight GMT): missed.
+    # Acknowledgement due Thursday 5 March; not done by the end of it (midnight GMT): missed, and the authority's
+    # manager gets a task saying so.
+    assert case.at(at(2026, 3, 5, 23, 59, 59)) == 0
     assert case.at(at(2026, 3, 6, 0, 0, 1)) == 1
     assert case.deadline("complaint_acknowledgement").status == "missed"
     assert case.status(adult) == "waiting_person"
+    late = case.task("UT_complaint_overdue")
+    assert (late.role, late.organisation_id) == ("la_manager", case.world.la.id)
+    case.do("UT_complaint_overdue", {"action_taken": "Acknowledged by phone; letter today",
+                                     "complainant_told_on": "2026-03-06"}, "manager")
+    assert case.open_tasks() == {"UT_acknowledge"}
+
+
+def test_every_complaint_deadline_that_passes_is_escalated_to_the_authoritys_manager(case: Case) -> None:
+    """Each stage's deadline, passing, gives the LA manager a task (it used to pass silently). Received Monday 2
+    March 2026: children's social care, 28 days, Monday 30 March (ends 23:00 UTC on 30 March: BST from 29 March);
+    the authority's own procedure, 20 working days (no bank holiday in March), Monday 30 March; an adult complaint
+    acknowledged on Wednesday 4 March with a response promised by Friday 17 April (ends 23:00 UTC, BST)."""
+    manager = case.world.la.id
+    social = case.engine.start(case.case_id, "complaint")
+    case.do("UT_record_complaint", {"received_on": "2026-03-02", "complainant": "parent",
+                                    "complainant_name": "Jo Taylor", "complainant_aged_18_or_over": "no",
+                                    "about": "childrens_social_care", "complaint_summary": "No short breaks"},
+            "caseworker")
+    case.do("UT_appoint_independent_person", {"independent_person": "Pat Doyle", "appointed_on": "2026-03-04"},
+            "socialcare")
+    corporate = case.engine.start(case.case_id, "complaint")
+    case.do("UT_record_complaint", {"received_on": "2026-03-02", "complainant": "parent",
+                                    "complainant_name": "Jo Taylor", "complainant_aged_18_or_over": "no",
+                                    "about": "send_service", "complaint_summary": "Late plan"}, "caseworker")
+    adult = case.engine.start(case.case_id, "complaint")
+    case.do("UT_record_complaint", {"received_on": "2026-03-02", "complainant": "other", "complainant_name": "Ann",
+                                    "complainant_aged_18_or_over": "yes", "about": "adult_social_care",
+                                    "complaint_summary": "Care package"}, "caseworker")
+    case.do("UT_acknowledge", {"acknowledged_on": "2026-03-04", "discussion_offered": "yes",
+                               "response_expected_by": "2026-04-17"}, "socialcare")
+    assert case.deadline("complaint_acknowledgement").status == "met"
+    assert case.at(at(2026, 3, 30, 22, 59, 59)) == 0
+    assert case.at(at(2026, 3, 30, 23, 0, 1)) == 2  # both complaints
+    with case.services.session_factory() as s:
+        late = list(s.scalars(select(HumanTask).where(HumanTask.case_id == case.case_id,
+                                                      HumanTask.bpmn_id == "UT_complaint_overdue")
+                              .order_by(HumanTask.instance_id)))
+        missed = list(s.scalars(select(Deadline.status).where(Deadline.case_id == case.case_id,
+                                                              Deadline.key == "complaint_response")))
+    assert [(t.instance_id, t.role, t.organisation_id) for t in late] == [
+        (social, "la_manager", manager), (corporate, "la_manager", manager)]
+    assert missed == ["missed", "missed"]
+
+    assert case.task("UT_adult_response").due_date == date(2026, 4, 17)
+    assert case.at(at(2026, 4, 17, 22, 59, 59)) == 0
+    assert case.at(at(2026, 4, 17, 23, 0, 1)) == 1
+    with case.services.session_factory() as s:
+        (adult_late,) = s.scalars(select(HumanTask).where(HumanTask.instance_id == adult,
+                                                          HumanTask.bpmn_id == "UT_complaint_overdue"))
+    assert (adult_late.role, adult_late.organisation_id) == ("la_manager", manager)
+    case.engine.complete_task(adult_late.id, {"action_taken": "Response delayed by a strike; new date 24 April"},
+                              case.world.users["manager"])
+    case.check_restore()
 
 
 def test_only_the_right_people_act_on_disagreement_steps(case: Case) -> None:
@@ -771,3 +859,55 @@ def test_only_the_right_people_act_on_disagreement_steps(case: Case) -> None:
     with case.services.session_factory() as s:
         for key, allowed in (("mediation", True), ("caseworker", False), ("parent", False), ("other_caseworker", False)):
             assert can_act_on_task(s, s.get(User, case.world.users[key].id), task) is allowed, key
+
+
+def test_an_agreement_the_authority_was_not_party_to_is_notified_within_a_week_or_escalated(case: Case) -> None:
+    """Regulation 42(4): mediation about health care only, held on Wednesday 20 May 2026, with an agreement the
+    authority was not a party to. The health body tells the authority within 1 week: by Wednesday 27 May, which ends
+    at 23:00 UTC (BST). Not done: the authority's manager gets a task; the health body's task stays open."""
+    world = case.world
+    case.notice("final_plan", "2026-03-02", sections=["B", "F"])
+    case.engine.clock.set(at(2026, 4, 30))
+    case.do("UT_adviser_contact", {"contacted_on": "2026-04-30", "wants_mediation": "yes",
+                                   "mediation_issues": "Speech therapy in section G", "health_issues": "yes",
+                                   "health_provision_sought": "Speech therapy", "social_care_issues": "no"},
+            "mediation")
+    case.do("UT_arrange_mediation", {"mediator_name": "Sam Reed", "mediation_on": "2026-05-20",
+                                     "attending_for_la": "Morgan Price", "invite_health": "yes",
+                                     "invite_social_care": "no"}, "caseworker")
+    case.do("UT_health_attendance", {"attendee_name": "Dr Ng", "can_agree_provision": "yes"}, "health")
+    case.engine.clock.set(at(2026, 5, 20, 16))
+    case.do("UT_mediation_outcome", {"held_on": "2026-05-20", "agreement_reached": "yes",
+                                     "agreement_summary": "The ICB funds a block of speech therapy",
+                                     "agreement_order_kind": "none", "la_party_to_agreement": "no"}, "mediation")
+    notice = case.task("UT_agreement_notice")
+    assert (notice.role, notice.organisation_id) == ("health", world.health.id)
+    assert case.deadline("mediation_agreement_notice").due_date == date(2026, 5, 27)
+    assert case.open_tasks() == {"UT_agreement_notice", "UT_certificate_after_mediation"}
+    case.engine.clock.set(at(2026, 5, 21))
+    case.do("UT_certificate_after_mediation", {}, "mediation")
+    assert case.at(at(2026, 5, 27, 22, 59, 59)) == 0
+    assert case.at(at(2026, 5, 27, 23, 0, 1)) == 1
+    assert case.deadline("mediation_agreement_notice").status == "missed"
+    late = case.task("UT_agreement_notice_overdue")
+    assert (late.role, late.organisation_id) == ("la_manager", world.la.id)
+    case.do("UT_agreement_notice_overdue", {"action_taken": "Asked the ICB for the agreement"}, "manager")
+    case.do("UT_agreement_notice", {"la_notified_on": "2026-05-29", "notice_summary": "Speech therapy block"},
+            "health")
+    assert case.deadline("mediation_agreement_notice").met_at is not None
+    assert case.open_tasks() == {"UT_record_appeal"}
+
+
+def test_an_agreement_the_authority_made_needs_no_notice(case: Case) -> None:
+    case.notice("refuse_assess", "2026-03-02")
+    case.do("UT_adviser_contact", {"contacted_on": "2026-03-04", "wants_mediation": "yes",
+                                   "mediation_issues": "The decision", "health_issues": "no",
+                                   "social_care_issues": "no"}, "mediation")
+    case.do("UT_arrange_mediation", {"mediator_name": "Sam Reed", "mediation_on": "2026-03-20",
+                                     "attending_for_la": "Morgan Price", "invite_health": "no",
+                                     "invite_social_care": "no"}, "caseworker")
+    case.do("UT_mediation_outcome", {"held_on": "2026-03-20", "agreement_reached": "yes",
+                                     "agreement_summary": "A visit to the school", "agreement_order_kind": "none",
+                                     "la_party_to_agreement": "yes"}, "mediation")
+    assert case.open_tasks() == {"UT_certificate_after_mediation"}
+    assert "mediation_agreement_notice" not in case.deadlines()

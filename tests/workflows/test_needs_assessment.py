@@ -765,6 +765,66 @@ def test_every_appealable_template_carries_the_appeal_rights(services: Services,
             assert flag and 'id="appeal-rights"' in body and "by <strong>2 May 2026</strong>" in body, name
 
 
+def waiting_timers(route: Route) -> dict[str, datetime]:
+    """bpmn id -> due moment (UTC) of the timers the assessment (and the routes it calls) wait on."""
+    with route.services.session_factory() as s:
+        rows = s.scalars(select(Timer).where(Timer.instance_id == route.instance_id, Timer.status == "waiting"))
+        return {row.bpmn_id: row.due_at.replace(tzinfo=UTC) if row.due_at.tzinfo is None else row.due_at.astimezone(UTC)
+                for row in rows}
+
+
+def test_an_ordered_assessment_does_not_decide_whether_to_assess_and_counts_from_the_order(route: Route) -> None:
+    """The First-tier Tribunal orders an assessment on Monday 2 March 2026 (regulation 44(2)(b)); the order reaches
+    the authority, and tribunal_order starts this route, on Wednesday 4 March. Counted from the order, not from the
+    route's start: the family is told the authority will assess within 2 weeks (Monday 16 March), a decision not to
+    issue a plan is due within 10 weeks (2 March + 70 days = Monday 11 May) and the final plan within 14 weeks
+    (+ 98 days = Monday 8 June). No request to register, no views or panel, no 6-week decision: the notice that the
+    authority will assess goes out when the order is registered. The advice is asked for on Monday 9 March (6 weeks:
+    Monday 20 April). 11 May is in British Summer Time: the 10 weeks are over at 23:00 UTC on 11 May, when the watch
+    escalates; the decision not to issue, on Wednesday 13 May, is recorded late (appeal by 13 July)."""
+    order = {"kind": "assess", "source": "tribunal", "date": "2026-03-02"}
+    route.clock.set(utc(2026, 3, 4, 10))
+    route.instance_id = route.engine.start(
+        route.case_id, PROCESS, {"received_at": utc(2026, 3, 4, 10).isoformat(), "requester_type": "other",
+                                 "requester_name": "First-tier Tribunal (SEND) order", "tribunal_order": order},
+        route.users["caseworker"])
+    route.check()
+    data = route.data()
+    assert data["tribunal_order"] == order
+    assert (data["start_date"], data["will_assess_notice_by"], data["no_plan_notice_by"], data["final_plan_by"]) == (
+        "2026-03-04", "2026-03-16", "2026-05-11", "2026-06-08")
+    assert route.open() == ["UT_register_order"]
+    assert route.task("UT_register_order").due_date == date(2026, 3, 16)
+    assert route.deadlines() == {} and route.kinds() == []  # no 6-week decision, no "considering" notice
+
+    route.complete("UT_register_order", {"has_setting": "yes"}, utc(2026, 3, 9, 9))
+    assert route.kinds() == ["decision_to_assess"]
+    notice = route.documents("decision_to_assess")[0].body_html
+    assert "by 11 May 2026" in notice and "by 8 June 2026" in notice
+    assert route.deadlines() == {"decision_not_to_issue": ("2026-05-11", "open")}
+    assert waiting_timers(route)["ICE_16w_passed"] == utc(2026, 5, 11, 23, 0)
+    assert route.open() == ["UT_plan_advice"]
+    route.complete("UT_plan_advice", {"other_advisers": []}, utc(2026, 3, 9, 10))
+    request_and_receive_standard_advice(route, utc(2026, 3, 9, 11), utc(2026, 4, 17))
+    assert {k: v for k, v in route.deadlines().items() if k.startswith("advice:")} == {
+        f"advice:{k}": ("2026-04-20", "met") for k in STANDARD_KEYS}
+    assert route.task("UT_decide_issue").due_date == date(2026, 5, 11)
+
+    route.at(utc(2026, 5, 11, 22, 59))
+    assert route.deadlines()["decision_not_to_issue"] == ("2026-05-11", "open")
+    route.at(utc(2026, 5, 11, 23, 1))
+    assert route.deadlines()["decision_not_to_issue"] == ("2026-05-11", "missed")
+    assert route.open() == ["UT_decide_issue", "UT_escalate_16w"]
+    route.complete("UT_decide_issue", {"issue_decision": "not_issue", "issue_decision_reasons": "Needs can be met "
+                                       "through SEN support.", "support_without_plan": "Daily phonics."},
+                   utc(2026, 5, 13))
+    row = route.deadline("decision_not_to_issue")
+    assert (row.status, row.met_at is not None) == ("missed", True)  # done, after its day
+    assert_appeal_rights(route.documents("decision_not_to_issue")[0], "13 July 2026")
+    assert "decide_whether_to_assess" not in route.deadlines() and "final_plan_20w" not in route.deadlines()
+    assert route.instance().status == "completed" and route.open_tasks() == []
+
+
 # ---- coverage: keep this test last ------------------------------------------------------------------------------------
 def test_every_flow_node_and_sequence_flow_of_the_route_is_visited(request: pytest.FixtureRequest) -> None:
     scenarios = {item.name for item in request.session.items

@@ -54,6 +54,7 @@ def amendment(services: Services, world: World) -> Driver:
 
 def test_notice_gives_15_days_beginning_with_the_day_of_service(amendment: Driver) -> None:
     route = amendment
+    assert route.task("UT_propose").due_date is None  # no tribunal order: nothing is due before the notice
     route.complete("UT_propose", PROPOSE)
     notice = route.document("am_amendment_notice")
     assert not notice.appealable

@@ -263,14 +263,20 @@ def test_requested_college_that_does_not_answer_does_not_hold_up_the_plan(reques
 
 
 def test_a_tribunal_order_to_re_assess_goes_straight_to_the_advice(services: Services, world: World) -> None:
-    """Started by tribunal_order (reg 44(2)(b)) on Monday 2 March 2026: no request to register and no decision to
-    make; the notice goes at once and the plan is due 14 weeks later, Monday 8 June 2026."""
+    """Started by tribunal_order (reg 44(2)(b)) on Monday 2 March 2026 for an order dated Friday 27 February: no
+    request to register and no decision to make; the notice goes at once. The clocks count from the order, not from
+    the notice: a decision to leave the plan as it is within 10 weeks (27 February + 70 days = Friday 8 May), the
+    plan within 14 weeks (+ 98 days = Friday 5 June 2026; from the notice it would have been Monday 8 June)."""
     deploy_review_routes(services.engine)
     route = Driver(services, world, world.case_id)
     route.start("reassessment", {"request_source": "tribunal_order", "received_at": "2026-03-02T10:00:00+00:00",
                                  "decided_to_reassess": True,
                                  "tribunal_order": {"kind": "reassess", "source": "tribunal", "date": "2026-02-27"}})
-    assert "Tribunal" in route.document("ra_decision_reassess").body_html
-    assert route.deadline("reassessment_final_plan").due_date == date(2026, 6, 8)
+    notice = " ".join(route.document("ra_decision_reassess").body_html.split())
+    assert "Tribunal" in notice and "5 June 2026</strong> (within 14 weeks of the order)" in notice
+    assert route.deadline("reassessment_final_plan").due_date == date(2026, 6, 5)
+    data = route.data("UT_family_views")
+    assert (data["reassessment_notice_on"], data["outcome_due"], data["final_plan_due"]) == (
+        "2026-03-02", "2026-05-08", "2026-06-05")
     assert route.deadlines("reassessment_decision") == []
     assert sorted(route.open_tasks()) == ["UT_family_views"] + ["UT_request_advice"] * 4

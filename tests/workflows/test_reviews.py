@@ -30,10 +30,13 @@ from engine.runtime.workflow_engine import WorkflowEngine
 from engine.store.models import CaseParty, Deadline, Document, HumanTask, ProcessInstance
 from tests.conftest import World
 from tests.workflows import flow_coverage
+from tests.workflows.drivers import CaseDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 # The review routes and the one route they call from elsewhere (the needs assessment's advice request).
-ROUTE_FILES = ("annual_review", "plan_amendment", "reassessment", "cease_plan", "ehc_advice_request")
+# Plan drafting issues the plans whose first review the scheduler starts (issue_plan_on).
+ROUTE_FILES = ("annual_review", "plan_amendment", "reassessment", "cease_plan", "ehc_advice_request",
+               "ehc_plan_drafting")
 
 # Flow coverage of the four review routes, over every scenario test that drives them (printed after the run).
 COVERAGE = flow_coverage.register("review routes", [ROOT / "workflows" / f"{name}.bpmn" for name in ROUTE_FILES[:4]])
@@ -463,6 +466,69 @@ def test_under_five_review_falls_due_after_six_months(services: Services, world:
     assert route.task("UT_arrange_setting").due_date == date(2026, 6, 3)
 
 
+def test_under_five_review_escalates_on_its_own_period_not_at_twelve_months(services: Services, world: World,
+                                                                           routes: ProcessRegistry) -> None:
+    """Code of Practice 9.178: Poppy, born 3 June 2023, is 2 when her plan is issued (by the real plan drafting
+    route) on Thursday 15 January 2026. Her next phase transfer, Reception, starts 1 September 2027: more than 12
+    months after any review due in 2026, so it plays no part.
+
+    - Her review is due 6 months later (the authority's under-five setting), Wednesday 15 July 2026; the statutory
+      12 months (15 January 2027) stay the row on the case's statutory clock.
+    - The scheduler starts it 10 weeks before: 15 July - 70 days = Wednesday 6 May 2026 (15 July - 15 = 30 June,
+      - 30 = 31 May, - 25 = 6 May). Invitations by 15 July - 6 weeks = Wednesday 3 June.
+    - Meeting Monday 15 June; report due 29 June, decision due Monday 13 July (4 weeks).
+    - The decision is not made: the decision escalates at the end of 13 July, and the review itself at the end of
+      its own date, 15 July (23:00 UTC in BST), not six months later.
+    - Kept on Thursday 16 July 2026: Poppy is still under five, so the next review is due 6 months later, on
+      16 January 2027. That review falls within the 12 months before she starts Reception (from 1 September 2026),
+      so it is her phase-transfer review too, due by the earlier of 16 January and 15 February 2027.
+    """
+    poppy = new_case(services, world, "Poppy", "2023-06-03")
+    route = Driver(services, world, poppy)
+    issue_plan_on(route, "2026-01-15")
+    row = route.deadline("annual_review")
+    assert (row.due_date, row.started_on, row.status) == (date(2027, 1, 15), date(2026, 1, 15), "open")
+    assert review_scheduler.start_due_reviews(route.engine, date(2026, 5, 5)) == []
+    route.move_to(at("2026-05-06", 7))
+    [iid] = review_scheduler.start_due_reviews(route.engine, date(2026, 5, 6))
+    route.roundtrip()
+    data = route.data("UT_arrange_setting")
+    assert (data["review_kind"], data["review_due"], data["statutory_review_due"], data["latest_invitations_on"]) == (
+        "under_five", "2026-07-15", "2027-01-15", "2026-06-03")
+    route.move_to(at("2026-05-11"))
+    route.complete("UT_arrange_setting", {**ARRANGE, "meeting_date": "2026-06-15"})
+    route.move_to(at("2026-05-20"))
+    advise_all(route)
+    route.move_to(at("2026-06-15", 15))
+    route.complete("UT_meeting_setting", meeting_form("2026-06-15"))
+    route.move_to(at("2026-06-22"))
+    route.complete("UT_report_setting", REPORT)
+    assert route.open_tasks() == ["UT_decide"]
+    assert route.move_to(at("2026-07-13", 23, 1)) == 1
+    assert route.open_tasks() == ["UT_decide", "UT_decision_late"]
+    # 15 July ends at 23:00 UTC (BST): nothing before, the under-five escalation after.
+    assert route.move_to(at("2026-07-15", 22, 59)) == 0
+    assert route.move_to(at("2026-07-15", 23, 1)) == 1
+    assert route.open_tasks() == ["UT_decide", "UT_decision_late", "UT_under_five_late"]
+    late = route.task("UT_under_five_late")
+    assert (late.role, late.due_date) == ("la_manager", date(2027, 1, 15))
+    # Not a statutory deadline: the 12-month row is still open, due 15 January 2027.
+    assert [(r.due_date, r.status) for r in route.deadlines("annual_review")] == [(date(2027, 1, 15), "open")]
+    route.move_to(at("2026-07-16"))
+    overdue = {"overdue_reason": "Waiting for the health report", "action_taken": "Deciding today"}
+    route.complete("UT_under_five_late", overdue)
+    route.complete("UT_decision_late", overdue)
+    route.complete("UT_decide", KEEP)
+    assert route.instance(iid).status == "completed"
+    met, following = route.deadlines("annual_review")
+    assert (met.status, following.due_date, following.status) == ("met", date(2027, 7, 16), "open")
+    with services.session_factory() as s:
+        (due,) = [r for r in review_scheduler.due_reviews(s) if r.case_id == poppy]
+    assert due.schedule.transfer is not None
+    assert (due.schedule.kind, due.schedule.due, due.schedule.transfer.deadline) == (
+        "phase_transfer", date(2027, 1, 16), date(2027, 2, 15))
+
+
 def test_plan_issued_on_29_february_is_reviewed_by_28_february(services: Services, world: World,
                                                                routes: ProcessRegistry) -> None:
     """A plan issued on Tuesday 29 February 2028: 12 months later is 28 February 2029 (no 29 February in 2029).
@@ -521,40 +587,19 @@ def plan_in_force(services: Services, world: World, case_id: int) -> None:
         s.commit()
 
 
-PLAN_ISSUED_STUB = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-                  id="Defs_plan_issued_stub" targetNamespace="http://ehcflow.example/bpmn">
-  <bpmn:process id="plan_issued_stub" name="Plan issued (test stand-in for plan drafting)" isExecutable="true">
-    <bpmn:laneSet id="LaneSet_1">
-      <bpmn:lane id="Lane_1" name="LA caseworker">
-        <bpmn:flowNodeRef>SE_1</bpmn:flowNodeRef><bpmn:flowNodeRef>ST_issue</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>EE_1</bpmn:flowNodeRef>
-      </bpmn:lane>
-    </bpmn:laneSet>
-    <bpmn:startEvent id="SE_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="ST_issue" name="Issue the final plan">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="opensDeadline" value="annual_review: add_months(issued_on, 12)" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
-      <bpmn:script>issued_on = today()</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:endEvent id="EE_1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="F1" sourceRef="SE_1" targetRef="ST_issue" />
-    <bpmn:sequenceFlow id="F2" sourceRef="ST_issue" targetRef="EE_1" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
-
-
 def issue_plan_on(route: Driver, day: str) -> None:
-    """Opens the case's first annual_review deadline exactly as plan drafting does when it issues the final plan
-    (opensDeadline annual_review: add_months(issued_on, 12)), with a one-step stand-in route."""
-    engine = route.engine
-    engine.deploy(ProcessRegistry.from_texts({"workflows/plan_issued_stub.bpmn": PLAN_ISSUED_STUB}, None))
-    route.move_to(at(day, 11))
-    route.start("plan_issued_stub")
+    """Issues the case's final plan on that day with the real plan drafting route (workflows/ehc_plan_drafting.bpmn,
+    driven by tests/workflows/drivers.py), whose issue opens the first review on the case's statutory clock
+    (opensDeadline annual_review: add_months(issued_on, 12)). The drafting runs on the day itself, from 11:00; it names
+    the case's school, or only a type of provision for a child not in one."""
+    from sqlalchemy import func
+
+    with route.services.session_factory() as s:
+        in_a_school = s.scalar(select(func.count()).select_from(CaseParty).where(
+            CaseParty.case_id == route.case_id, CaseParty.role == "setting", CaseParty.active.is_(True))) > 0
+    driver = CaseDriver(route.services, route.world.users, route.case_id)
+    driver.issue_final_plan(at(day, 11), route.world.school.id if in_a_school else None)
+    route.roundtrip()
 
 
 def test_scheduler_starts_the_review_of_a_plan_issued_on_29_february(services: Services, world: World,

@@ -57,28 +57,9 @@ from tests.conftest import PASSWORD, World
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "plan_transfer"
 
-# A stand-in for the EHC needs assessment: it waits for the move at any time, as the real route does, so that these
-# tests do not depend on the whole assessment route.
-ASSESSMENT_STUB = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_stub"
-    targetNamespace="http://ehcflow.example/bpmn">
-  <bpmn:message id="Message_child_moved_la" name="child_moved_la" />
-  <bpmn:process id="ehc_needs_assessment" name="EHC needs assessment (test stand-in)" isExecutable="true">
-    <bpmn:startEvent id="SE_stub"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="ICE_moved" name="Child moves">
-      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
-      <bpmn:messageEventDefinition id="MED_moved" messageRef="Message_child_moved_la">
-        <bpmn:extensionElements><spiffworkflow:messageVariable>move</spiffworkflow:messageVariable>
-        </bpmn:extensionElements>
-      </bpmn:messageEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="EE_moved"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="F1" sourceRef="SE_stub" targetRef="ICE_moved" />
-    <bpmn:sequenceFlow id="F2" sourceRef="ICE_moved" targetRef="EE_moved" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
+# The real EHC needs assessment and the routes it calls, for the move during an assessment (issue 14: a hand-off is
+# tested with the real route it starts).
+ASSESSMENT_FILES = ("ehc_needs_assessment", "ehc_advice_request", "ehc_no_plan_notice_watch")
 
 
 def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
@@ -114,11 +95,10 @@ class Route:
                            due_date=due, started_on=date.fromisoformat(last), status="open", missed=False))
             s.commit()
 
-    def deploy(self, *extra: str) -> None:
-        registry = ProcessRegistry.from_files([ROOT / "workflows" / f"{PROCESS}.bpmn"], ROOT / "forms")
-        self.engine.deploy(registry)
-        for text in extra:
-            self.engine.deploy(ProcessRegistry.from_texts({"workflows/stub.bpmn": text}, None))
+    def deploy(self, *others: str) -> None:
+        """Deploys the transfer route and the other real routes named (process ids), as `ehcflow` deploys them."""
+        files = [ROOT / "workflows" / f"{name}.bpmn" for name in (PROCESS, *others)]
+        self.engine.deploy(ProcessRegistry.from_files(files, ROOT / "forms"))
 
     def start(self) -> int:
         self.instance_id = self.engine.start(self.case_id, PROCESS, actor=self.world.users["caseworker"])
@@ -430,16 +410,17 @@ def test_new_authority_not_on_ehcflow_gets_a_transfer_package_and_the_case_close
 
 def test_move_during_an_assessment_ends_it_and_the_new_authority_assesses_on_its_own_clock(route: Route) -> None:
     world = route.world
-    route.deploy(ASSESSMENT_STUB)
+    route.deploy(*ASSESSMENT_FILES)
     route.engine.clock.set(at(2026, 3, 2))
     assessment = route.engine.start(world.case_id, "ehc_needs_assessment")
+    assert route.open_tasks() == {"UT_register"}
     route.start()
     route.do("UT_record_move", move(route, move_date="2026-03-09", aware_date="2026-03-02"),
              world.users["caseworker"])
     data = route.data()
     assert (data["has_plan"], data["assessment_in_progress"], data["last_review_on"]) == (False, True, None)
     route.do("UT_prepare_transfer", {"plan_and_advice_checked": True}, world.users["caseworker"])
-    assert route.status(assessment) == "running"  # waiting for a message, nothing for anyone to do
+    assert route.status(assessment) == "waiting_person"  # still to be registered
     # Monday 9 March begins at 00:00 GMT: the case moves, and the assessment hears of it and ends.
     assert route.at(at(2026, 3, 9, 0, 0, 1)) == 1
     assert route.status(assessment) == "completed"
@@ -455,9 +436,15 @@ def test_move_during_an_assessment_ends_it_and_the_new_authority_assesses_on_its
                                                           ProcessInstance.id != assessment)).one()
         assert started.parent_instance_id == route.instance_id
         wf = route.engine.load_workflow(started)
-    start_data = wf.get_next_task(spec_name="ICE_moved").data
-    assert (start_data["received_at"], start_data["requester_type"], start_data["moved_from_la"],
-            start_data["la_id"]) == ("2026-03-09T00:00:01+00:00", "other", "Testshire Council", world.other_la.id)
+    start_data = wf.get_next_task(spec_name="UT_register").data
+    assert (start_data["received_at"], start_data["requester_type"], start_data["requester_name"],
+            start_data["moved_from_la"], start_data["transferred_on"], start_data["la_id"]) == (
+        "2026-03-09T00:00:01+00:00", "other", "Testshire Council", "Testshire Council", "2026-03-09",
+        world.other_la.id)
+    # Received on Monday 9 March, a working day: 6 weeks to decide whether to assess, by Monday 20 April 2026.
+    assert (start_data["start_date"], start_data["decide_by"]) == ("2026-03-09", "2026-04-20")
+    register = route.task("UT_register")
+    assert (register.instance_id, register.organisation_id) == (started.id, world.other_la.id)
     assert route.status() == "completed"
 
 

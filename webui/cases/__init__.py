@@ -1,9 +1,10 @@
-"""Case pages for staff: the case, its routes, documents and plans, messages to its routes, the young person's
-named parent, and starting a route on the case by hand."""
+"""Case pages for staff: the case, the child's details, its routes, documents and plans, messages to its routes, the
+young person's named parent, and starting a route on the case by hand."""
 
 from __future__ import annotations
 
 from webui.cases import (  # noqa: F401 - each registers its views on the blueprint
+    details,
     messages,
     organisations,
     routes,

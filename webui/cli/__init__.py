@@ -7,6 +7,7 @@ from webui.cli import (  # noqa: F401 - each registers its commands on the group
     database,
     imports,
     production,
+    reports,
     routes,
     serve,
     setup,

@@ -39,13 +39,19 @@ def _notifier(services: Services):  # noqa: ANN202
 @click.option("--recheck", default=5.0, show_default=True, help="Seconds between checks for new work.")
 def worker(once: bool, batch: int, recheck: float) -> None:
     """Run the timer worker."""
-    from engine.runtime.worker import Worker, run_once
+    from engine.runtime.worker import Worker, run_daily_jobs, run_pass
 
     services = build_services()
     notify = _notifier(services)
     if once:
-        click.echo(f"Fired timers on {run_once(services.engine, batch)} instance(s).")
+        run_daily_jobs(services.engine)
+        done = run_pass(services.engine, batch)
+        click.echo(f"Fired timers on {len(done.fired)} instance(s).")
         notify()
+        if done.failed:
+            click.echo(f"Timers failed on {len(done.failed)} instance(s): {', '.join(map(str, done.failed))} (each "
+                       "is failed with an incident: see Admin > Instances).", err=True)
+            raise SystemExit(1)
         return
     Worker(services.engine, batch, recheck).run_forever(after_pass=notify)
 

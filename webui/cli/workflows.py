@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
+from lxml import etree
 
 from engine.library.lint.checker import check_files
+from engine.library.lint.document import BPMN_NS
 from engine.library.registry import ParsedProcess, ProcessRegistry, RegistryError
 from engine.store.db import PROJECT_ROOT
 from webui.cli.group import build_services, main
@@ -46,6 +51,83 @@ def _describe(process: ParsedProcess) -> list[str]:
     return lines
 
 
+def _read(path: Path) -> Any:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return etree.parse(str(path), parser).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return None
+
+
+def _executable_processes(path: Path) -> set[str]:
+    """The executable process ids a BPMN file defines (nothing when it cannot be read: it is not being checked)."""
+    root = _read(path)
+    if root is None:
+        return set()
+    return {p.get("id") for p in root.iterfind(f"{{{BPMN_NS}}}process")
+            if p.get("id") and p.get("isExecutable", "true") == "true"}
+
+
+def _called_processes(path: Path) -> set[str]:
+    root = _read(path)
+    return set() if root is None else {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")
+                                       if c.get("calledElement")}
+
+
+def _sibling_files(bpmn: list[Path]) -> list[Path]:
+    """The other BPMN files in the folders of the files being checked: the processes they may call."""
+    checked = {p.resolve() for p in bpmn}
+    folders = sorted({p.resolve().parent for p in bpmn})
+    return [p for folder in folders for p in sorted(folder.glob("*.bpmn")) if p.resolve() not in checked]
+
+
+def _deployed_processes() -> set[str]:
+    """The processes deployed in the database, when one is configured (DATABASE_URL, or the instance's SQLite file).
+
+    Never creates a database: checking a file must work on a machine where nothing is set up."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.store.db import default_database_url, make_engine
+    from engine.store.models import ProcessVersion
+
+    url = os.environ.get("DATABASE_URL") or default_database_url()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return set()
+    try:
+        db = make_engine(url)
+        try:
+            with db.connect() as connection:
+                return set(connection.scalars(select(ProcessVersion.process_id).distinct()))
+        finally:
+            db.dispose()
+    except SQLAlchemyError as exc:
+        click.echo(f"(the deployed processes could not be read, so calls to them count as missing: "
+                   f"{type(exc).__name__})", err=True)
+        return set()
+
+
+def _describe_checked(bpmn: list[Path], siblings: Iterable[Path], forms_dir: Path) -> list[str]:
+    """What the checked files hold, parsed together with the sibling files defining the processes they call."""
+    checked = {pid for path in bpmn for pid in _executable_processes(path)}
+    files, remaining = list(bpmn), list(siblings)
+    wanted = {pid for path in files for pid in _called_processes(path)}
+    while True:  # the processes called, and those they call in turn
+        found = [p for p in remaining if _executable_processes(p) & wanted]
+        if not found:
+            break
+        files += found
+        remaining = [p for p in remaining if p not in found]
+        wanted |= {pid for path in found for pid in _called_processes(path)}
+    texts = {f"workflows/{p.name}": p.read_text(encoding="utf-8") for p in files}
+    try:
+        registry = ProcessRegistry.from_texts(texts, forms_dir)
+    except Exception:  # noqa: BLE001 - a called process that is only deployed: list the ids only
+        return [f"{pid} (calls a process that is deployed but not in this folder)" for pid in sorted(checked)]
+    return [line for pid in sorted(checked) if pid in registry.processes
+            for line in _describe(registry.processes[pid])]
+
+
 @main.group()
 def workflows() -> None:
     """Check, deploy and test the BPMN routes."""
@@ -56,19 +138,24 @@ def workflows() -> None:
 @click.option("--forms", "forms_dir", default=str(PROJECT_ROOT / "forms"), show_default=True,
               help="Folder of form files.")
 def workflows_check(paths: tuple[str, ...], forms_dir: str) -> None:
-    """Check BPMN files (or folders of them): print every problem as file:line: element-id: message."""
+    """Check BPMN files (or folders of them): print every problem as file:line: element-id: message.
+
+    A call activity may call a process of the files checked, of the other files in their folders, or deployed in
+    the database (when one is configured): a process owner can check the one file they changed."""
     bpmn = _bpmn_paths(paths)
-    problems = check_files(bpmn, Path(forms_dir))
+    siblings = _sibling_files(bpmn)
+    elsewhere = {pid for path in siblings for pid in _executable_processes(path)} | _deployed_processes()
+    problems = check_files(bpmn, Path(forms_dir), other_processes=elsewhere)
     if problems:
         for problem in problems:
             click.echo(str(problem))
         click.echo(f"{len(problems)} problem(s) found.", err=True)
         sys.exit(1)
-    registry = ProcessRegistry.from_files(bpmn, Path(forms_dir))
-    for process in registry.processes.values():
-        for line in _describe(process):
-            click.echo(line)
-    click.echo(f"OK: {len(bpmn)} file(s), {len(registry.processes)} process(es), no problems.")
+    described = _describe_checked(bpmn, siblings, Path(forms_dir))
+    for line in described:
+        click.echo(line)
+    count = sum(len(_executable_processes(path)) for path in bpmn)
+    click.echo(f"OK: {len(bpmn)} file(s), {count} process(es), no problems.")
 
 
 @workflows.command("deploy")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine.lists.names import route_names
 from engine.people.roles import Role
 from engine.reports import timeliness as reports
-from engine.reports.sen2 import sen2_csv, sen2_years
+from engine.reports.sen2 import sen2_export, sen2_years
 from engine.store.models import Organisation
 from webui.access import staff
 from webui.context import db, today
@@ -85,7 +85,8 @@ def timeliness() -> ResponseReturnValue:
              ("Excluding exceptions", [r.percent_excluding_exceptions if r else None for _, r in charted])])
     return render_template("reports/timeliness.html", la=la, authorities=allowed, measures=reports.TIMELINESS_MEASURES,
                            monthly=_by_measure(monthly), yearly=_by_measure(yearly), chart=chart, charted=charted,
-                           month_label=reports.month_label, percent=_percent)
+                           month_label=reports.month_label, percent=_percent,
+                           without_request=reports.plans_without_request(db(), la_id=la.id))
 
 
 @bp.get("/work-in-progress")
@@ -111,30 +112,45 @@ def work_in_progress() -> ResponseReturnValue:
 @bp.get("/sen2")
 @staff
 def sen2() -> ResponseReturnValue:
+    """The export's form, and the records of the chosen year (this year unless asked) that cannot be exported."""
     la, allowed = authority()
-    return render_template("reports/sen2.html", la=la, authorities=allowed, years=sen2_years(today()),
-                           year=str(today().year), errors={})
+    years = sen2_years(today())
+    raw = request.args.get("year", "").strip() or str(today().year)
+    year, error = _year(raw, years)
+    if error:
+        return render_template("reports/sen2.html", la=la, authorities=allowed, years=years, year=raw,
+                               errors={"year": error}, export=None), 400
+    export = sen2_export(db(), la.id, year)
+    return render_template("reports/sen2.html", la=la, authorities=allowed, years=years, year=raw, errors={},
+                           export=export)
 
 
 @bp.get("/sen2.csv")
 @staff
 def sen2_download() -> ResponseReturnValue:
+    """The exported records as CSV; records that miss a mandatory item are left out (the page lists them)."""
     la, allowed = authority()
     years = sen2_years(today())
     raw = request.args.get("year", "").strip()
-    if raw not in ("all", *map(str, years)):
-        message = "Select the year of the return" if not raw else \
-            f"Select a year from {years[-1]} to {years[0]}, or all years"
+    year, error = _year(raw, years) if raw else (None, "Select the year of the return")
+    if error:
         return render_template("reports/sen2.html", la=la, authorities=allowed, years=years, year=raw,
-                               errors={"year": message}), 400
-    year = None if raw == "all" else int(raw)
-    body = sen2_csv(db(), la_id=la.id, year=year)
+                               errors={"year": error}, export=None), 400
+    export = sen2_export(db(), la.id, year)
     code = "".join(ch for ch in (la.code or str(la.id)) if ch.isalnum()) or str(la.id)
     filename = f"sen2-{code.lower()}-{raw}.csv"
-    return Response(body, mimetype="text/csv", headers={
+    return Response(export.csv(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Content-Type-Options": "nosniff",
+        "X-SEN2-Records-Refused": str(len(export.refused)),
     })
+
+
+def _year(raw: str, years: list[int]) -> tuple[int | None, str | None]:
+    """("all" or a year of the list) -> (the year, None for all), else an error message."""
+    if raw not in ("all", *map(str, years)):
+        return None, f"Select a year from {years[-1]} to {years[0]}, or all years"
+    return (None if raw == "all" else int(raw)), None
 
 
 def _last_months(last: str) -> list[str]:

@@ -14,7 +14,7 @@ This module loads the files and runs the checks of its sibling modules over them
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -32,16 +32,19 @@ from engine.library.lint.structure import (
     check_structure,
 )
 from engine.library.lint.timers import check_timers
+from engine.library.lint.unsupported import check_unsupported, thrown_signals
 from engine.library.lint.user_tasks import FormFiles, check_user_tasks
 
 
 def check_files(bpmn_paths: Sequence[Path], forms_dir: Path,
-                extra_forms: Mapping[str, str] | None = None) -> list[Problem]:
+                extra_forms: Mapping[str, str] | None = None,
+                other_processes: Iterable[str] = ()) -> list[Problem]:
     """Every problem in the BPMN files and the forms they use, sorted by file and line; [] when all is well.
 
     The files are checked together, so a call activity may call a process in another file. ``extra_forms`` maps a
     form file name to its JSON text and wins over ``forms_dir``: it lets an upload be checked before it is written.
-    Never raises for bad input.
+    ``other_processes`` names processes defined elsewhere (the other files of the folder, the versions deployed in
+    the database) that a call activity may call. Never raises for bad input.
     """
     findings = Findings()
     forms = FormFiles(Path(forms_dir), dict(extra_forms or {}))
@@ -49,10 +52,13 @@ def check_files(bpmn_paths: Sequence[Path], forms_dir: Path,
     for doc in docs:
         check_schema(findings, doc)
     known_processes = {proc.get("id") for doc in docs for proc in doc.processes() if proc.get("id")}
+    known_processes.update(other_processes)
     valid = [doc for doc in docs if doc.schema_valid]
     check_duplicate_processes(findings, valid)
+    signals = {name for doc in valid for name in thrown_signals(doc)}
     for doc in valid:
         try:
+            check_unsupported(findings, doc, signals)
             _check_document(findings, doc, known_processes, forms)
         except Exception as exc:  # noqa: BLE001 - a checker bug must come out as a problem, not a traceback
             findings.add(doc.path, None, None, f"the checker failed on this file: {exc!r}")

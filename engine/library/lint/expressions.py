@@ -80,6 +80,12 @@ def check_expression(findings: Findings, doc: Document, text: str, line: int | N
     if not text.strip():
         findings.add(doc.path, line, element_id, f"the {what} is empty")
         return None
+    language = _foreign_language(text)
+    if language:
+        findings.add(doc.path, line, element_id,
+                     f"{language} expressions are not supported: write the {what} in Python, e.g. age >= 16 and "
+                     f'placement == "special" (found {text.strip()[:60]!r})')
+        return None
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError) as exc:
@@ -130,6 +136,16 @@ def _check_names(findings: Findings, doc: Document, tree: ast.AST, base: int | N
             findings.add(doc.path, _offset(base, lineno), element_id,
                          f"the {what} sets '{name}', the name of a script function: task data with that name "
                          "stops every later script from running; use another name")
+
+
+def _foreign_language(text: str) -> str | None:
+    """The expression language of Camunda 7 (JUEL, ``${...}``) or Camunda 8 (FEEL, ``=...``), which modelers write."""
+    stripped = text.strip()
+    if stripped.startswith(("${", "#{")) and stripped.endswith("}"):
+        return "JUEL"
+    if stripped.startswith("=") and not stripped.startswith("=="):
+        return "FEEL"
+    return None
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------------

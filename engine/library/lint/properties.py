@@ -19,7 +19,8 @@ PLAN_VERSIONS = ("draft", "final", "amended")
 # The values of the transferCase property (engine/casework/transfer.py apply_transfer), spelled out for the same reason.
 TRANSFER_ACTIONS = ("check", "apply", "export", "health")
 # An expression property and the property it feeds: data without the property that uses it is a mistake.
-_EXPRESSION_OF = {"startsRouteData": "startsRoute", "messagePayload": "sendsMessage"}
+_EXPRESSION_OF = {"startsRouteData": "startsRoute", "messagePayload": "sendsMessage",
+                  "sendsMessageWhen": "sendsMessage"}
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _DOCUMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")

@@ -69,6 +69,11 @@ def check_duplicate_processes(findings: Findings, docs: list[Document]) -> None:
                 seen[pid] = doc.path
         if not doc.processes():
             findings.add(doc.path, doc.root.sourceline, None, "the file has no bpmn:process")
+        elif not any(p.get("isExecutable", "true") == "true" for p in doc.processes()):
+            first = doc.processes()[0]
+            findings.add(doc.path, first.sourceline, first.get("id"),
+                         'the process is not executable, and no other process in this file is; '
+                         'set isExecutable="true" on the process that runs')
 
 
 # ---- 3. SpiffWorkflow's own parse ----------------------------------------------------------------------------------
@@ -77,12 +82,14 @@ def check_structure(findings: Findings, docs: list[Document]) -> None:
     # One parser for all files, as at deploy time, so call activities resolve across files.
     parser = SpiffBpmnParser(validator=None)
     for doc in docs:
+        if any(path == doc.path for path, _ in findings.skip_structure):
+            continue  # its problems are reported already; SpiffWorkflow would only repeat them in its own words
         try:
             parser.add_bpmn_xml(doc.tree, filename=doc.path)
         except ValidationException as exc:
             _spiff_problem(findings, exc, by_path, doc)
         except Exception as exc:  # noqa: BLE001
-            findings.add(doc.path, None, None, f"SpiffWorkflow cannot read this file: {exc!r}")
+            findings.add(doc.path, None, None, f"the engine cannot read this file: {_one_line(repr(exc))}")
     parsed: set[str] = set()
     # Parsing a process registers parsers for its embedded sub-processes, which are parsed in the next round.
     while True:
@@ -95,14 +102,16 @@ def check_structure(findings: Findings, docs: list[Document]) -> None:
             doc = by_path.get(process_parser.filename)
             if doc is not None and (doc.path, top_process_id(process_parser.node)) in findings.skip_structure:
                 continue
+            if not process_parser.process_executable:
+                continue  # a pool drawn for the reader (the family, another organisation): nothing runs it
             try:
                 parser.get_spec(pid)
             except ValidationException as exc:
                 _spiff_problem(findings, exc, by_path, doc)
             except Exception as exc:  # noqa: BLE001
                 path = doc.path if doc is not None else str(process_parser.filename)
-                findings.add(path, process_parser.node.sourceline, pid, f"SpiffWorkflow cannot parse this process: "
-                                                                        f"{exc!r}")
+                findings.add(path, process_parser.node.sourceline, pid,
+                             f"the engine cannot run this process: {_one_line(repr(exc))}")
 
 
 def _spiff_problem(findings: Findings, exc: ValidationException, by_path: dict[str, Document],
@@ -114,7 +123,7 @@ def _spiff_problem(findings: Findings, exc: ValidationException, by_path: dict[s
     if line is None and doc is not None:
         # SpiffWorkflow leaves line_number empty for structural errors; the element id is reliable.
         line = doc.line_of(element_id)
-    findings.add(path, line, element_id, _spiff_message(_message_of(exc)))
+    findings.add(path, line, element_id, _one_line(_spiff_message(_message_of(exc))))
 
 
 # ---- 5. reserved ids -----------------------------------------------------------------------------------------------
@@ -170,6 +179,12 @@ def _spiff_message(message: str) -> str:
         target = message[message.rfind("(") + 1:message.rfind(")")]
         return f"a sequence flow from this element goes to '{target}', which does not exist"
     return message
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    """One problem, one line: SpiffWorkflow's messages may quote whole XML elements."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _readable(message: str) -> str:

@@ -36,6 +36,12 @@ class FormFiles:
             return exc
 
 
+# The tasks a person does, which SpiffWorkflow makes "manual" and the engine lists as human tasks. A plain task or
+# a manualTask has no form: the people of its lane's role mark it as done (docs/bpmn-conventions.md).
+_PEOPLE_TASKS = tuple(bpmn_tag(name) for name in ("userTask", "manualTask", "task"))
+_KIND = {bpmn_tag("userTask"): "user task", bpmn_tag("manualTask"): "manual task", bpmn_tag("task"): "task"}
+
+
 # ---- 8. user tasks: lanes and forms --------------------------------------------------------------------------------
 def check_user_tasks(findings: Findings, doc: Document, forms: FormFiles) -> None:
     lanes: dict[str, Any] = {}
@@ -45,15 +51,21 @@ def check_user_tasks(findings: Findings, doc: Document, forms: FormFiles) -> Non
             lanes[ref.text] = ref.getparent()
     known = ", ".join(LANE_ROLES)
     unknown_lanes: dict[Any, list[str]] = {}
-    for task in doc.root.iter(bpmn_tag("userTask")):
+    for task in doc.root.iter(*_PEOPLE_TASKS):
         task_id = task.get("id")
+        kind = _KIND[task.tag]
         lane = _lane_of(task, lanes)
         if lane is None:
             findings.add(doc.path, task.sourceline, task_id,
-                         f"user task is not in a lane; put it in the lane of the role that does it: {known}")
+                         f"{kind} is not in a lane; put it in the lane of the role that does it: {known}")
         elif role_for_lane(lane.get("name")) is None:
             unknown_lanes.setdefault(lane, []).append(task_id or "?")
-        _check_task_form(findings, doc, task, forms)
+        if task.tag == bpmn_tag("userTask"):
+            _check_task_form(findings, doc, task, forms)
+        elif _form_property(task) is not None:
+            findings.add(doc.path, task.sourceline, task_id,
+                         f"a {kind} shows no form (people only mark it as done); make it a userTask to show "
+                         f"form '{_form_property(task).get('value')}'")
     for lane, task_ids in unknown_lanes.items():
         name = lane.get("name")
         what = f"lane '{name}'" if name else "a lane without a name"
@@ -74,13 +86,18 @@ def _lane_of(node: Any, lanes: dict[str, Any]) -> Any:
     return lanes.get(node.get("id"))
 
 
-def _check_task_form(findings: Findings, doc: Document, task: Any, forms: FormFiles) -> None:
-    task_id = task.get("id")
+def _form_property(task: Any) -> Any:
     form_prop = None
     # As SpiffWorkflow reads it: properties directly in the task's extensionElements, the last one wins.
     for prop in task.iterfind("bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", NS):
         if prop.get("name") == "formJsonSchemaFilename":
             form_prop = prop
+    return form_prop
+
+
+def _check_task_form(findings: Findings, doc: Document, task: Any, forms: FormFiles) -> None:
+    task_id = task.get("id")
+    form_prop = _form_property(task)
     form = (form_prop.get("value") or "").strip() if form_prop is not None else ""
     if not form:
         findings.add(doc.path, task.sourceline, task_id,
