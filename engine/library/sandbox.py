@@ -23,7 +23,6 @@ from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
-    safer_getattr,
 )
 from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -36,6 +35,7 @@ from engine.library.sandbox_limits import (
     ScriptTooCostly,
     arith,
     check_budget,
+    guarded_getattr,
     guarded_pow,
 )
 
@@ -66,7 +66,7 @@ def _builtins() -> dict[str, Any]:
 SAFE_BUILTINS = _builtins()
 
 _INPLACE = {
-    "+=": lambda x, y: x + y,
+    "+=": lambda x, y: arith("+", x, y),
     "-=": lambda x, y: x - y,
     "*=": lambda x, y: arith("*", x, y),
     "**=": lambda x, y: arith("**", x, y),
@@ -113,7 +113,7 @@ def _getitem(ob: Any, index: Any) -> Any:
 # Every guard name RestrictedPython's compiled code may call; without one, the script fails with a NameError.
 GUARDS: dict[str, Any] = {
     "__builtins__": SAFE_BUILTINS,
-    "_getattr_": safer_getattr,
+    "_getattr_": guarded_getattr,
     "_getitem_": _getitem,
     "_getiter_": _getiter,
     "_write_": full_write_guard,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from types import FrameType
 from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer
+from RestrictedPython.Guards import safer_getattr
 
 from engine.errors import SettingInvalid
 
@@ -39,8 +41,10 @@ MAX_ITEMS = 1_000_000  # characters or items made by one repetition ("x" * n, [0
 RANGE_LIMIT = 1000  # RestrictedPython's limited_range refuses a range of this many numbers or more
 MAX_LINES = 200_000  # lines of script code run by one script or expression (EHCFLOW_SCRIPT_MAX_LINES)
 MAX_SECONDS = 2.0  # wall-clock, checked every 1,000 lines (EHCFLOW_SCRIPT_MAX_SECONDS)
+# A width or precision of seven digits or more in a format specification ("{:>1000000}").
+_HUGE_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\d{7}")
 _WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-_OPERATORS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<"}
+_OPERATORS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Add: "+"}
 
 
 def configured_limits() -> tuple[int, float]:
@@ -90,8 +94,15 @@ def _length(value: Any) -> int | None:
 
 
 def arith(op: str, left: Any, right: Any) -> Any:
-    """``left op right`` for ``**``, ``*`` and ``<<``, refused when the result would be too big to make quickly."""
+    """``left op right`` for ``**``, ``*``, ``<<`` and ``+``, refused when the result would be too big to make
+    quickly (``s = s + s`` in a loop doubles a text at every turn)."""
     check_budget()
+    if op == "+":
+        sizes = _length(left), _length(right)
+        if sizes[0] is not None and sizes[1] is not None and sizes[0] + sizes[1] > MAX_ITEMS:
+            raise ScriptTooCostly(f"joining things of length {sizes[0]} and {sizes[1]} makes more than "
+                                  f"{MAX_ITEMS:,} items")
+        return left + right
     if op == "**":
         if isinstance(left, int) and isinstance(right, int) and right > 0 and _int_bits(left) > 1 \
                 and right * _int_bits(left) > MAX_INT_BITS:
@@ -243,8 +254,57 @@ def cost_objection(node: ast.AST) -> str | None:
     return None
 
 
+def _too_long(size: int, what: str) -> None:
+    if size > MAX_ITEMS:
+        raise ScriptTooCostly(f"{what} makes more than {MAX_ITEMS:,} items")
+
+
+def _sized_method(owner: str | bytes, name: str, method: Any) -> Any:
+    """The text methods whose result can be far bigger than their inputs, each checking the size first
+    (``format`` is refused by RestrictedPython already)."""
+    if name == "join":
+        def join(items: Any) -> Any:
+            items = list(items)
+            _too_long(len(owner) * max(len(items) - 1, 0) + sum(_length(i) or 0 for i in items), ".join()")
+            return method(items)
+        return join
+    if name == "replace":
+        def replace(old: Any, new: Any, count: int = -1) -> Any:
+            found = owner.count(old) if count < 0 else min(count, owner.count(old))
+            _too_long(len(owner) + found * max(len(new) - len(old), 0), ".replace()")
+            return method(old, new, count)
+        return replace
+    if name in _WIDTH_METHODS:
+        def widen(*args: Any) -> Any:
+            _too_long(max([a for a in args if isinstance(a, int)] + [0]) * (8 if name == "expandtabs" else 1),
+                      f".{name}()")
+            return method(*args)
+        return widen
+    return method
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    """RestrictedPython's ``getattr`` guard, with the text methods that can make huge results checked."""
+    value = safer_getattr(obj, name, default)
+    if isinstance(obj, str | bytes) and callable(value):
+        return _sized_method(obj, name, value)
+    return value
+
+
 class CostGuardingTransformer(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus the limits above: constant bombs refused, ``**``, ``*``, ``<<`` guarded."""
+    """RestrictedPython's policy, plus the limits above: constant bombs refused, ``**``, ``*``, ``<<``, ``+``
+    guarded, and a formatted value's width only as a number written in the script (``f"{x:>{n}}"`` could ask for
+    any width)."""
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if not all(isinstance(part, ast.Constant) for part in parts):
+                self.error(node, "the format of a value in an f-string must be written out, not worked out")
+            elif _HUGE_WIDTH.search("{:" + "".join(str(part.value) for part in parts) + "}"):
+                self.error(node, f"a width of more than {MAX_ITEMS:,} characters is too large")
+        return self.node_contents_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         objection = cost_objection(node)

@@ -144,3 +144,33 @@ def test_the_limits_are_settings_and_a_bad_one_is_refused(monkeypatch: pytest.Mo
         with pytest.raises(SettingInvalid, match=f"EHCFLOW_SCRIPT_MAX_SECONDS must be a number greater than 0, "
                                                  f"not '{bad}'"):
             configured_limits()
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("s = 'x'\nfor i in range(40):\n    s = s + s", "joining things of length 524288 and 524288"),
+    ("s = 'x'\nfor i in range(40):\n    s += s", "joining things of length 524288 and 524288"),
+    ("l = [0]\nfor i in range(40):\n    l = l + l", "joining things of length 524288 and 524288"),
+    ("s = 'x' * 999999\nt = s.replace('x', 'xx')", ".replace() makes more than 1,000,000 items"),
+    ("s = 'ab' * 1000\nt = ','.join([s] * 999)", ".join() makes more than 1,000,000 items"),
+    ("t = 'x'.rjust(n)", ".rjust() makes more than 1,000,000 items"),
+])
+def test_growing_text_or_lists_past_the_limit_is_stopped_before_it_is_made(script: str, message: str) -> None:
+    """Each doubling or widening would run in C, out of reach of the line budget, until memory ran out."""
+    with pytest.raises(Exception, match="makes more than 1,000,000 items") as caught:
+        run(script, n=10 ** 9)
+    assert message in str(caught.value)
+
+
+def test_the_same_operations_on_ordinary_sizes_run() -> None:
+    done = run("a = 1 + 2\nb = 'x' + 'y'\nc = [1] + [2]\nd = 'a,b'.replace(',', ';')\ne = '-'.join(['a', 'b'])\n"
+               "f = 'x'.ljust(3)\ng = f'{a:>3}'\nb += 'z'")
+    assert {k: done[k] for k in "abcdefg"} == {"a": 3, "b": "xyz", "c": [1, 2], "d": "a;b", "e": "a-b",
+                                                "f": "x  ", "g": "  3"}
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("t = f'{1:>{n}}'", "the format of a value in an f-string must be written out, not worked out"),
+    ("t = f'{1:>10000000}'", "a width of more than 1,000,000 characters is too large"),
+])
+def test_an_f_string_width_that_could_be_huge_is_refused_at_check(script: str, message: str) -> None:
+    assert compile_check(script, "exec") == [f"Line 1: {message}"]
