@@ -63,6 +63,20 @@ def route(services: Services, world: World) -> CaseDriver:
     return Driver(services, world.users, world.case_id)
 
 
+def decide_to_cease(route: CaseDriver, on: datetime) -> int:
+    """The real ceasing route, from its start to the decision to cease on ``on`` (the family disagrees, the setting
+    agrees): its notice starts the disagreement route. Returns the ceasing route's instance id."""
+    cease = route.engine.start(route.case_id, "cease_plan", {}, route.users["caseworker"])
+    route.check()
+    route.complete("UT_consider", {"cease_ground": "no_longer_necessary", "consult_setting": True,
+                                   "grounds_detail": "All outcomes met."})
+    route.complete("UT_family_views", {"family_agrees_to_cease": "no", "family_cease_views": "Please keep it."})
+    route.complete("UT_setting_views", {"setting_agrees_to_cease": "yes", "setting_cease_views": "Needs are met."})
+    route.complete("UT_decide", {"cease_decision": "cease", "cease_decision_reasons": "No longer needed.",
+                                 "views_considered": "Considered."}, on)
+    return cease
+
+
 def start_order(route: CaseDriver, kind: str) -> int:
     iid = route.engine.start(route.case_id, "tribunal_order", {"order_kind": kind, **ORDER},
                              route.users["caseworker"])
@@ -346,14 +360,7 @@ def test_the_real_ceasing_route_hears_the_certificate_the_appeal_and_the_decisio
     """Ceasing decided on Monday 23 March (appeal period to 23 May); certificate on Wednesday 25 March (1 month is
     25 April: 23 May stands); appeal sent on Monday 20 April (response due 3 June); dismissed on Friday 2 October:
     the plan ceases that day and the order's 'cease at once' task is due that day."""
-    cease = route.engine.start(route.case_id, "cease_plan", {}, route.users["caseworker"])
-    route.check()
-    route.complete("UT_consider", {"cease_ground": "no_longer_necessary", "consult_setting": True,
-                                   "grounds_detail": "All outcomes met."})
-    route.complete("UT_family_views", {"family_agrees_to_cease": "no", "family_cease_views": "Please keep it."})
-    route.complete("UT_setting_views", {"setting_agrees_to_cease": "yes", "setting_cease_views": "Needs are met."})
-    route.complete("UT_decide", {"cease_decision": "cease", "cease_decision_reasons": "No longer needed.",
-                                 "views_considered": "Considered."}, utc(2026, 3, 23))
+    cease = decide_to_cease(route, utc(2026, 3, 23))
     disagreement = route.instance("disagreement_resolution")
     assert disagreement.parent_instance_id == cease
     assert route.data("disagreement_resolution")["notice"]["source"] == "cease_plan"
@@ -403,14 +410,7 @@ def test_an_appeal_about_another_decision_leaves_the_ceasing_route_alone(route: 
                    utc(2026, 3, 16))
     route.complete("UT_record_hearing", {"hearing_on": "2026-03-20", "on_the_papers": "yes"}, utc(2026, 3, 20))
 
-    route.engine.start(route.case_id, "cease_plan", {}, route.users["caseworker"])
-    route.check()
-    route.complete("UT_consider", {"cease_ground": "no_longer_necessary", "consult_setting": True,
-                                   "grounds_detail": "All outcomes met."})
-    route.complete("UT_family_views", {"family_agrees_to_cease": "no", "family_cease_views": "Please keep it."})
-    route.complete("UT_setting_views", {"setting_agrees_to_cease": "yes", "setting_cease_views": "Needs are met."})
-    route.complete("UT_decide", {"cease_decision": "cease", "cease_decision_reasons": "No longer needed.",
-                                 "views_considered": "Considered."}, utc(2026, 3, 23))
+    decide_to_cease(route, utc(2026, 3, 23))
     assert len(route.instances("disagreement_resolution")) == 2
 
     route.complete("UT_record_decision", {"decision_received_on": "2026-03-24", "appeal_outcome": "dismissed",
@@ -438,14 +438,7 @@ def test_keeping_the_plan_agreed_at_mediation_ends_the_real_ceasing_route_with_t
     """Ceasing decided on Monday 23 March; mediation on Wednesday 25 March agrees to keep the plan: the agreement's
     order (tribunal_order, called by the disagreement route) tells the real ceasing route, which ends without
     ceasing; the authority confirms the plan continues at once (25 March)."""
-    route.engine.start(route.case_id, "cease_plan", {}, route.users["caseworker"])
-    route.check()
-    route.complete("UT_consider", {"cease_ground": "no_longer_necessary", "consult_setting": True,
-                                   "grounds_detail": "All outcomes met."})
-    route.complete("UT_family_views", {"family_agrees_to_cease": "no", "family_cease_views": "Please keep it."})
-    route.complete("UT_setting_views", {"setting_agrees_to_cease": "yes", "setting_cease_views": "Needs are met."})
-    route.complete("UT_decide", {"cease_decision": "cease", "cease_decision_reasons": "No longer needed.",
-                                 "views_considered": "Considered."}, utc(2026, 3, 23))
+    decide_to_cease(route, utc(2026, 3, 23))
     route.complete("UT_adviser_contact", {"contacted_on": "2026-03-23", "wants_mediation": "yes",
                                           "mediation_issues": "Ceasing the plan", "health_issues": "no",
                                           "social_care_issues": "no"}, utc(2026, 3, 23, 14))
