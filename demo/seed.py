@@ -12,7 +12,9 @@ from demo.assessment import seed_needs_assessment, seed_plan_drafting
 from demo.children import describe_children
 from demo.driver import DEMO_PASSWORD, DemoContext, Seeder
 from demo.history import seed_history
+from demo.local_offer import seed_local_offer
 from demo.reviews import seed_admin_cases, seed_reviews
+from demo.sen_support import seed_sen_support
 from demo.transfer import seed_disagreements, seed_plan_transfer
 from engine.people.roles import Role
 from engine.people.users import create_organisation, create_user
@@ -57,7 +59,8 @@ FAMILIES = [
 # The route seeders, in the order they run: the cases in progress, then the finished work of the last eighteen months;
 # last, what the SEN2 return needs of every demo child that the routes do not ask for.
 SEEDERS: list[Seeder] = [seed_plan_drafting, seed_needs_assessment, seed_plan_transfer, seed_disagreements,
-                         seed_reviews, seed_admin_cases, seed_history, describe_children]
+                         seed_reviews, seed_admin_cases, seed_sen_support, seed_history, describe_children,
+                         seed_local_offer]
 
 
 def already_seeded(session: Session) -> bool:

@@ -56,6 +56,8 @@ def defaults() -> dict[str, Any]:
         "SIGN_IN_LOCK_MINUTES": 15,
         "SIGN_IN_IP_MAX_FAILURES": 20,
         "SIGN_IN_IP_WINDOW_MINUTES": 15,
+        # A password an administrator set stops signing in after this many days (the person chooses their own).
+        "TEMP_PASSWORD_DAYS": _int("EHCFLOW_TEMP_PASSWORD_DAYS", 7),
         # The public request pages and set-password links, per client address.
         "REQUEST_DRAFTS_PER_HOUR": 10,
         "REQUEST_SENDS_PER_HOUR": 5,

@@ -52,7 +52,8 @@ def navigation_items() -> list[dict[str, Any]]:
         held = {r for _, r in current_user.holder.roles}
         for roles, home, text, prefix in (((Role.ADMIN,), "admin.home", "Admin", "admin."),
                                           ((Role.PROCESS_OWNER, Role.ADMIN), "owner.home", "Routes", "owner."),
-                                          ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports.")):
+                                          ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports."),
+                                          ((Role.MANAGER,), "local_offer.editor_index", "Local Offer", "local_offer.")):
             if home in current_app.view_functions and any(role.value in held for role in roles):
                 items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
         # A school's SENCO asks for an assessment from their own account (the pages are public for everyone else).

@@ -7,9 +7,6 @@ violation, so a change that needs more (an inline script, a style attribute) sho
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -55,41 +52,6 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
             response.headers.setdefault("Pragma", "no-cache")
         return response
-
-
-class Throttle:
-    """Counts failures per key in a sliding window, in memory (per process; the per-account lock is in the database)."""
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, key: str, now: datetime) -> bool:
-        with self._lock:
-            blocked = len(self._recent(key, now)) >= self.limit
-            if not self._failures.get(key):
-                self._failures.pop(key, None)
-            return blocked
-
-    def failed(self, key: str, now: datetime) -> int:
-        with self._lock:
-            times = self._recent(key, now)
-            times.append(now)
-            if len(self._failures) > 100_000:  # bound the memory an attacker can make us use
-                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] <= self.window}
-            return len(times)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
 
 
 def safe_next(target: str | None) -> str | None:

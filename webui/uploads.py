@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
 import socket
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from werkzeug.datastructures import FileStorage
 
@@ -80,8 +82,13 @@ class StoredUpload:
 
 def folder(instance_path: str | Path) -> Path:
     path = Path(instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # families' reports: only this user may read them
     return path
+
+
+def _private(path: Path) -> BinaryIO:
+    """A new file open for writing, readable by this user only (0600, whatever the umask); fails if it exists."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def _safe_name(filename: str) -> str:
@@ -120,7 +127,7 @@ def store(file: FileStorage, base: Path, *, extensions: tuple[str, ...], max_byt
     digest = hashlib.sha256()
     size = 0
     head = b""
-    with open(target, "xb") as out:
+    with _private(target) as out:
         while chunk := file.stream.read(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
@@ -144,7 +151,8 @@ def store(file: FileStorage, base: Path, *, extensions: tuple[str, ...], max_byt
         raise
     stored = StoredUpload(token, filename, CONTENT_TYPES.get(ext, "application/octet-stream"), size,
                           digest.hexdigest(), case_id, task_id, user_id, now.isoformat(), request_id)
-    (base / f"{token}.json").write_text(json.dumps(asdict(stored)), encoding="utf-8")
+    with _private(base / f"{token}.json") as meta:
+        meta.write(json.dumps(asdict(stored)).encode("utf-8"))
     return stored
 
 

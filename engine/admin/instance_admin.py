@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from engine.admin.unreadable_routes import READ_STATE
 from engine.lists.paging import Page
 from engine.people.roles import Role
 from engine.store.models import (
@@ -82,6 +83,8 @@ class AdminCounts:
     suspended: int
     overdue_deadlines: int
     live: int
+    # Routes whose saved state cannot be read (flagged where they were found: engine.admin.unreadable_routes).
+    unreadable: int = 0
 
 
 def admin_counts(session: Session, org_ids: list[int], today: date) -> AdminCounts:
@@ -94,7 +97,13 @@ def admin_counts(session: Session, org_ids: list[int], today: date) -> AdminCoun
         .outerjoin(ProcessInstance, ProcessInstance.id == Deadline.instance_id)
         .where(Case.la_id.in_(org_ids), overdue_deadline_clause(today),
                or_(ProcessInstance.id.is_(None), ProcessInstance.status.in_(LIVE_STATUSES)))) or 0
-    return AdminCounts(by_status.get("failed", 0), by_status.get("suspended", 0), deadlines, sum(by_status.values()))
+    unreadable = session.scalar(
+        select(func.count(func.distinct(Incident.instance_id)))
+        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+        .where(Incident.command == READ_STATE, Incident.resolved_at.is_(None), _in_scope(org_ids),
+               ProcessInstance.status.in_(LIVE_STATUSES))) or 0
+    return AdminCounts(by_status.get("failed", 0), by_status.get("suspended", 0), deadlines, sum(by_status.values()),
+                       unreadable)
 
 
 # ---- the list -------------------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ the route), and editing the data of a failed instance leaves it failed so that t
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,8 @@ from engine.errors import (
     NotFound,
     TaskAlreadyCompleted,
 )
+from engine.library.plain_data import MAX_DEPTH as MAX_DATA_DEPTH
+from engine.library.plain_data import plain_data_problem
 from engine.people.roles import Role
 from engine.runtime.incidents import describe_failure
 from engine.runtime.projection import Projector, is_timer, timer_due
@@ -44,7 +45,6 @@ from engine.store.models import Case, Deadline, HumanTask, Incident, Membership,
 
 FINISHED = ("completed", "terminated")
 MAX_DATA_CHARS = 200_000
-MAX_DATA_DEPTH = 32
 
 
 class RepairFailed(EngineError):
@@ -154,7 +154,9 @@ def _instance_for(session: Session, instance_id: int, actor: User | None) -> Pro
 
 def _repair(engine: Any, instance_id: int, action: str, summary: str, detail: dict[str, Any],
             step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
-            expected_revision: int | None, keep_failed: bool = False) -> None:
+            expected_revision: int | None, keep_failed: bool = False, stored_state: str | None = None) -> None:
+    """Runs ``step`` on the instance in one transaction. ``stored_state``, if given, replaces the saved state first
+    (a repair of a state that cannot be read, engine/admin/stored_state.py): it is read and saved again as usual."""
     with engine.session_factory() as session:
         instance = _instance_for(session, instance_id, actor)
         if instance.status in FINISHED:
@@ -167,6 +169,8 @@ def _repair(engine: Any, instance_id: int, action: str, summary: str, detail: di
         actor_id = actor.id if actor else None
         with active_clock(engine.clock):
             try:
+                if stored_state is not None:
+                    instance.state = stored_state
                 engine.apply_step(session, instance, step, actor, action, summary, detail)
                 if was_failed and keep_failed:
                     instance.status, instance.last_error = "failed", last_error
@@ -298,29 +302,6 @@ def _not_json(constant: str) -> Any:
     raise FormInvalid({"data": f"{constant} is not a JSON value: use a number, or null"})
 
 
-def _data_problem(value: Any) -> str | None:
-    """What Python's JSON reader accepts but the engine cannot keep: the workflow state and the audit trail are
-    stored as strict JSON in UTF-8 (PostgreSQL refuses infinite numbers and lone surrogates), and scripts walk the
-    data recursively."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > MAX_DATA_DEPTH:
-            return f"The data is nested too deeply: at most {MAX_DATA_DEPTH} levels of lists and objects"
-        if isinstance(item, float) and not math.isfinite(item):
-            return "A number in the data is too large"
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return "The data has a character that is not allowed (a lone \\u escape of half a character)"
-        if isinstance(item, dict):
-            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-    return None
-
-
 def parse_data(text: str) -> dict[str, Any]:
     """The JSON an administrator typed, or FormInvalid saying what is wrong with it."""
     if len(text) > MAX_DATA_CHARS:
@@ -335,9 +316,15 @@ def parse_data(text: str) -> dict[str, Any]:
                                    "objects"}) from exc
     except ValueError as exc:  # an integer with more digits than Python converts
         raise FormInvalid({"data": f"A number in the data is too long: {exc}"}) from exc
+    return checked_data(value)
+
+
+def checked_data(value: Any) -> dict[str, Any]:
+    """The data, if an administrator may put it into a route: a JSON object of plain data (the rule every form
+    follows too, engine/library/plain_data.py), whose top-level names do not start with _ (the engine's own)."""
     if not isinstance(value, dict):
         raise FormInvalid({"data": "The data must be a JSON object, in curly brackets { }"})
-    problem = _data_problem(value)
+    problem = plain_data_problem(value)
     if problem:
         raise FormInvalid({"data": problem})
     bad = [k for k in value if k.startswith("_")]
@@ -348,7 +335,11 @@ def parse_data(text: str) -> dict[str, Any]:
 
 def edit_data(engine: Any, instance_id: int, new_data: dict[str, Any], actor: User | None, reason: str,
               expected_revision: int | None = None) -> dict[str, Any]:
-    """Replaces the data the route carries forward; returns the changes (old and new values), kept in the audit."""
+    """Replaces the data the route carries forward; returns the changes (old and new values), kept in the audit.
+
+    The data is checked here, not only where it was typed: whatever calls this, nothing that is not plain data
+    reaches the saved state (a nested ``typename`` once made an instance unreadable for good)."""
+    new_data = checked_data(new_data)
     reason = _reason(reason, "changing the data")
     changes: dict[str, Any] = {}
 

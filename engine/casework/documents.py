@@ -14,6 +14,12 @@ template is marked appealable, so no template can leave it out.
 Notices to "the family" go to the parents until the child is over compulsory school age (the last Friday in June of
 the school year in which they turn 16), and to the young person after that, and also to a parent the young person
 has named to act for them (``engine.casework.family_rights.notice_addressee``, ``name_parent_to_act``).
+
+Need to know: each document is stored with its audience (``Document.audience``), worked out here when it is issued
+from the same declaration as its letter's "To" and "Copy" lines, so a process owner has nothing more to write: the
+responsible authority; the family when it is sent to them; each organisation it is sent to (as a copy too); whoever
+issued it (what a school writes, the school may read again); and for an advice template, the family and the
+organisations the family agreed may see advice. ``engine.people.access.may_see_document`` reads it on every page.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework.family_rights import NAMED_PARENT_ROLE, notice_addressee
+from engine.people.access import audience_from_recipients, author_tokens
 from engine.statutory import calendar
 from engine.store.models import Case, CaseParty, Document, Organisation
 
@@ -68,6 +75,9 @@ class DocumentTemplate:
     title: str  # a Jinja expression template, rendered as plain text with the same context as the body
     recipients: tuple[str, ...]  # recipient rules, see RECIPIENT_RULES; "copy:<rule>" sends a copy
     appealable: bool = False
+    #: Advice about the child (reports from professionals): the family always sees it, and so do the organisations
+    #: the family agreed may see advice (engine.people.access.advice_shared_with), besides those it was sent to.
+    advice: bool = False
 
 
 TEMPLATES: dict[str, DocumentTemplate] = {
@@ -287,14 +297,29 @@ def appeal_context(case: Case, parties: list[CaseParty], issued_on: date) -> dic
 
 
 # ---- issuing -------------------------------------------------------------------------------------------------------
-def render(name: str, case: Case, parties: list[CaseParty], data: dict[str, Any],
-           issued_on: date) -> tuple[str, str, list[dict[str, Any]], bool]:
-    """The title, HTML body, recipients and appealable flag of a document, without storing anything."""
+def template_for(name: str) -> DocumentTemplate:
+    """The declaration of a template that exists (DocumentError otherwise)."""
     if name not in TEMPLATES:
         load_route_documents()
     template = TEMPLATES.get(name)
     if template is None or not (TEMPLATE_DIR / f"{name}.html").is_file():
         raise DocumentError(f"No document template {name!r} in engine/casework/templates/documents")
+    return template
+
+
+def audience_for(template: DocumentTemplate, case: Case, recipients: list[dict[str, Any]],
+                 author: set[str]) -> list[str]:
+    """Who may read the document (need to know): see the module's docstring."""
+    audience = audience_from_recipients(recipients, case.la_id) | author
+    if template.advice:
+        audience |= {"family", "advice"}
+    return sorted(audience)
+
+
+def render(name: str, case: Case, parties: list[CaseParty], data: dict[str, Any],
+           issued_on: date) -> tuple[str, str, list[dict[str, Any]], bool]:
+    """The title, HTML body, recipients and appealable flag of a document, without storing anything."""
+    template = template_for(name)
     recipients = recipients_for(template, case, parties, data, issued_on)
     context: dict[str, Any] = {
         "data": data,
@@ -326,16 +351,18 @@ def issue_documents(projector: Projector, task: Any, names: str) -> list[Documen
     issued_on = calendar.to_london_date(projector.now)
     data = dict(task.data)
     documents: list[Document] = []
+    author = author_tokens(session, projector.actor_id, case)
     for name in [n.strip() for n in names.split(",") if n.strip()]:
         title, body, recipients, appealable = render(name, case, parties, data, issued_on)
+        audience = audience_for(template_for(name), case, recipients, author)
         document = Document(case_id=case.id, instance_id=projector.instance.id, kind=name, title=title[:300],
                             body_html=body, recipients=recipients, appealable=appealable, issued_at=projector.now,
-                            issued_by_id=projector.actor_id)
+                            issued_by_id=projector.actor_id, audience=audience)
         session.add(document)
         session.flush()
         projector.events.append(("document_issued", f"Issued: {title}",
                                  {"document_id": document.id, "kind": name, "appealable": appealable,
-                                  "recipients": [r["name"] for r in recipients]}))
+                                  "recipients": [r["name"] for r in recipients], "audience": audience}))
         documents.append(document)
     return documents
 
@@ -346,5 +373,5 @@ def documents_for_case(session: Session, case_id: int) -> list[Document]:
                                 .order_by(Document.issued_at, Document.id)))
 
 
-__all__ = ["DocumentError", "DocumentTemplate", "TEMPLATES", "documents_for_case", "issue_documents",
-           "load_route_documents", "render"]
+__all__ = ["DocumentError", "DocumentTemplate", "TEMPLATES", "audience_for", "documents_for_case", "issue_documents",
+           "load_route_documents", "render", "template_for"]

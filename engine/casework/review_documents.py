@@ -23,7 +23,7 @@ DOCUMENT_TEMPLATES: Mapping[str, DocumentTemplate] = {
         ("family", "setting", "health", "social_care")),
     "ar_advice_pack": DocumentTemplate(
         "Advice and information for the review of {{ child.name }}'s EHC plan on {{ data.meeting_date | long_date }}",
-        ("family", "setting", "health", "social_care")),
+        ("family", "setting", "health", "social_care"), advice=True),
     "ar_review_report": DocumentTemplate(
         "Report of the review of {{ child.name }}'s EHC plan held on {{ data.meeting_held_on | long_date }}",
         ("family", "setting", "health", "social_care")),

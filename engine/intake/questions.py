@@ -20,6 +20,15 @@ REQUESTER_TYPES = {
 }
 CHANNELS = {"online": "Online", "email": "Email", "post": "Post", "phone": "Phone", "in_person": "In person"}
 YES_NO = {"yes": "Yes", "no": "No"}
+#: Who the family agree may read the advice from the others (the SEND Code of Practice shares advice with the family,
+#: and with other professionals only with consent). engine.people.access.ADVICE_SHARING reads the same keys.
+SHARE_ADVICE = {
+    "all": "The school or setting, health and social care",
+    "setting": "Only the school or setting",
+    "health_body": "Only health",
+    "social_care": "Only social care",
+    "none": "No one else",
+}
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 # A unique pupil number: a check letter, 11 digits, then a digit or letter (DfE UPN guidance).
@@ -129,6 +138,10 @@ PAGES: tuple[Page, ...] = (
     Page("consent", "Sharing the information", (
         Question("consent_to_share", "Do you agree that the local authority may share this request with the people "
                  "it asks for advice (education, health and social care)?", "radios", YES_NO),
+        Question("share_advice_with", "Who else may read the advice the local authority gets about the child?",
+                 "radios", SHARE_ADVICE, required=False,
+                 hint="The local authority and the family always see it. Each adviser sees their own advice. Leave "
+                      "this empty if you are not sure: no one else will see it."),
     )),
 )
 PAGE_BY_SLUG = {p.slug: p for p in PAGES}

@@ -1,8 +1,10 @@
 """Server-side validation of submitted task forms against their JSON Schema.
 
 The web form is only a convenience: whatever arrives is checked here, field by field, before it reaches a workflow.
-Unknown keys are refused (a form is a contract between the process owner and the process), and so is the key
-``typename`` anywhere, because SpiffWorkflow's serializer would take a dict holding it for a serialized object.
+Unknown keys are refused (a form is a contract between the process owner and the process), and so is anything that
+is not plain data (engine/library/plain_data.py: the key ``typename`` anywhere, which SpiffWorkflow's serializer
+would take for one of its serialized objects, infinite numbers, lone surrogates, deep nesting), whatever the schema
+allows: a field declared as an open object must not let a sender damage the instance.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import FormInvalid
-
-RESERVED_KEYS = frozenset({"typename"})
+from engine.library.plain_data import plain_data_problems
 
 
 def _closed(schema: dict[str, Any]) -> dict[str, Any]:
@@ -36,20 +37,6 @@ def _closed(schema: dict[str, Any]) -> dict[str, Any]:
             # Conditional branches add rules to the same object; closing them would refuse the object's own fields.
             out[key] = {k: v for k, v in out[key].items()}
     return out
-
-
-def _reserved_paths(value: Any, path: str = "") -> list[str]:
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if key in RESERVED_KEYS:
-                found.append(here)
-            found.extend(_reserved_paths(sub, here))
-    elif isinstance(value, list):
-        for index, sub in enumerate(value):
-            found.extend(_reserved_paths(sub, f"{path}[{index}]"))
-    return found
 
 
 def _field_name(error: ValidationError) -> str:
@@ -103,9 +90,12 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     """Returns the data if it satisfies the schema; otherwise raises FormInvalid with a message per field."""
     if not isinstance(data, dict):
         raise FormInvalid({"form": "The form must be a set of named answers"})
+    # Checked first and alone: the schema validator walks the data recursively, and a value that is not plain data
+    # is refused whatever the schema says.
+    problems = plain_data_problems(data)
+    if problems:
+        raise FormInvalid({path or "form": message for path, message in problems.items()})
     errors: dict[str, str] = {}
-    for path in _reserved_paths(data):
-        errors[path] = "The name 'typename' is reserved and cannot be used for a field"
     validator = Draft202012Validator(_closed(schema), format_checker=FormatChecker())
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         name = _field_name(error)

@@ -7,6 +7,7 @@ the list); a test keeps them in step.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -186,14 +187,16 @@ class RouteInstance:
     completed_at: datetime | None
     open_tasks: list[OpenTask] = field(default_factory=list)
     waiting_timers: list[Timer] = field(default_factory=list)
+    unreadable: bool = False  # its saved state cannot be restored (engine.admin.unreadable_routes)
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_INSTANCE_STATUSES
 
 
-def case_routes(session: Session, case_id: int) -> list[RouteInstance]:
-    """The case's route instances, running ones first, each with its open tasks and waiting timers."""
+def case_routes(session: Session, case_id: int, unreadable: Collection[int] = ()) -> list[RouteInstance]:
+    """The case's route instances, running ones first, each with its open tasks and waiting timers (read from the
+    projections, so a route whose state cannot be restored, one of ``unreadable``, is still shown and marked)."""
     tasks = open_tasks_for_case(session, case_id)
     timers = list(session.scalars(select(Timer).where(Timer.case_id == case_id, Timer.status == "waiting")
                                   .order_by(Timer.due_at)))
@@ -205,7 +208,8 @@ def case_routes(session: Session, case_id: int) -> list[RouteInstance]:
         out.append(RouteInstance(
             instance.id, instance.process_id, version.name or instance.process_id, instance.status,
             version.version_hash, instance.created_at, instance.completed_at,
-            [t for t in tasks if t.instance_id == instance.id], [t for t in timers if t.instance_id == instance.id]))
+            [t for t in tasks if t.instance_id == instance.id], [t for t in timers if t.instance_id == instance.id],
+            instance.id in unreadable))
     out.sort(key=lambda r: (not r.active,))
     return out
 

@@ -20,6 +20,9 @@ class Role(StrEnum):
     MEDIATION = "mediation"
     ADMIN = "admin"
     PROCESS_OWNER = "process_owner"
+    # Looks after the deployment itself: only they add a local authority (the other organisations are added by the
+    # authorities' administrators). Held at an organisation like any role, but it reaches the whole deployment.
+    SYSTEM_ADMIN = "system_admin"
 
     @property
     def label(self) -> str:
@@ -37,6 +40,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.MEDIATION: "Mediation service",
     Role.ADMIN: "Administrator",
     Role.PROCESS_OWNER: "Process owner",
+    Role.SYSTEM_ADMIN: "System administrator",
 }
 
 # Lane names accepted in BPMN files. Several spellings map to one role because process owners name lanes the way
@@ -77,6 +81,7 @@ ROLE_RANK: dict[Role, int] = {
     Role.MANAGER: 2,
     Role.PROCESS_OWNER: 3,
     Role.ADMIN: 4,
+    Role.SYSTEM_ADMIN: 5,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -45,7 +47,10 @@ def create_organisation(session: Session, name: str, kind: str, clock: Clock, ac
 
 
 def create_user(session: Session, email: str, name: str, password: str, clock: Clock,
-                roles: list[tuple[Organisation | None, Role]] | None = None, actor: User | None = None) -> User:
+                roles: list[tuple[Organisation | None, Role]] | None = None, actor: User | None = None,
+                temporary: bool = False) -> User:
+    """A new account. ``temporary``: someone else chose the password (an administrator, ``ehcflow users create``),
+    so the person must choose their own when they first sign in, and it stops working after a while."""
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise ValueError(f"{email!r} is not an email address")
@@ -54,7 +59,8 @@ def create_user(session: Session, email: str, name: str, password: str, clock: C
     if session.scalar(select(User.id).where(User.email == email)):
         raise ValueError(f"A user with the email {email} already exists")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), active=True,
-                created_at=clock.now(), failed_sign_ins=0)
+                created_at=clock.now(), failed_sign_ins=0,
+                temporary_password_set_at=clock.now() if temporary else None)
     session.add(user)
     session.flush()
     for org, role in roles or []:
@@ -69,7 +75,7 @@ def create_user(session: Session, email: str, name: str, password: str, clock: C
 # Roles that reach every organisation, not only the one they are held in: routes are shared by the whole
 # deployment, so a process owner changes (and migrates) every authority's routes. Whatever their rank, they are
 # above what one organisation's administrator holds, so only someone who holds the role passes it on.
-DEPLOYMENT_WIDE_ROLES = frozenset({Role.PROCESS_OWNER})
+DEPLOYMENT_WIDE_ROLES = frozenset({Role.PROCESS_OWNER, Role.SYSTEM_ADMIN})
 
 
 def _rank_of(session: Session, actor: User, organisation_id: int | None) -> int:
@@ -212,6 +218,8 @@ def reset_password(session: Session, actor: User, user: User, new_password: str,
     user.password_hash = hash_password(new_password)
     user.failed_sign_ins = 0
     user.locked_until = None
+    # The administrator knows it: it is temporary, like the one a new account is given.
+    user.temporary_password_set_at = clock.now()
     session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="password_reset",
                            summary=f"{actor.name} reset the password of {user.email}",
                            detail={"user_id": user.id, "reason": reason or None}))
@@ -255,9 +263,14 @@ def revoke_role(session: Session, actor: User, membership: Membership, clock: Cl
 
 def create_organisation_as_admin(session: Session, actor: User, name: str, kind: str, clock: Clock,
                                  **fields: object) -> Organisation:
-    """An administrator adds an organisation and becomes its first administrator, so they can add its people."""
+    """An administrator adds an organisation and becomes its first administrator, so they can add its people.
+
+    A local authority is a new tenant of the deployment, with its own cases and administrators: only a system
+    administrator adds one (any administrator could otherwise make an authority and be its administrator)."""
     if not _is_admin_anywhere(session, actor):
         raise PermissionError("Only an administrator can add an organisation")
+    if kind == "local_authority" and not may_add_local_authority(session, actor):
+        raise PermissionError("Only a system administrator can add a local authority")
     org = create_organisation(session, name, kind, clock, actor=actor, **fields)
     session.add(Membership(user_id=actor.id, organisation_id=org.id, role=Role.ADMIN.value))
     session.add(AuditEvent(at=clock.now(), actor_id=actor.id, action="role_granted",
@@ -265,6 +278,11 @@ def create_organisation_as_admin(session: Session, actor: User, name: str, kind:
                            detail={"user_id": actor.id, "organisation_id": org.id, "role": Role.ADMIN.value}))
     session.flush()
     return org
+
+
+def may_add_local_authority(session: Session, actor: User) -> bool:
+    return session.scalar(select(Membership.id).where(Membership.user_id == actor.id,
+                                                      Membership.role == Role.SYSTEM_ADMIN.value).limit(1)) is not None
 
 
 def change_own_password(session: Session, user: User, current: str, new: str, confirm: str, clock: Clock) -> None:
@@ -286,5 +304,39 @@ def change_own_password(session: Session, user: User, current: str, new: str, co
     if errors:
         raise FormInvalid(errors)
     user.password_hash = hash_password(new)
+    user.temporary_password_set_at = None
     session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed",
                            summary=f"{user.email} changed their password", detail={"user_id": user.id}))
+
+
+# ---- temporary passwords -------------------------------------------------------------------------------------------
+
+def temporary_password_expired(user: User, now: datetime, days: int) -> bool:
+    """A password someone else set stops signing in ``days`` after it was set: one that was never used (given to
+    the wrong person, written down and forgotten) should not stay a way in for ever."""
+    set_at = user.temporary_password_set_at
+    return set_at is not None and now - set_at > timedelta(days=days)
+
+
+def choose_own_password(session: Session, user: User, new: str, confirm: str, clock: Clock) -> None:
+    """The person replaces the temporary password they signed in with by one only they know (FormInvalid: what is
+    wrong, by field; nothing saved). They have just proved they know the temporary one, so it is not asked again."""
+    from engine.errors import FormInvalid
+    from engine.people.passwords import MIN_LENGTH, verify_password
+
+    errors: dict[str, str] = {}
+    if len(new) < MIN_LENGTH:
+        errors["new_password"] = f"Your new password must be at least {MIN_LENGTH} characters long"
+    elif len(new) > 256:
+        errors["new_password"] = "Your new password must be 256 characters or fewer"
+    elif verify_password(user.password_hash, new):
+        errors["new_password"] = "Your new password must be different from the temporary one"
+    if not errors.get("new_password") and confirm != new:
+        errors["confirm_password"] = "The passwords do not match: type your new password again"
+    if errors:
+        raise FormInvalid(errors)
+    user.password_hash = hash_password(new)
+    user.temporary_password_set_at = None
+    session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed",
+                           summary=f"{user.email} chose their own password in place of a temporary one",
+                           detail={"user_id": user.id, "temporary": True}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -150,6 +151,12 @@ class StateSerializer:
     def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
         with _restoring_with((spec, subprocess_specs)):
             return self._instances.deserialize_json(state)
+
+    def restore_value(self, value: Any) -> Any:
+        """A piece of saved task data as restoring the state would give it back, or the error restoring it raises:
+        a dict holding ``typename`` is taken for one of SpiffWorkflow's serialized objects (an unknown name, or a
+        known one without its fields, fails). Used to find what makes a damaged state unreadable."""
+        return self._instances.registry.restore(copy.deepcopy(value))
 
     def dump_specs(self, spec: Any, subprocess_specs: dict[str, Any]) -> str:
         return json.dumps(

@@ -157,8 +157,17 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             row.draft_data = None
             projector.audit("task_completed", f"Completed: {row.name}", {"task_id": row.id, "bpmn_id": row.bpmn_id})
 
-        self._command(task.instance_id, "complete_task", step, actor, expected_revision,
-                      args={"task_id": task_id, "form_data": form_data}, completed_user_task=guid)
+        try:
+            self._command(task.instance_id, "complete_task", step, actor, expected_revision,
+                          args={"task_id": task_id, "form_data": form_data}, completed_user_task=guid)
+        except (ConcurrentUpdate, InvalidState) as exc:
+            # Lost a race in another way than on the instance's revision (the winner ended the route, or a row it
+            # wrote first): when the task is done now, that is what the person is told.
+            with self.session_factory() as session:
+                row = session.get(HumanTask, task_id)
+                if row is not None and row.status != "open":
+                    raise TaskAlreadyCompleted(self._already_done(session, row)) from exc
+            raise
         with self.session_factory() as session:
             done = session.get(HumanTask, task_id)
             assert done is not None

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import SettingInvalid
@@ -16,7 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def instance_dir() -> Path:
     path = Path(os.environ.get("EHCFLOW_INSTANCE_DIR", PROJECT_ROOT / "instance"))
-    path.mkdir(parents=True, exist_ok=True)
+    # Only this user may look in (it holds the database, the uploads and the secret key).
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -44,6 +45,38 @@ def sqlite_synchronous() -> str:
     return value
 
 
+#: The connection pool, per process: ``EHCFLOW_DB_POOL_SIZE`` connections kept open, ``EHCFLOW_DB_MAX_OVERFLOW`` more
+#: opened when busy, and ``EHCFLOW_DB_POOL_TIMEOUT`` seconds a request waits for one before it fails. A web request
+#: holds at most one connection at a time (webui/context.py), so a process needs no more than it has threads.
+POOL_SETTINGS: dict[str, tuple[str, int, int]] = {
+    # keyword: (setting, default, smallest allowed)
+    "pool_size": ("EHCFLOW_DB_POOL_SIZE", 5, 1),
+    "max_overflow": ("EHCFLOW_DB_MAX_OVERFLOW", 10, 0),
+    "pool_timeout": ("EHCFLOW_DB_POOL_TIMEOUT", 30, 1),
+}
+
+
+def pool_settings() -> dict[str, int]:
+    """The pool's size, overflow and timeout from the settings; a value that is not a whole number in range stops the
+    start with a message (SettingInvalid), before anything connects."""
+    chosen: dict[str, int] = {}
+    for keyword, (name, default, least) in POOL_SETTINGS.items():
+        text = (os.environ.get(name) or "").strip()
+        if not text:
+            chosen[keyword] = default
+            continue
+        if not text.isdigit() or int(text) < least:
+            raise SettingInvalid(f"{name} must be a whole number of at least {least}, not {text!r}")
+        chosen[keyword] = int(text)
+    return chosen
+
+
+def _uses_pool(url: str) -> bool:
+    """A database in memory has one connection per thread (SQLAlchemy's own pool for it takes no size)."""
+    parsed = make_url(url)
+    return not (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"))
+
+
 def _sqlite_pragmas(synchronous: str) -> Any:
     def apply(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -57,10 +90,27 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return apply
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Creates the SQLite file readable and writable by this user only (0600), before SQLite creates it with the
+    umask's mode (usually readable by every user of the machine); its -wal and -shm files take the same mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """The engine for ``url`` (the configured database when not given); ``kwargs`` override the pool settings."""
     url = normalise_url(url or default_database_url())
+    pool = pool_settings()  # a bad setting stops the start here, like a bad synchronous setting below
+    if _uses_pool(url):
+        kwargs = {**pool, **kwargs}
     if url.startswith("sqlite"):
         synchronous = sqlite_synchronous()  # a bad setting stops the start, before anything is written
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(synchronous))
     else:

@@ -14,7 +14,7 @@ ANY_ADMIN = {"admin", "other_admin"}  # pages without an object: each admin sees
 _LISTS = ("admin.home", "admin.instances", "admin.users", "admin.organisations")
 _FORMS = ("admin.new_user", "admin.new_organisation", "admin.import_plans")
 _INSTANCE_ACTIONS = ("admin.suspend", "admin.resume", "admin.terminate", "admin.retry", "admin.skip",
-                     "admin.move_back", "admin.edit_data", "admin.migrate", "admin.reassign")
+                     "admin.move_back", "admin.edit_data", "admin.repair_data", "admin.migrate", "admin.reassign")
 _USER_ACTIONS = ("admin.deactivate_user", "admin.reactivate_user", "admin.reset_password", "admin.grant",
                  "admin.revoke")
 

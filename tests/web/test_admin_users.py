@@ -207,7 +207,7 @@ def test_create_an_organisation_and_become_its_admin(as_user: Any, services: Ser
     bad = admin.post("/admin/organisations/new", {"name": XSS, "kind": "setting", "setting_type": ""})
     body = bad.get_data(as_text=True)
     assert "Select the type of setting" in body and XSS not in body and "&lt;script&gt;" in body
-    dup = admin.post("/admin/organisations/new", {"name": "Testshire Council", "kind": "local_authority"})
+    dup = admin.post("/admin/organisations/new", {"name": "Testshire Council", "kind": "health_body"})
     assert "already exists" in dup.get_data(as_text=True)
     made = admin.post("/admin/organisations/new", {"name": "Oak Academy", "kind": "setting",
                                                    "setting_type": "academy", "maintaining_la": str(world.la.id),

@@ -29,6 +29,7 @@ from tests.web import (  # noqa: E402
     matrix_admin,
     matrix_case_details,
     matrix_intake,
+    matrix_local_offer,
     matrix_owner,
     matrix_reports,
     matrix_request,
@@ -36,15 +37,17 @@ from tests.web import (  # noqa: E402
 )
 from tests.web.conftest import ROUTE, Client, make_app, open_task
 from tests.web.test_cases import ADVICE, DRAFT, add_document
+from tests.web.test_document_audience import audience_documents
 from tests.web.test_notices import add_notice
 from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
 AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes,
-         matrix_case_details)
+         matrix_case_details, matrix_local_offer)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
+LA_SEN = LA - {"ep", "socialcare"}  # the authority's own services read what is meant for them, like health
 PARTY_ORGS = {"health", "school", "mediation"}  # organisations acting on both cases
 CASE_STAFF = LA | PARTY_ORGS
 OTHER_LA = {"other_caseworker", "other_manager", "other_admin"}
@@ -53,6 +56,9 @@ FAMILIES = {"parent", "other_parent"}
 SIGNED_IN = ALL_STAFF | FAMILIES
 ACTORS = ["anonymous", *sorted(SIGNED_IN)]
 PUBLIC = "public"
+# A document's page and download are tried on one document of each audience (tests/web/test_document_audience.py).
+DOCUMENT_ENDPOINTS = {"cases.document", "cases.document_file", "family.document", "family.document_file"}
+DOCUMENT_VARIANTS = ("letter", "advice", "to_school")
 
 # (endpoint, method, variant) -> who may use it on the first case's objects (or PUBLIC).
 MATRIX: dict[tuple[str, str, str], Any] = {
@@ -66,6 +72,9 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("auth.account", "GET", ""): SIGNED_IN,
     ("auth.change_password", "GET", ""): SIGNED_IN,
     ("auth.change_password", "POST", ""): SIGNED_IN,  # an empty form: every field is refused, nothing changes
+    # Only someone signed in with a temporary password chooses one here; anyone else is sent home (not refused).
+    ("auth.choose_password", "GET", ""): SIGNED_IN,
+    ("auth.choose_password", "POST", ""): SIGNED_IN,
     ("tasks.my_tasks", "GET", ""): ALL_STAFF,
     ("tasks.team_tasks", "GET", ""): ALL_STAFF,
     ("tasks.claim", "POST", ""): {"caseworker", "manager"},
@@ -76,12 +85,19 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("tasks.task_page", "POST", "staff"): {"caseworker", "manager"},
     ("tasks.task_page", "GET", "family"): {"parent"},
     ("tasks.task_page", "POST", "family"): {"parent"},
-    ("tasks.task_file", "GET", ""): CASE_STAFF,
+    # A caseworker's task: its answers and files are the authority's (need to know, as for documents).
+    ("tasks.task_file", "GET", ""): LA_SEN,
     ("cases.index", "GET", ""): ALL_STAFF,
     ("cases.case", "GET", ""): CASE_STAFF,
     ("cases.timeline", "GET", ""): CASE_STAFF,
-    ("cases.document", "GET", ""): CASE_STAFF,
-    ("cases.document_file", "GET", ""): CASE_STAFF,
+    # Need to know (tests/web/test_document_audience.py): the responsible authority reads every document; the others
+    # what was sent to them, and advice the family agreed to share (here social care's advice, shared with health).
+    ("cases.document", "GET", "letter"): LA_SEN,
+    ("cases.document_file", "GET", "letter"): LA_SEN,
+    ("cases.document", "GET", "advice"): LA_SEN | {"socialcare", "health"},
+    ("cases.document_file", "GET", "advice"): LA_SEN | {"socialcare", "health"},
+    ("cases.document", "GET", "to_school"): LA_SEN | {"school"},
+    ("cases.document_file", "GET", "to_school"): LA_SEN | {"school"},
     ("cases.plan", "GET", ""): CASE_STAFF,
     ("cases.plan_pdf", "GET", ""): CASE_STAFF,
     ("cases.plan_changes", "GET", ""): CASE_STAFF,
@@ -93,8 +109,12 @@ MATRIX: dict[tuple[str, str, str], Any] = {
     ("cases.transfer_package", "GET", ""): {"caseworker", "manager"},
     ("family.index", "GET", ""): FAMILIES,
     ("family.case", "GET", ""): {"parent"},
-    ("family.document", "GET", ""): {"parent"},
-    ("family.document_file", "GET", ""): {"parent"},
+    ("family.document", "GET", "letter"): {"parent"},
+    ("family.document_file", "GET", "letter"): {"parent"},
+    ("family.document", "GET", "advice"): {"parent"},  # advice about their child: the family always reads it
+    ("family.document_file", "GET", "advice"): {"parent"},
+    ("family.document", "GET", "to_school"): set(),
+    ("family.document_file", "GET", "to_school"): set(),
     ("family.plan", "GET", ""): {"parent"},
     ("family.plan_pdf", "GET", ""): {"parent"},
     ("family.named_parent", "GET", ""): set(),  # the young person only: the world's children are under 16
@@ -136,6 +156,7 @@ class Targets:
     token: str
     message_name: str  # a message the case's routes take (disagreement resolution starts its own route)
     package_id: int  # a transfer package on the case
+    documents: dict[str, int] = field(default_factory=dict)  # variant of the document rows -> a document by audience
     extra: dict[str, Any] = field(default_factory=dict)  # URL values of the admin and process-owner areas
 
 
@@ -172,8 +193,9 @@ def _make_targets(services: Services, engine: WorkflowEngine, app: Flask, world:
     extra: dict[str, Any] = {"notice_id": add_notice(services, world.school.id, f"<p>For case {case_id}</p>")}
     for area in AREAS:
         extra.update(area.make_extra_targets(services, engine, app, world, case_id, clock))
+    documents = audience_documents(services, world, case_id)
     return Targets(case_id, staff_task_id, views.id, document_id, version_id, deadline_id, family_route,
-                   stored.token, "drs_requested", package_id, extra)
+                   stored.token, "drs_requested", package_id, documents, extra)
 
 
 @pytest.fixture
@@ -199,6 +221,8 @@ def _url(app: Flask, rule: Rule, t: Targets, variant: str) -> str:
     for name in rule.arguments:
         if name == "task_id":
             values[name] = t.family_task_id if variant == "family" else t.task_id
+        elif name == "document_id" and variant in t.documents:
+            values[name] = t.documents[variant]
         elif name in t.extra:
             values[name] = t.extra[name]
         else:
@@ -225,7 +249,8 @@ def _cases(app: Flask) -> list[tuple[Rule, str, str]]:
     out = []
     for rule in _rules(app):
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            variants = ["staff", "family"] if rule.endpoint == "tasks.task_page" else [""]
+            variants = ["staff", "family"] if rule.endpoint == "tasks.task_page" else \
+                list(DOCUMENT_VARIANTS) if rule.endpoint in DOCUMENT_ENDPOINTS else [""]
             for variant in variants:
                 out.append((rule, method, variant))
     # Signing out last, so that it does not end the session the other requests use.

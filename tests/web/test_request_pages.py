@@ -422,3 +422,13 @@ def test_the_sign_in_page_shows_the_way_to_request_an_assessment_without_an_acco
     link = page.select_one("a[href='/request-an-assessment/']")
     assert link is not None and link.get_text() == "request an EHC needs assessment"
     assert Client(app).get(link["href"]).status_code == 200
+
+
+def test_the_hourly_limit_holds_across_web_processes(services: Services, tmp_path: Path, world: World) -> None:
+    """Two apps on one database stand for two web processes: the starts made through one count in the other."""
+    first = Client(make_app(services, tmp_path / "one", REQUEST_DRAFTS_PER_HOUR=3))
+    second = Client(make_app(services, tmp_path / "two", REQUEST_DRAFTS_PER_HOUR=3))
+    for _ in range(3):
+        begin(first, world)
+    second.get(START)
+    second.post(START, {"la": str(world.la.id)}, status=429)

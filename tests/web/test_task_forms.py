@@ -142,8 +142,12 @@ def test_the_done_page_shows_the_answers_and_a_second_submission_is_refused(as_u
     assert "Who made the request A parent" in text
     assert "Date the request was received 2 March 2026" in text
     assert "Areas of need Communication and interaction, Social, emotional and mental health" in text
-    response = client.post(task_url(record_task), VALID + [("_action", "submit")], status=200)
+    # A second submission (the same person's, from a second tab) is refused, saying the answers were not saved.
+    response = client.post(task_url(record_task), VALID + [("_action", "submit")], status=409)
     assert "This task was done" in text_of(soup(response))
+    assert text_of(soup(response).select_one("#not-saved")) == (
+        "Your answers were not saved This task was already completed by you on 2 March 2026 at 10am, before your "
+        "answers arrived.")
     manager = as_user("manager")
     page = manager.page(task_url(record_task))
     assert "This task was done by Caseworker" in text_of(page)

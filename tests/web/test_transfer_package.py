@@ -104,7 +104,7 @@ def test_the_old_authority_downloads_the_package_as_its_json_file(services: Serv
 @pytest.mark.parametrize(("user", "status"), [
     ("other_caseworker", 404), ("other_manager", 404),  # another authority: the case does not exist for it
     ("parent", 403), ("other_parent", 403),  # the family's pages never show the package
-    ("school", 403), ("health", 403), ("mediation", 403),  # parties on the case see the summary, not the file
+    ("school", 403), ("health", 403), ("mediation", 403),  # parties on the case: neither file nor summary
     ("ep", 403), ("socialcare", 403), ("admin", 403),
 ])
 def test_nobody_else_downloads_the_package(world: World, as_user: Any, exported: int, user: str,
@@ -115,10 +115,10 @@ def test_nobody_else_downloads_the_package(world: World, as_user: Any, exported:
     if user in ("school", "health", "ep"):
         page = client.page(f"/cases/{world.case_id}")
         assert page.select_one(f"a[href='{package_url(world.case_id, exported)}']") is None
-        # They may read the document's summary page, without the link to the file.
-        summary = client.page(f"/cases/{world.case_id}/documents/{exported}")
-        assert "Transfer package" in text_of(summary)
-        assert summary.select_one(f"a[href='{package_url(world.case_id, exported)}']") is None
+        # Nor its summary page (need to know): the package went to the new authority, not to them.
+        assert f"/cases/{world.case_id}/documents/{exported}" not in page.decode()
+        summary = client.get(f"/cases/{world.case_id}/documents/{exported}", status=403)
+        assert "Farshire" not in summary.get_data(as_text=True)
 
 
 def test_only_a_transfer_package_of_this_case_is_a_package(services: Services, world: World, as_user: Any,

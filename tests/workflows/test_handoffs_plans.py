@@ -20,6 +20,8 @@ Each hand-off (from route and element, to route, how) and the test that covers i
 - annual_review, phase-transfer review -> plan_amendment (callActivity; the amended plan meets phase_transfer):
   test_reviews.py::test_phase_transfer_review_due_15_february_before_the_twelve_months.
 - reassessment starts no other route (it amends the plan itself).
+- sen_support UT_request_assessment -> ehc_needs_assessment (startsRoute: the request and the SEN support record
+  as its evidence): test_sen_support.py::test_three_cycles_with_reminders_a_late_review_and_a_request_for_assessment.
 - every startsRouteData of these routes -> the keys the started route reads:
   test_every_start_data_key_is_read_by_the_route_it_starts; and what tribunal_order passes them:
   test_the_plan_routes_read_what_a_tribunal_order_passes_them.
@@ -53,7 +55,7 @@ BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
         "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 # The routes this file covers: the starts in them must pass only what the started route reads.
 PLAN_ROUTES = ("ehc_needs_assessment", "ehc_plan_drafting", "annual_review", "plan_amendment", "reassessment",
-               "cease_plan", "plan_transfer", "ehc_advice_request", "ehc_no_plan_notice_watch")
+               "cease_plan", "plan_transfer", "ehc_advice_request", "ehc_no_plan_notice_watch", "sen_support")
 # Names every route gets from its case (engine/intake/route_starts.py): passed, but never to be read from a starter.
 CASE_FACTS = {"case_id", "case_reference", "child_name", "date_of_birth", "la_id", "started_on"}
 
@@ -253,6 +255,9 @@ def test_every_start_data_key_is_read_by_the_route_it_starts() -> None:
         ("plan_transfer", "ST_start_health_review", "annual_review", ("early_reason", "review_due")),
         ("plan_transfer", "ST_start_new_la_assessment", "ehc_needs_assessment",
          ("requester_type", "requester_name", "received_at", "moved_from_la", "transferred_on")),
+        # A setting's request from its SEN support record (test_sen_support.py drives it with the real routes).
+        ("sen_support", "UT_request_assessment", "ehc_needs_assessment",
+         ("requester_type", "requester_name", "received_at", "sen_support_evidence")),
     ]
 
 

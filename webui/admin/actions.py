@@ -13,6 +13,7 @@ from flask_login import current_user
 from engine.admin import instance_repair as repair
 from engine.admin.instance_admin import INSTANCE_STATUSES, LIVE_STATUSES, other_versions
 from engine.admin.instance_migration import MigrationCheck
+from engine.admin.stored_state import repair_stored_data, stored_view
 from engine.errors import EngineError, FormInvalid
 from engine.lists.tasks import reassign_candidates
 from engine.people.roles import Role
@@ -176,8 +177,9 @@ def _steps_or_refusal(item: ProcessInstance, load: Callable[[Any, int], list[rep
 
 
 def unreadable(exc: Exception) -> str:
-    return (f"The saved state of this instance could not be read ({type(exc).__name__}: {exc}). Move it to another "
-            "version of its route, or end it.")
+    return (f"The saved state of this instance could not be read ({type(exc).__name__}: {exc}). Repair its saved "
+            "data (Repair the saved data, on the instance's page), move it to another version of its route, or end "
+            "it.")
 
 
 KIND_WORDS = {"task": "a person's task", "timer": "a timer", "message": "waiting for a message", "event": "an event"}
@@ -252,6 +254,45 @@ def edit_data(instance_id: int) -> ResponseReturnValue:
                            "deadlines move with them."]
                     + (["The instance stays failed: retry the failed step after saving."]
                        if item.status == "failed" else []))
+
+
+@bp.route("/instances/<int:instance_id>/repair-data", methods=["GET", "POST"])
+@staff
+def repair_data(instance_id: int) -> ResponseReturnValue:
+    """Repair an instance whose saved state cannot be read, by correcting the data it stores."""
+    item = instance_or_404(instance_id)
+    refusal = _not_movable(item)
+    view = None
+    if refusal is None:
+        view = stored_view(engine(), item.id, _actor())
+        if view.readable:
+            refusal = ("The saved state of this instance can be read, so there is nothing to repair here: use "
+                       "“Change the instance data”.")
+        elif not view.is_json:
+            refusal = (f"The saved state is not even JSON ({view.error}), so its data cannot be edited. Move the "
+                       "instance to another version of its route, or end it.")
+
+    def perform(v: dict[str, str]) -> str:
+        changes = repair_stored_data(engine(), item.id, repair.parse_data(v["data"]), _actor(), v["reason"],
+                                     _revision())
+        cleared = f" {len(changes['cleared'])} value(s) in finished steps were cleared." if changes["cleared"] else ""
+        retry = " Retry the failed step now." if item.status == "failed" else ""
+        return f"The saved data has been repaired and the instance can be read again.{cleared}{retry}"
+
+    intro = ["Its saved state holds a value the workflow engine cannot read back, so nothing can run on it. Below is "
+             "the data it carries forward, as stored. Correct or remove the values named, then save: the data must "
+             "be plain data, like any change of the instance data."]
+    if view is not None and not view.readable:
+        intro.append(f"Reading it fails with: {view.error}")
+        if view.unreadable:
+            intro.append("Values that cannot be read: " + "; ".join(view.unreadable) + ". Those in finished steps "
+                         "are replaced by null when you save (they are history; the audit trail names each one).")
+    if item.status == "failed":
+        intro.append("The instance stays failed: retry the failed step after saving.")
+    return _confirm(item, "admin.repair_data", heading="Repair the saved data", button="Save the repaired data",
+                    data_field=True, initial_data=pretty_json(view.data) if view is not None else "",
+                    refusal=refusal, perform=perform, intro=intro,
+                    warning="The old and new values are kept in the audit trail with your reason.")
 
 
 @bp.route("/instances/<int:instance_id>/migrate", methods=["GET", "POST"])

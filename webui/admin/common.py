@@ -8,6 +8,7 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from engine.people.roles import Role
+from webui.numbers import whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,13 +39,13 @@ def form_reason() -> tuple[str, str | None]:
 
 
 def form_int(name: str) -> int | None:
-    value = (request.form.get(name) or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    """A whole number from the form that fits an id column (``²`` or twelve digits would not), or None."""
+    return whole_number(request.form.get(name))
 
 
 def arg_int(name: str, default: int | None = None) -> int | None:
-    value = (request.args.get(name) or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else default
+    number = whole_number(request.args.get(name))
+    return default if number is None else number
 
 
 def error_list(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[dict[str, Any]]:

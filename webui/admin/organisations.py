@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.admin.user_admin import administered_organisations, member_counts
-from engine.people.users import ORGANISATION_KIND_LABELS, create_organisation_as_admin
+from engine.people.users import ORGANISATION_KIND_LABELS, create_organisation_as_admin, may_add_local_authority
 from engine.store.models import Organisation
 from webui.access import staff
 from webui.admin.common import admin_orgs, bp, error_list, form_text
@@ -60,6 +60,9 @@ def new_organisation() -> ResponseReturnValue:
     """Add an organisation; you become its first administrator."""
     orgs = admin_orgs()
     las = [o for o in administered_organisations(db(), orgs) if o.kind == "local_authority"]
+    # A local authority is offered only to a system administrator (the engine refuses it to anyone else too).
+    kinds = {k: v for k, v in ORGANISATION_KIND_LABELS.items()
+             if k != "local_authority" or may_add_local_authority(db(), current_user.record)}
     values = {"name": "", "kind": "", "code": "", "email": "", "setting_type": "", "maintaining_la": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -68,7 +71,9 @@ def new_organisation() -> ResponseReturnValue:
             errors["name"] = "Enter the organisation's name"
         elif len(values["name"]) > 200:
             errors["name"] = "The name must be 200 characters or fewer"
-        if values["kind"] not in ORGANISATION_KIND_LABELS:
+        if values["kind"] == "local_authority" and "local_authority" not in kinds:
+            errors["kind"] = "Only a system administrator can add a local authority"
+        elif values["kind"] not in kinds:
             errors["kind"] = "Select what kind of organisation it is"
         if values["kind"] == "setting" and values["setting_type"] not in SETTING_TYPES:
             errors["setting_type"] = "Select the type of setting"
@@ -98,5 +103,5 @@ def new_organisation() -> ResponseReturnValue:
                 flash(f"{org.name} has been added. You are its administrator: add its people.", "success")
                 return redirect(url_for("admin.organisation", organisation_id=org.id))
     return render_template("admin/organisation_new.html", values=values, errors=errors,
-                           kinds=ORGANISATION_KIND_LABELS, setting_types=SETTING_TYPES, las=las,
+                           kinds=kinds, setting_types=SETTING_TYPES, las=las,
                            error_items=error_list(errors))

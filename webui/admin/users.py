@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -105,7 +105,9 @@ def new_user() -> ResponseReturnValue:
             # The name and password were checked above, so what the engine refuses is the email, then the role.
             key = "email"
             try:
-                user = create_user(db(), values["email"], values["name"], password, clock(), actor=current_user.record)
+                # Typed or made up, the administrator knows it: temporary, until the person chooses their own.
+                user = create_user(db(), values["email"], values["name"], password, clock(), actor=current_user.record,
+                                   temporary=True)
                 key = "role"
                 grant_role(db(), current_user.record, user, organisation, role, clock())
             except (ValueError, PermissionError) as exc:
@@ -114,7 +116,8 @@ def new_user() -> ResponseReturnValue:
             else:
                 db().commit()
                 return render_template("admin/password_shown.html", user=user,
-                                       password=None if typed_password else password, created=True)
+                                       password=None if typed_password else password, created=True,
+                                       days=current_app.config["TEMP_PASSWORD_DAYS"])
     return render_template("admin/user_new.html", values=values, errors=errors, organisations=organisations,
                            roles=roles, error_items=error_list(errors))
 
@@ -214,7 +217,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         end_all_sessions(person.id, "password_reset", now())
         db().commit()  # before the page is made: a password that was not saved must never be shown
         return make_response(render_template("admin/password_shown.html", user=person, password=password,
-                                             created=False))
+                                             created=False, days=current_app.config["TEMP_PASSWORD_DAYS"]))
 
     return _user_confirm(person, "admin.reset_password", heading=f"Reset the password of {person.name}",
                          intro=["A new temporary password is made and shown to you once. Give it to them in person "

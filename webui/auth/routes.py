@@ -1,9 +1,14 @@
 """Signing in and out.
 
-Failed sign-ins are throttled three ways: an account is locked for 15 minutes after 5 failures in a row (in the
-database, so it holds across processes); an email address that is not an account is treated the same (in memory), so
-the messages never tell an attacker which addresses exist; and one client address may fail only 20 times in 15
-minutes, whichever accounts it tries.
+Failed sign-ins are throttled three ways, all in the database so the limits hold across every web process: an
+account is locked for 15 minutes after 5 failures in a row; an email address that is not an account is treated the
+same (``engine.people.sign_in_throttle``), so the messages never tell an attacker which addresses exist; and one
+client address may fail only 20 times in 15 minutes, whichever accounts it tries. Every answer about an account
+checks a password hash (a dummy one when there is no account, or it is locked), so how long it takes does not tell
+which addresses exist either.
+
+A temporary password (one an administrator set) signs in only for ``TEMP_PASSWORD_DAYS``, and then only to the page
+where the person chooses their own (``webui.auth.temporary``).
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from engine.errors import FormInvalid
+from engine.people import sign_in_throttle as throttle
 from engine.people.passwords import hash_password, verify_password
-from engine.people.users import change_own_password
+from engine.people.users import change_own_password, temporary_password_expired
 from engine.store.models import AuditEvent, User
 from webui.access import public, signed_in
 from webui.auth.user import SESSION_KEY, end_other_sessions, end_session, load_user, start_session
 from webui.context import clock, db
-from webui.security import Throttle, safe_next
+from webui.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -40,15 +46,8 @@ def _dummy_hash() -> str:
 
 WRONG = "Enter a correct email address and password"
 LOCKED = "You have tried to sign in too many times. Wait {minutes} minutes, then try again"
-
-
-def _throttles() -> tuple[Throttle, Throttle]:
-    store = current_app.extensions.setdefault("ehcflow_throttles", {})
-    if not store:
-        cfg = current_app.config
-        store["ip"] = Throttle(cfg["SIGN_IN_IP_MAX_FAILURES"], timedelta(minutes=cfg["SIGN_IN_IP_WINDOW_MINUTES"]))
-        store["email"] = Throttle(cfg["SIGN_IN_MAX_FAILURES"], timedelta(minutes=cfg["SIGN_IN_LOCK_MINUTES"]))
-    return store["ip"], store["email"]
+TEMPORARY_EXPIRED = ("Your temporary password has expired: temporary passwords work for {days} days. Ask an "
+                     "administrator of your organisation for a new one")
 
 
 
@@ -86,35 +85,46 @@ def sign_in() -> ResponseReturnValue:
 
 
 def _attempt(email: str, password: str) -> User | str:
-    """The user when the password is right; else the message to show, or "ip" when the client is throttled."""
-    ip_throttle, email_throttle = _throttles()
+    """The user when the password is right; else the message to show, or "ip" when the client is throttled.
+
+    Each failure is committed at once (a rolled-back count would not count)."""
     now = clock().now()
     ip = request.remote_addr or "unknown"
     cfg = current_app.config
-    locked_message = LOCKED.format(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
-    if ip_throttle.blocked(ip, now):
-        return "ip"
     s = db()
+    ip_window = timedelta(minutes=cfg["SIGN_IN_IP_WINDOW_MINUTES"])
+    lock_window = timedelta(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
+    locked_message = LOCKED.format(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
+    if throttle.blocked(s, "ip", ip, cfg["SIGN_IN_IP_MAX_FAILURES"], ip_window, now):
+        return "ip"  # whichever account: the time it takes tells nothing about one
     user = s.scalar(select(User).where(func.lower(User.email) == email))
     if user is None:
         verify_password(_dummy_hash(), password)
-        ip_throttle.failed(ip, now)
-        if email_throttle.blocked(email, now):
+        throttle.record_failure(s, "ip", ip, ip_window, now)
+        was_blocked = throttle.blocked(s, "email", email, cfg["SIGN_IN_MAX_FAILURES"], lock_window, now)
+        if not was_blocked:
+            throttle.record_failure(s, "email", email, lock_window, now)
+        s.commit()
+        if was_blocked or throttle.blocked(s, "email", email, cfg["SIGN_IN_MAX_FAILURES"], lock_window, now):
             return locked_message
-        email_throttle.failed(email, now)
-        return locked_message if email_throttle.blocked(email, now) else WRONG
+        return WRONG
     if user.locked_until is not None and user.locked_until > now:
-        ip_throttle.failed(ip, now)
+        # The same hash check as any other answer: a fast "locked" would tell an attacker the account exists.
+        verify_password(_dummy_hash(), password)
+        throttle.record_failure(s, "ip", ip, ip_window, now)
+        s.commit()
         return locked_message
     if verify_password(user.password_hash, password) and user.active:
+        if temporary_password_expired(user, now, int(cfg["TEMP_PASSWORD_DAYS"])):
+            return TEMPORARY_EXPIRED.format(days=cfg["TEMP_PASSWORD_DAYS"])
         user.failed_sign_ins = 0
         user.locked_until = None
         user.last_sign_in_at = now
         return user
-    ip_throttle.failed(ip, now)
+    throttle.record_failure(s, "ip", ip, ip_window, now)
     user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
     if user.failed_sign_ins >= cfg["SIGN_IN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=cfg["SIGN_IN_LOCK_MINUTES"])
+        user.locked_until = now + lock_window
         user.failed_sign_ins = 0
         s.add(AuditEvent(at=now, actor_id=None, action="account_locked",
                          summary=f"Sign-in locked for {cfg['SIGN_IN_LOCK_MINUTES']} minutes after repeated failures",

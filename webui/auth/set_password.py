@@ -14,29 +14,37 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import FormInvalid, NotFound
 from engine.intake.accounts import TOKEN_DAYS, set_password_with_token, user_for_token
+from engine.people import sign_in_throttle as throttle
 from engine.people.passwords import MIN_LENGTH
 from webui.access import public
 from webui.auth.routes import bp, start_signed_in_session
 from webui.context import db, now
-from webui.security import Throttle
 
 EXPIRED = (f"This link has expired or has already been used. A link to set your password works once, for {TOKEN_DAYS} "
            "days. Contact your local authority's SEND team and ask for a new one.")
 
 
-def _throttle() -> Throttle:
-    store = current_app.extensions.setdefault("ehcflow_set_password_throttle", {})
-    if "ip" not in store:
-        store["ip"] = Throttle(int(current_app.config["SET_PASSWORD_IP_MAX_ATTEMPTS"]), timedelta(minutes=15))
-    return store["ip"]
+WINDOW = timedelta(minutes=15)
 
 
 def _client() -> str:
     return request.remote_addr or "unknown"
 
 
+def _blocked() -> bool:
+    """Counted in the database (``engine.people.sign_in_throttle``), so the limit holds across web processes."""
+    return throttle.blocked(db(), "set_password", _client(), int(current_app.config["SET_PASSWORD_IP_MAX_ATTEMPTS"]),
+                            WINDOW, now())
+
+
+def _failed() -> None:
+    """Counts a failed attempt and commits it (the page's own changes were rolled back before)."""
+    throttle.record_failure(db(), "set_password", _client(), WINDOW, now())
+    db().commit()
+
+
 def _expired() -> ResponseReturnValue:
-    _throttle().failed(_client(), now())
+    _failed()
     return render_template("errors/error.html", title="This link cannot be used", message=EXPIRED), 410
 
 
@@ -44,7 +52,7 @@ def _expired() -> ResponseReturnValue:
 @public
 def set_password(link_token: str) -> ResponseReturnValue:
     """Choose a password for an account a request created; then you are signed in."""
-    if _throttle().blocked(_client(), now()):
+    if _blocked():
         return render_template("errors/error.html", title="Too many attempts",
                                message="There have been too many attempts from your connection: wait 15 minutes, "
                                        "then try the link again."), 429
@@ -59,7 +67,7 @@ def set_password(link_token: str) -> ResponseReturnValue:
                                            request.form.get("confirm_password", ""), now())
         except FormInvalid as exc:
             db().rollback()
-            _throttle().failed(_client(), now())
+            _failed()
             errors = dict(exc.errors)
         except NotFound:
             db().rollback()

@@ -13,12 +13,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from engine.admin.unreadable_routes import unreadable_routes
 from engine.casework import case_messages
 from engine.casework.case_messages import MESSAGES
 from engine.casework.transfer_package import PACKAGE_KIND, package_from_document, transfer_package_filename
 from engine.errors import FormInvalid, InvalidState, NotAllowed, NotFound
 from engine.lists.cases import PARTY_ROLE_LABELS, case_list, case_parties, case_routes, case_timeline, completed_task_ids
 from engine.lists.documents import case_documents
+from engine.people.access import DocumentReader, document_reader
 from engine.people.roles import Role
 from engine.runtime.deadlines import EXCEPTION_REASONS, deadline_state, deadlines_for_case
 from engine.store.models import Case, Deadline, Document, Organisation, ProcessInstance, ProcessVersion, User
@@ -45,11 +47,13 @@ def index() -> ResponseReturnValue:
 def case(case_id: int) -> ResponseReturnValue:
     """Everything about one case."""
     case = case_or_404(case_id)
+    # First, so a route found damaged shows as failed below and the message list does not restore it again.
+    unreadable = unreadable_routes(engine(), db(), case.id)
     day = today()
     deadlines = [(d, deadline_state(d, day)) for d in deadlines_for_case(db(), case.id)]
     claimers = {d.exception_claimed_by_id for d, _ in deadlines if d.exception_claimed_by_id}
     people = dict(db().execute(select(User.id, User.name).where(User.id.in_(claimers))).all())
-    routes = case_routes(db(), case.id)
+    routes = case_routes(db(), case.id, unreadable)
     org_ids = {t.organisation_id for r in routes for t in r.open_tasks if t.organisation_id}
     organisations = dict(db().execute(select(Organisation.id, Organisation.name)
                                       .where(Organisation.id.in_(org_ids))).all())
@@ -59,7 +63,8 @@ def case(case_id: int) -> ResponseReturnValue:
         "cases/case.html", case=case, la=db().get(Organisation, case.la_id), parties=case_parties(db(), case.id),
         party_labels=PARTY_ROLE_LABELS, deadlines=deadlines, reasons=EXCEPTION_REASONS, claimers=people,
         can_claim=can_claim_exceptions(case), routes=routes, organisations=organisations,
-        documents=case_documents(db(), case.id), plans=_plan_versions(case.id), timeline=timeline, today=day,
+        documents=case_documents(db(), case.id, reader=_reader(case)), plans=_plan_versions(case.id),
+        timeline=timeline, today=day,
         role_label=_role_label, can_act=_can_act_ids(case.id, routes), can_message=can_message,
         messages=case_messages.offered_messages(engine(), db(), case) if can_message else [],
         package_kind=PACKAGE_KIND, can_export=can_export_package(case), start_options=start_links(case),
@@ -102,10 +107,20 @@ def timeline(case_id: int) -> ResponseReturnValue:
 
 # ---- documents and plans -------------------------------------------------------------------------------------------
 
+def _reader(case: Case) -> DocumentReader:
+    """The signed-in member of staff as a reader of the case's documents (need to know)."""
+    return document_reader(db(), current_user.record, case)
+
+
 def document_or_404(case: Case, document_id: int) -> Document:
+    """A document on the case that the signed-in member of staff may read: the responsible authority reads them all;
+    another organisation what was sent to it, what it wrote and advice the family agreed to share with it (it may
+    see the case, so a document it may not read is "forbidden", not "not found")."""
     document = db().get(Document, document_id)
     if document is None or document.case_id != case.id:
         abort(404)
+    if not _reader(case).may_see(document, case.la_id):
+        abort(403)
     return document
 
 

@@ -6,6 +6,7 @@ from webui.cli import (  # noqa: F401 - each registers its commands on the group
     cases,
     database,
     imports,
+    instances,
     production,
     reports,
     routes,

@@ -34,7 +34,14 @@ def _gunicorn_app(options: dict[str, Any]) -> Any:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app()
+            # gunicorn writes its own Server header ("gunicorn"): make it the app's generic one, and have the app
+            # not add a second. The module global is read for each response, in this (forked) worker.
+            import gunicorn.http.wsgi
+
+            from webui.app import SERVER_HEADER
+
+            gunicorn.http.wsgi.SERVER = SERVER_HEADER  # type: ignore[attr-defined]
+            return create_app({"SERVER_HEADER": False})
 
     return EhcFlowApplication()
 

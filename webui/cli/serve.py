@@ -66,7 +66,7 @@ def run(host: str, port: int, with_worker: bool) -> None:
 
     from engine.runtime.worker import Worker
     from engine.store.migrate import upgrade
-    from webui.app import create_app
+    from webui.app import GenericServerRequestHandler, create_app
 
     services = build_services()
     upgrade(services.db)
@@ -78,4 +78,4 @@ def run(host: str, port: int, with_worker: bool) -> None:
                          name="timer-worker").start()
     click.echo(f"EHC Flow is running at http://{host}:{port}/  (database: {default_database_url()})")
     click.echo(sign_in_hint(services))
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=GenericServerRequestHandler)

@@ -77,9 +77,12 @@ def users() -> None:
 @click.option("--name", required=True)
 @click.option("--role", "role_code", required=True, help="e.g. la_caseworker, la_manager, admin, family")
 @click.option("--org", "org_code", default=None, help="The organisation's code (not needed for family)")
+@click.option("--permanent", is_flag=True,
+              help="The password is the person's own (you are creating your own account): not temporary")
 @click.password_option()
-def users_create(email: str, name: str, role_code: str, org_code: str | None, password: str) -> None:
-    """Create a user with one role in one organisation."""
+def users_create(email: str, name: str, role_code: str, org_code: str | None, permanent: bool, password: str) -> None:
+    """Create a user with one role in one organisation. The password is temporary (the person chooses their own
+    when they first sign in, and it stops working after EHCFLOW_TEMP_PASSWORD_DAYS) unless --permanent."""
     from sqlalchemy import select
 
     from engine.people.roles import Role
@@ -101,8 +104,9 @@ def users_create(email: str, name: str, role_code: str, org_code: str | None, pa
             if org is None:
                 raise click.BadParameter(f"no organisation with the code {org_code!r}", param_hint="--org")
         try:
-            create_user(session, email, name, password, services.engine.clock, [(org, role)])
+            create_user(session, email, name, password, services.engine.clock, [(org, role)], temporary=not permanent)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
-    click.echo(f"Created {email} as {role.label}{' at ' + org.name if org else ''}.")
+    click.echo(f"Created {email} as {role.label}{' at ' + org.name if org else ''}"
+               f"{'' if permanent else ', with a temporary password: they choose their own when they first sign in'}.")

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from webui.access import public
@@ -52,6 +53,7 @@ ERRORS = {
     405: ("There is a problem with your request", "Go back and try again."),
     413: ("The file is too large", "Go back and choose a smaller file."),
     429: ("Too many requests", "Wait a few minutes, then try again."),
+    503: ("The service is busy", "Nothing was saved. Wait a minute, then try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been lost if you "
                                                          "saved it as a draft."),
 }
@@ -77,6 +79,11 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(error: Exception) -> ResponseReturnValue:
         if isinstance(error, HTTPException):
             return http_error(error)
+        if isinstance(error, PoolTimeout):
+            # Every database connection stayed busy for EHCFLOW_DB_POOL_TIMEOUT seconds: a full house, not a fault.
+            log.warning("no database connection free for %s %s", request.method, request.path)
+            title, message = ERRORS[503]
+            return render_template("errors/error.html", title=title, message=message), 503, {"Retry-After": "30"}
         log.exception("unexpected error on %s %s", request.method, request.path)
         if app.testing and app.config.get("PROPAGATE_EXCEPTIONS", True):
             raise error

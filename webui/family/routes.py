@@ -16,9 +16,10 @@ from engine.casework.case_messages import MESSAGES, family_schema, may_send, off
 from engine.casework.named_parent import is_the_young_person, parents, rights_pass_on, set_named_parent
 from engine.errors import InvalidState, NotFound
 from engine.lists.cases import case_routes
-from engine.lists.documents import case_documents, is_for_family
+from engine.lists.documents import case_documents
 from engine.lists.family import family_cases, family_plan_versions, open_deadlines
 from engine.lists.names import organisations_by_id
+from engine.people.access import may_see_document
 from engine.people.roles import Role
 from engine.store.models import Case, Document, Organisation
 from webui.access import family
@@ -98,8 +99,9 @@ def family_messages(case: Case) -> list[Any]:
 
 
 def _document_or_404(case: Case, document_id: int) -> Document:
+    """A document on the case that the family may read (sent to them or about them); any other is "not found"."""
     document = db().get(Document, document_id)
-    if document is None or document.case_id != case.id or not is_for_family(document):
+    if document is None or not may_see_document(db(), current_user.record, case, document, as_family=True):
         abort(404)
     return document
 

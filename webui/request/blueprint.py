@@ -15,11 +15,11 @@ from flask_login import current_user
 
 from engine.intake.questions import pages_for
 from engine.intake.requests import draft_for
+from engine.people import sign_in_throttle as throttle
 from engine.people.roles import Role
 from engine.store.models import Organisation
 from engine.store.requests import AssessmentRequest
 from webui.context import db, now
-from webui.security import Throttle
 
 bp = Blueprint("request", __name__, url_prefix="/request-an-assessment")
 
@@ -28,6 +28,7 @@ SENT_KEY = "request_sent"
 REPORTS = "reports"  # the upload page, after "support"
 # Per client address and hour; settings may override them (a council behind one proxy address may need more).
 LIMITS = {"draft": "REQUEST_DRAFTS_PER_HOUR", "send": "REQUEST_SENDS_PER_HOUR"}
+HOUR = timedelta(hours=1)
 
 
 def current_draft() -> AssessmentRequest | None:
@@ -63,24 +64,19 @@ def next_url(answers: dict[str, str], slug: str) -> str:
     return step_url(order[at + 1]) if at + 1 < len(order) else url_for("request.check")
 
 
-def _throttle(kind: str) -> Throttle:
-    store = current_app.extensions.setdefault("ehcflow_request_throttles", {})
-    if kind not in store:
-        store[kind] = Throttle(int(current_app.config[LIMITS[kind]]), timedelta(hours=1))
-    return store[kind]
-
-
 def _client() -> str:
     return request.remote_addr or "unknown"
 
 
 def too_busy(kind: str) -> bool:
-    """True when this client address has already done this (start a draft, send) as often as an hour allows."""
-    return _throttle(kind).blocked(_client(), now())
+    """True when this client address has already done this (start a draft, send) as often as an hour allows, in any
+    web process (the counts are in the database)."""
+    return throttle.blocked(db(), f"req_{kind}", _client(), int(current_app.config[LIMITS[kind]]), HOUR, now())
 
 
 def count(kind: str) -> None:
-    _throttle(kind).failed(_client(), now())
+    throttle.record_failure(db(), f"req_{kind}", _client(), HOUR, now())
+    db().commit()
 
 
 def too_many() -> ResponseReturnValue:

@@ -23,7 +23,7 @@ from engine.library.forms import validate_form
 from engine.lists.cases import staff_can_see_case
 from engine.lists.names import route_names
 from engine.lists.tasks import TASK_STATUSES, task_status
-from engine.people.access import can_act_on_task
+from engine.people.access import can_act_on_task, may_see_task_answers
 from engine.people.roles import Role
 from engine.store.models import Case, HumanTask, ProcessInstance, User
 from webui import uploads
@@ -80,7 +80,10 @@ def task_page(task_id: int) -> ResponseReturnValue:
     """Fill in and submit a task's form, save it as a draft, or see a task that is done."""
     task, case = _task_or_404(task_id)
     if task.status != "open":
-        return _done_page(task, case)
+        if not may_see_task_answers(db(), current_user.record, case, task):
+            abort(403)  # need to know: another organisation's answers (advice the family did not agree to share)
+        # A post here lost a race (two people sent the same task): it says so, with what was saved instead.
+        return _done_page(task, case, not_saved=request.method == "POST")
     if not can_act_on_task(db(), current_user.record, task):
         return render_template("tasks/not_yours.html", **_page_context(task, case)), 403
     schema = engine().form_schema(db(), task) or EMPTY_FORM
@@ -113,7 +116,9 @@ def _post(task: HumanTask, case: Case, schema: dict[str, Any]) -> ResponseReturn
     if action == "draft":
         try:
             engine().save_draft(task.id, {"raw": raw, "saved_at": now().isoformat()}, current_user.record)
-        except (NotAllowed, TaskAlreadyCompleted, NotFound) as exc:
+        except TaskAlreadyCompleted as exc:
+            return _lost(task, case, schema, raw, exc)
+        except (NotAllowed, NotFound) as exc:
             flash(str(exc), "error")
             return redirect(_after_url(task, case))
         flash("Your answers have been saved as a draft. You can come back to this task and carry on later.", "success")
@@ -139,14 +144,23 @@ def _submit(task: HumanTask, case: Case, schema: dict[str, Any], raw: RawValues,
     except FormInvalid as exc:
         return _render(task, case, schema, raw, exc.errors)
     except TaskAlreadyCompleted as exc:
-        flash(str(exc), "error")
-        return redirect(_after_url(task, case))
+        return _lost(task, case, schema, raw, exc)
     except NotAllowed:
         abort(403)
     except (ConcurrentUpdate, InstanceFailed, InvalidState) as exc:
         return _render(task, case, schema, raw, {}, problem=str(exc))
     flash(f"Done: {task.name}. Thank you.", "success")
     return redirect(_after_url(task, case))
+
+
+def _lost(task: HumanTask, case: Case, schema: dict[str, Any], raw: RawValues,
+          exc: TaskAlreadyCompleted) -> ResponseReturnValue:
+    """Someone else completed the task while this person filled it in: the done page, saying their answers were not
+    saved. The task was read before the other person's commit, so it is read again to say who did it and when."""
+    db().refresh(task)
+    if task.status != "open":
+        return _done_page(task, case, not_saved=True)
+    return _render(task, case, schema, raw, {}, problem=str(exc))  # refused, but the task is open: try again
 
 
 def _after_url(task: HumanTask, case: Case) -> str:
@@ -238,11 +252,15 @@ def rescue_draft(user_id: int | None, task_id: int | None) -> bool:
     return True
 
 
-def _done_page(task: HumanTask, case: Case) -> ResponseReturnValue:
+def _done_page(task: HumanTask, case: Case, not_saved: bool = False) -> ResponseReturnValue:
+    """A task that is done (or no longer needed). ``not_saved``: this request sent answers for it, which were not
+    saved; the page says so, with the 409 status (the post conflicted with the task's state)."""
     schema = engine().form_schema(db(), task) or EMPTY_FORM
     completed_by = db().get(User, task.completed_by_id) if task.completed_by_id else None
     rows = summarise(schema, task.submitted_data or {}, form_options.provider(db()))
-    return render_template("tasks/done.html", rows=rows, completed_by=completed_by, **_page_context(task, case))
+    page = render_template("tasks/done.html", rows=rows, completed_by=completed_by, not_saved=not_saved,
+                           **_page_context(task, case))
+    return (page, 409) if not_saved else page
 
 
 @bp.get("/<int:task_id>/files/<string:token>")
@@ -250,6 +268,8 @@ def _done_page(task: HumanTask, case: Case) -> ResponseReturnValue:
 def task_file(task_id: int, token: str) -> ResponseReturnValue:
     """Download a file uploaded with this task (to check it before submitting)."""
     task, case = _task_or_404(task_id)
+    if not may_see_task_answers(db(), current_user.record, case, task):
+        abort(403)
     upload = uploads.load(_uploads_dir(), token)
     if upload is None or upload.task_id != task.id or upload.case_id != case.id:
         abort(404)

@@ -1,0 +1,65 @@
+"""Rows of the authorization matrix (tests/web/test_authorization.py) for the Local Offer: its public pages, open to
+everyone, and its editor, for the managers of the authority that owns the entry, page or comment, and the objects the
+URLs name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.local_offer import comments, entries
+from engine.store.models import Case, Organisation
+
+PUBLIC = "public"  # as in test_authorization.py (which imports this module)
+EDITORS = {"manager"}
+# Pages with no object of an authority: another authority's manager opens them for their own Local Offer
+# (tests/web/test_local_offer.py checks they see none of ours).
+ANY_EDITOR = EDITORS | {"other_manager"}
+
+EXTRA_MATRIX: dict[tuple[str, str, str], Any] = {
+    ("local_offer.index", "GET", ""): PUBLIC,
+    ("local_offer.directory", "GET", ""): PUBLIC,
+    ("local_offer.entries_json", "GET", ""): PUBLIC,
+    ("local_offer.entry", "GET", ""): PUBLIC,
+    ("local_offer.entry_json", "GET", ""): PUBLIC,
+    ("local_offer.fixed_page", "GET", ""): PUBLIC,
+    ("local_offer.you_said", "GET", ""): PUBLIC,
+    ("local_offer.comment", "GET", ""): PUBLIC,
+    ("local_offer.comment", "POST", ""): PUBLIC,  # an empty comment: refused, nothing is kept
+    ("local_offer.comment_sent", "GET", ""): PUBLIC,
+    ("local_offer.editor_index", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_new_entry", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_new_entry", "POST", ""): ANY_EDITOR,  # an empty form: refused, nothing is saved
+    ("local_offer.editor_entry", "GET", ""): EDITORS,
+    ("local_offer.editor_entry", "POST", ""): EDITORS,
+    ("local_offer.editor_review", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_pages", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_page", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_page", "POST", ""): ANY_EDITOR,
+    ("local_offer.editor_comments", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_comment", "GET", ""): EDITORS,
+    ("local_offer.editor_comment", "POST", ""): EDITORS,  # no decision: refused, the comment stays pending
+}
+
+EXTRA_POST_DATA: dict[str, dict[str, str]] = {
+    "local_offer.comment": {},
+    "local_offer.editor_new_entry": {},
+    "local_offer.editor_entry": {},
+    "local_offer.editor_page": {},
+    "local_offer.editor_comment": {},
+}
+
+
+def make_extra_targets(services: Any, engine: Any, app: Any, world: Any, case_id: int, clock: Any) -> dict[str, Any]:
+    """A published entry and a pending comment in the Local Offer of the case's authority."""
+    with services.session_factory() as s:
+        la = s.get(Organisation, s.scalars(select(Case.la_id).where(Case.id == case_id)).one())
+        entry = entries.save_entry(s, la.id, {"title": "Matrix service", "category": "health", "needs": [],
+                                              "age_from": "0", "age_to": "25", "status": "published"},
+                                   clock.now(), clock.today(), None)
+        comment = comments.submit_comment(s, la.id, "A comment for the matrix", f"matrix-{case_id}", clock.now(),
+                                          limit=100)
+        s.commit()
+        return {"la_code": la.code, "entry_id": entry.id, "comment_id": comment.id,
+                "page_slug": "request-an-assessment"}
