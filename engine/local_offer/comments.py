@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError, FormInvalid, NotFound
-from engine.store.models import LocalOfferComment
+from engine.store.local_offer import LocalOfferComment
 
 MIN_TEXT, MAX_TEXT, MAX_RESPONSE = 10, 2000, 5000
 WINDOW = timedelta(hours=1)

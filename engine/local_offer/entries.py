@@ -15,7 +15,8 @@ from engine.errors import FormInvalid, NotFound
 from engine.lists.paging import Page
 from engine.local_offer.categories import CATEGORY_BY_CODE, MAX_AGE, NEEDS, category_label, need_labels
 from engine.statutory.calendar import add_months
-from engine.store.models import LocalOfferEntry, Organisation
+from engine.store.local_offer import LocalOfferEntry
+from engine.store.models import Organisation
 
 STATUSES = ("draft", "published")
 TEXT_FIELDS = ("offers", "who_for", "eligibility", "how_to_access", "opening_hours", "cost")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import FormInvalid, NotFound
-from engine.store.models import LocalOfferPage
+from engine.store.local_offer import LocalOfferPage
 
 
 @dataclass(frozen=True)

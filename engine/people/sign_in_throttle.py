@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.store.models import SignInFailure
+from engine.store.sign_in import SignInFailure
 
 #: ip and email: failed sign-ins; set_password: wrong or refused one-off set-password links, per client address;
 #: req_draft and req_send: online requests for an assessment started and sent, per client address (not failures,

@@ -4,4 +4,5 @@ May use: ``engine.statutory``, ``engine.errors``."""
 
 from __future__ import annotations
 
-from engine.store import requests  # noqa: F401 - its tables belong to the one metadata the migrations are checked against
+# Their tables belong to the one metadata the migrations are checked against.
+from engine.store import local_offer, requests, sign_in  # noqa: F401

@@ -15,7 +15,7 @@ from engine.errors import FormInvalid, NotFound
 from engine.local_offer import comments, entries, pages
 from engine.local_offer.authorities import authority, local_authorities
 from engine.runtime.services import Services
-from engine.store.models import LocalOfferEntry
+from engine.store.local_offer import LocalOfferEntry
 from tests.conftest import World
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

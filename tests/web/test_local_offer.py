@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine.local_offer import comments, entries
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import LocalOfferComment, LocalOfferEntry
+from engine.store.local_offer import LocalOfferComment, LocalOfferEntry
 from tests.conftest import World
 from tests.web.conftest import Client, make_app, text_of
 

@@ -213,7 +213,7 @@ def test_an_unknown_address_is_locked_across_processes(services: Services, tmp_p
 
 def test_failures_are_kept_as_digests_and_forgotten_after_the_window(services: Services, client: Client,
                                                                      clock: FrozenClock) -> None:
-    from engine.store.models import SignInFailure
+    from engine.store.sign_in import SignInFailure
 
     client.sign_in("nobody@test.example", "whatever-pw", expect=200)
     with services.session_factory() as s:

@@ -13,7 +13,8 @@ from engine.casework.setting_directory import settings_directory
 from engine.errors import FormInvalid, NotFound
 from engine.local_offer import comments, entries, pages
 from engine.local_offer.categories import CATEGORIES, NEEDS, category_label
-from engine.store.models import LocalOfferComment, LocalOfferEntry, Organisation
+from engine.store.local_offer import LocalOfferComment, LocalOfferEntry
+from engine.store.models import Organisation
 from webui.access import staff
 from webui.context import db, now, today
 from webui.local_offer.blueprint import bp, chosen_la, require_editor

@@ -1,0 +1,24 @@
+"""Failed sign-ins and other counted attempts, in the database so that a limit holds across every web process
+(engine/people/sign_in_throttle.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.store.models import Base
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted against a client address or an email address that is not an account (the
+    account's own lock is ``User.locked_until``). In the database so the limit holds across every web process."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_kind_key_at", "kind", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ip, email
+    key: Mapped[str] = mapped_column(String(64))  # SHA-256 of the address: the table never holds what was typed
+    at: Mapped[datetime]
