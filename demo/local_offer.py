@@ -2,6 +2,8 @@
 setting records plan drafting names), three services in every category the Code of Practice lists (4.30-4.62), a few
 entries left unchecked for over a year (so the review list has work), and families' comments, most published with the
 council's response and action ("You said, we did") over two years, one waiting for moderation and one rejected.
+The health services are provided by the demo ICB, whose designated clinical officer has proposed a change to one of
+them for the council to review; each council has a Local Offer editor (``localoffer@<council>.example``).
 
 Everything is saved through ``engine.local_offer`` as the council's editor would save it.
 """
@@ -13,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from demo.driver import DemoContext
-from engine.local_offer import comments, entries
+from demo.driver import DEMO_PASSWORD, DemoContext
+from engine.local_offer import comments, entries, proposals
 from engine.local_offer.categories import CATEGORIES
+from engine.people.roles import Role
+from engine.people.users import create_user
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.store.models import Organisation
 
@@ -242,10 +246,16 @@ def _setting_category(org: Organisation) -> str:
 def seed_local_offer(engine: WorkflowEngine, ctx: DemoContext) -> None:
     clock = engine.clock
     now, today = clock.now(), clock.today()
+    icb = ctx.organisations.get("ICB")
+    dco = ctx.users.get("dco@icb.example")
     with engine.session_factory() as session:
         for code, areas in AREAS.items():
             la = ctx.organisations[code]
             domain = la.name.split()[0].lower()
+            email = f"localoffer@{domain}.example"
+            ctx.users[email] = create_user(session, email, f"Jo Price (Local Offer, {la.name})", DEMO_PASSWORD, clock,
+                                           [(la, Role.LOCAL_OFFER_EDITOR)])
+            ctx.credentials.append((email, Role.LOCAL_OFFER_EDITOR.label, la.name))
             n = 0
             for org in _settings(session, la.id):
                 slug = org.name.lower().replace("'", "").replace(" ", "")
@@ -268,7 +278,7 @@ def seed_local_offer(engine: WorkflowEngine, ctx: DemoContext) -> None:
                     n += 1
                     # Every seventh entry was last checked over a year ago, so the review list has work to show.
                     checked = today - timedelta(days=400 if n % 7 == 0 else n * 3)
-                    entries.save_entry(session, la.id, {
+                    row = entries.save_entry(session, la.id, {
                         "title": title, "category": category.code, "needs": needs, "age_from": str(youngest),
                         "age_to": str(oldest), "area": areas[n % len(areas)], "offers": offers,
                         "who_for": "Children and young people with special educational needs or disabilities "
@@ -278,7 +288,13 @@ def seed_local_offer(engine: WorkflowEngine, ctx: DemoContext) -> None:
                         "contact_name": f"{la.name.split()[0]} SEND team", "contact_email": f"send@{domain}.example",
                         "contact_phone": "0300 123 4567", "opening_hours": "Monday to Friday, 9am to 5pm",
                         "cost": cost, "website": f"https://{domain}.example/local-offer",
-                        "status": "draft" if n == 5 else "published"}, now, checked, None)
+                        "status": "draft" if n == 5 else "published",
+                        "provider_id": str(icb.id) if icb is not None and category.code == "health" else ""},
+                        now, checked, None)
+                    if icb is not None and category.code == "health" and title == SERVICES["health"][0][0]:
+                        proposals.propose(session, row, icb.id, {
+                            **proposals.entry_values(row), "opening_hours": "Monday to Friday, 8am to 6pm",
+                            "offers": f"{offers} Drop-in sessions on Saturday mornings."}, now, dco.id if dco else None)
             manager = ctx.users.get(f"manager@{domain}.example")
             for days_ago, text, status, response, action in COMMENTS:
                 when = now - timedelta(days=days_ago)

@@ -27,6 +27,7 @@ from webui.notices.routes import bp as notices_bp
 from webui.owner import bp as owner_bp
 from webui.reports.routes import bp as reports_bp
 from webui.request import bp as request_bp
+from webui.sen_support import bp as sen_support_bp
 from webui.signed_out import unauthorized_response
 from webui.tasks import bp as tasks_bp
 
@@ -72,7 +73,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
     # One blueprint per area.
     for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp,
-                      notices_bp, intake_bp, request_bp, local_offer_bp):
+                      notices_bp, intake_bp, request_bp, local_offer_bp, sen_support_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     _server_header(app)

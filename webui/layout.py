@@ -53,13 +53,20 @@ def navigation_items() -> list[dict[str, Any]]:
         for roles, home, text, prefix in (((Role.ADMIN,), "admin.home", "Admin", "admin."),
                                           ((Role.PROCESS_OWNER, Role.ADMIN), "owner.home", "Routes", "owner."),
                                           ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports."),
-                                          ((Role.MANAGER,), "local_offer.editor_index", "Local Offer", "local_offer.")):
+                                          ((Role.MANAGER, Role.LOCAL_OFFER_EDITOR), "local_offer.editor_index",
+                                           "Local Offer", "local_offer.editor"),
+                                          ((Role.SCHOOL, Role.HEALTH), "local_offer.provider_index",
+                                           "Your Local Offer entries", "local_offer.provider")):
             if home in current_app.view_functions and any(role.value in held for role in roles):
                 items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
         # A school's SENCO asks for an assessment from their own account (the pages are public for everyone else).
         if Role.SCHOOL.value in held and "request.start" in current_app.view_functions:
             items.append({"text": "Request an EHC needs assessment", "href": url_for("request.start"),
                           "active": endpoint.startswith("request.")})
+        # A SENCO's pupils on SEN support (issue 19): their own settings' only.
+        if Role.SCHOOL.value in held and "sen_support.index" in current_app.view_functions:
+            items.append({"text": "SEN support", "href": url_for("sen_support.index"),
+                          "active": endpoint.startswith("sen_support.")})
     if current_user.is_family:
         items.append({"text": "Your cases" if not current_user.is_staff else "Family view",
                       "href": url_for("family.index"), "active": endpoint.startswith("family.")})

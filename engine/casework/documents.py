@@ -113,6 +113,10 @@ TEMPLATES: dict[str, DocumentTemplate] = {
     "assessment_ended_moved": DocumentTemplate(
         "EHC needs assessment for {{ child.name }} ended: moved to another local authority",
         ("family", "new_la", "copy:health", "copy:social_care", "copy:setting")),
+    # A setting's request for the assessment with its SEN support record as evidence (workflows/sen_support.bpmn,
+    # UT_request_assessment): from the setting to the authority, which reads every document; a copy to the family.
+    "sen_support_evidence": DocumentTemplate(
+        "Request for an EHC needs assessment for {{ child.name }}: SEN support evidence", ("copy:family",)),
 }
 
 RECIPIENT_RULES = ("family", "health", "social_care", "setting", "educational_psychology", "adviser", "new_la")

@@ -28,7 +28,13 @@ from engine.runtime.serializer import StateSerializer
 from engine.statutory import calendar
 from engine.statutory.clock import FrozenClock
 from engine.store.models import (
-    ACTIVE_STATUSES, AuditEvent, Case, Incident, Message, ProcessInstance, ProcessVersion,
+    ACTIVE_STATUSES,
+    AuditEvent,
+    Case,
+    Incident,
+    Message,
+    ProcessInstance,
+    ProcessVersion,
 )
 
 if TYPE_CHECKING:

@@ -53,10 +53,11 @@ ETHNICITY_CODES: dict[str, str] = {
 
 NAME_LENGTH = 100  # case_record.child_first_name / child_last_name
 ADDRESS_LENGTH = 500
-FIELDS = ("first_name", "last_name", "date_of_birth", "address", "postcode", "upn", "sex", "ethnicity")
+FIELDS = ("first_name", "last_name", "date_of_birth", "address", "postcode", "upn", "nhs_number", "uln", "sex",
+          "ethnicity")
 LABELS = {"first_name": "First name", "last_name": "Last name", "date_of_birth": "Date of birth",
-          "address": "Address", "postcode": "Postcode", "upn": "Unique pupil number (UPN)", "sex": "Sex",
-          "ethnicity": "Ethnicity"}
+          "address": "Address", "postcode": "Postcode", "upn": "Unique pupil number (UPN)", "nhs_number": "NHS number",
+          "uln": "Unique learner number (ULN)", "sex": "Sex", "ethnicity": "Ethnicity"}
 _COLUMNS = {"first_name": "child_first_name", "last_name": "child_last_name"}
 
 # A date as typed in a GOV.UK date input: (day, month, year), each as typed.
@@ -147,6 +148,16 @@ def check_child_details(session: Session, case: Case, raw: Mapping[str, str | Da
         if problem:
             errors["upn"] = problem
     clean["upn"] = upn or None
+    # Optional, and only where given (a caller that does not ask for them keeps what the case has).
+    for name, check in (("nhs_number", check_nhs_number), ("uln", check_uln)):
+        if name not in raw:
+            clean[name] = getattr(case, name)
+            continue
+        number = "".join(text(name).replace("-", " ").split())
+        problem = check(number) if number else None
+        if problem:
+            errors[name] = problem
+        clean[name] = number or None
     for name, codes in (("sex", SEX_CODES), ("ethnicity", ETHNICITY_CODES)):
         code = text(name).upper()
         if code and code not in codes:
@@ -155,6 +166,26 @@ def check_child_details(session: Session, case: Case, raw: Mapping[str, str | Da
     if errors:
         raise FormInvalid({name: errors[name] for name in FIELDS if name in errors})
     return clean
+
+
+def check_nhs_number(number: str) -> str | None:
+    """None for a real NHS number: 10 digits whose last is the check digit (modulus 11: the first nine digits times
+    10, 9 ... 2, summed; 11 minus the remainder, 11 meaning 0; a result of 10 is never issued)."""
+    if len(number) != 10 or not number.isdigit():
+        return "Enter an NHS number with 10 digits, like 943 476 5919"
+    total = sum(int(digit) * weight for digit, weight in zip(number[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    if check == 10 or check != int(number[9]):
+        return "Enter a real NHS number: check each digit"
+    return None
+
+
+def check_uln(number: str) -> str | None:
+    """None for a unique learner number as the Learning Records Service gives it: 10 digits."""
+    if len(number) != 10 or not number.isdigit():
+        return "Enter a unique learner number with 10 digits"
+    return None
 
 
 def _shown(name: str, value: object) -> str:
@@ -187,4 +218,4 @@ def update_child_details(session: Session, case: Case, raw: Mapping[str, str | D
 
 
 __all__ = ["ETHNICITY_CODES", "FIELDS", "LABELS", "SEX_CODES", "Change", "DateParts", "check_child_details",
-           "check_upn", "update_child_details", "upn_check_letter"]
+           "check_nhs_number", "check_uln", "check_upn", "update_child_details", "upn_check_letter"]

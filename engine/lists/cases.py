@@ -7,6 +7,7 @@ the list); a test keeps them in step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.lists.holder import Holder, holder
 from engine.lists.paging import Page
-from engine.people.roles import Role
+from engine.people.roles import NO_CASE_ACCESS_ROLES
 from engine.store.models import (
     AuditEvent,
     Case,
@@ -33,18 +34,61 @@ ACTIVE_INSTANCE_STATUSES = ("running", "waiting_person", "waiting_timer", "faile
 
 
 def search_clause(q: str) -> ColumnElement[bool]:
-    """Child's first, last or full name, or the case reference, containing the words typed (any case)."""
+    """Cases matching what was typed (any case): the child's first, last or full name or the case reference containing
+    the words; a date of birth (14/5/2015, 14-05-2015, 14 5 2015, 14 May 2015 or 2015-05-14); a postcode, whole or
+    its first part (NS1 4AB, ns14ab, NS1); or a unique pupil number (all 13 characters)."""
     text = " ".join(q.lower().split())
     full = func.lower(Case.child_first_name + " " + Case.child_last_name)
-    return or_(full.contains(text, autoescape=True), func.lower(Case.reference).contains(text, autoescape=True),
-               func.lower(Case.child_last_name + " " + Case.child_first_name).contains(text, autoescape=True))
+    clauses = [full.contains(text, autoescape=True), func.lower(Case.reference).contains(text, autoescape=True),
+               func.lower(Case.child_last_name + " " + Case.child_first_name).contains(text, autoescape=True)]
+    born = _typed_date(text)
+    if born is not None:
+        clauses.append(Case.date_of_birth == born)
+    compact = text.replace(" ", "").upper()
+    if _UPN.fullmatch(compact):
+        clauses.append(func.upper(Case.upn) == compact)
+    if _OUTWARD.fullmatch(compact):  # the first part only: NS1 is NS1 4AB, never NS12 4AB
+        clauses.append(or_(func.upper(Case.postcode) == compact,
+                           func.upper(Case.postcode).startswith(compact + " ", autoescape=True)))
+    elif _POSTCODE.fullmatch(compact):  # stored with its one space (engine.intake.child_details), typed with or without
+        clauses.append(func.upper(Case.postcode) == f"{compact[:-3]} {compact[-3:]}")
+    return or_(*clauses)
+
+
+_UPN = re.compile(r"[A-Z][0-9]{11}[0-9A-Z]")
+_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
+_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _typed_date(text: str) -> date | None:
+    """A date as people type one in England (day first), or None."""
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    else:
+        parts = re.fullmatch(r"(\d{1,2})[ /.\-]+(\d{1,2}|[a-z]+)[ /.\-]+(\d{4})", text)
+        if not parts:
+            return None
+        month_text = parts.group(2)
+        names = [number for number, name in enumerate(_MONTHS, start=1)
+                 if len(month_text) >= 3 and name.startswith(month_text)]
+        month_number = int(month_text) if month_text.isdigit() else (names[0] if names else None)
+        if month_number is None:
+            return None
+        day, month, year = int(parts.group(1)), month_number, int(parts.group(3))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 # ---- which cases ---------------------------------------------------------------------------------------------------
 
 def visible_cases_clause(who: Holder) -> ColumnElement[bool]:
     """``engine.people.access.can_see_case`` as SQL, for staff: their LA's cases and the cases their organisation is on."""
-    staff_orgs = sorted({org for org, role in who.roles if org is not None and role != Role.FAMILY.value})
+    staff_orgs = sorted({org for org, role in who.roles if org is not None and role not in NO_CASE_ACCESS_ROLES})
     all_orgs = sorted(who.organisation_ids)
     party = select(CaseParty.case_id).where(CaseParty.organisation_id.in_(all_orgs), CaseParty.active.is_(True))
     return or_(Case.la_id.in_(staff_orgs) if staff_orgs else false(), Case.id.in_(party) if all_orgs else false())
@@ -53,7 +97,7 @@ def visible_cases_clause(who: Holder) -> ColumnElement[bool]:
 def staff_can_see_case(session: Session, who: Holder, case_row: Case) -> bool:
     """``engine.people.access.can_see_case`` for staff acting for their organisation: the responsible LA's staff and the
     staff of organisations acting on the case. Being the family on a case never opens the staff pages for it."""
-    if any(org == case_row.la_id and role != Role.FAMILY.value for org, role in who.roles):
+    if any(org == case_row.la_id and role not in NO_CASE_ACCESS_ROLES for org, role in who.roles):
         return True
     orgs = sorted(who.organisation_ids)
     if not orgs:
@@ -163,6 +207,7 @@ class OpenTask:
     bpmn_id: str
     process_id: str
     created_at: datetime
+    detail: str | None = None  # what it is about (the route's taskDetail)
 
 
 def open_tasks_for_case(session: Session, case_id: int) -> list[OpenTask]:
@@ -173,7 +218,7 @@ def open_tasks_for_case(session: Session, case_id: int) -> list[OpenTask]:
         .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id)
     ).all()
     return [OpenTask(t.id, t.name, t.role, t.organisation_id, t.assignee_id, name, t.due_date, t.instance_id,
-                     t.bpmn_id, t.process_id, t.created_at) for t, name in rows]
+                     t.bpmn_id, t.process_id, t.created_at, t.detail) for t, name in rows]
 
 
 @dataclass

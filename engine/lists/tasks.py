@@ -18,12 +18,22 @@ from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from engine.lists.cases import search_clause
+from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
 from engine.lists.names import route_names
 from engine.lists.paging import Page
 from engine.people.access import LA_ROLES
 from engine.people.roles import Role
-from engine.store.models import Case, CaseParty, Deadline, HumanTask, Membership, ProcessInstance, User
+from engine.store.models import (
+    Case,
+    CaseParty,
+    Deadline,
+    HumanTask,
+    Membership,
+    Organisation,
+    ProcessInstance,
+    User,
+)
 
 DUE_SOON_DAYS = 7
 
@@ -130,6 +140,9 @@ class TaskRow:
     created_at: datetime
     can_act: bool = False
     can_reassign: bool = False
+    detail: str | None = None  # what the task is about (the route's taskDetail), e.g. which adviser
+    route_failed: bool = False  # the route stopped on an error: nobody can complete it until an admin repairs it
+    clock: AssessmentClock | None = None  # the case's 20 weeks, while an assessment runs
 
     @property
     def status_label(self) -> str:
@@ -142,6 +155,8 @@ def _exception_claimed() -> ColumnElement[bool]:
 
 
 def _status_expression(today: date) -> Any:
+    """The list status of each task. A chase task carries the date of the deadline it chases (its dueDate), so
+    "overdue" here and the overdue deadlines of the reports count the same work."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
     return case(
         (_exception_claimed(), "exception"),
@@ -161,7 +176,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
     visible = my_tasks_clause(who) if filters.view == "mine" else team_tasks_clause(who)
     query = (
         select(HumanTask, Case.reference, Case.child_first_name, Case.child_last_name, ProcessInstance.process_id,
-               assignee.name, status)
+               assignee.name, status, ProcessInstance.status)
         .join(Case, Case.id == HumanTask.case_id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
@@ -178,22 +193,26 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
     if filters.q and filters.q.strip():
         query = query.where(search_clause(filters.q))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # By due date, overdue work comes first of all (a task with an exception claimed waits with the rest).
+    by_due = [case((_status_expression(today) == "overdue", 0), else_=1), HumanTask.due_date.is_(None),
+              HumanTask.due_date]
     order = {
-        "due": [HumanTask.due_date.is_(None), HumanTask.due_date],
+        "due": by_due,
         "child": [func.lower(Case.child_last_name), func.lower(Case.child_first_name)],
         "reference": [Case.reference],
         "task": [func.lower(HumanTask.name)],
         "route": [ProcessInstance.process_id],
         "opened": [HumanTask.created_at],
-    }.get(filters.sort, [HumanTask.due_date.is_(None), HumanTask.due_date])
+    }.get(filters.sort, by_due)
     if filters.descending:
         order = [o.desc() for o in order]
     page = max(1, filters.page)
     per_page = max(1, min(filters.per_page, 200))
     rows = session.execute(query.order_by(*order, HumanTask.id).offset((page - 1) * per_page).limit(per_page)).all()
     names = route_names(session)
+    clocks = assessment_clocks(session, {row[0].case_id for row in rows}, today)
     out: list[TaskRow] = []
-    for task, reference, first, last, route_id, assignee_name, row_status in rows:
+    for task, reference, first, last, route_id, assignee_name, row_status, instance_status in rows:
         out.append(TaskRow(
             id=task.id, name=task.name, case_id=task.case_id, case_reference=reference, child_name=f"{first} {last}",
             route_id=route_id, route_name=names.get(route_id, route_id), due_date=task.due_date, status=row_status,
@@ -202,6 +221,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
             can_act=can_act(task.role, task.organisation_id, task.assignee_id, task.case_id, who, fam),
             can_reassign=task.role != Role.FAMILY.value and (who.manages(task.organisation_id)
                                                              or who.administers(task.organisation_id)),
+            detail=task.detail, route_failed=instance_status == "failed", clock=clocks.get(task.case_id),
         ))
     return Page(out, total, page, per_page)
 
@@ -221,6 +241,53 @@ def task_status(session: Session, task: HumanTask, today: date) -> str:
     return "due"
 
 
+# ---- after a task is done --------------------------------------------------------------------------------------------
+
+@dataclass
+class NextStep:
+    """An open task after a command: who has it (role, organisation, person) and by when."""
+
+    id: int
+    name: str
+    detail: str | None
+    role: str | None
+    organisation_name: str | None
+    assignee_name: str | None
+    due_date: date | None
+
+
+@dataclass
+class AfterTask:
+    """What happens next once a task is done: the open tasks of its route (and of any route the step started), or
+    why there are none (the route waits for a date, or has finished)."""
+
+    task: HumanTask
+    steps: list[NextStep]
+    route_status: str
+    waits_until: datetime | None
+
+
+def after_task(session: Session, task_id: int, limit: int = 5) -> AfterTask | None:
+    """The next steps after ``task_id`` was completed, earliest due first (None: no such task, or not done)."""
+    done = session.get(HumanTask, task_id)
+    if done is None or done.status != "completed":
+        return None
+    instance = session.get(ProcessInstance, done.instance_id)
+    assert instance is not None
+    started_with_it = done.completed_at if done.completed_at is not None else done.created_at
+    assignee = aliased(User)
+    rows = session.execute(
+        select(HumanTask, Organisation.name, assignee.name)
+        .outerjoin(Organisation, Organisation.id == HumanTask.organisation_id)
+        .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
+        .where(HumanTask.case_id == done.case_id, HumanTask.status == "open",
+               or_(HumanTask.instance_id == done.instance_id, HumanTask.created_at >= started_with_it))
+        .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id).limit(limit)
+    ).all()
+    steps = [NextStep(t.id, t.name, t.detail, t.role, org, person, t.due_date) for t, org, person in rows]
+    return AfterTask(done, steps, instance.status, instance.next_timer_due)
+
+
 def reassign_candidates(session: Session, task: HumanTask) -> list[User]:
     """Active users who hold the role the task needs in its organisation."""
     if task.role is None or task.organisation_id is None:
@@ -234,6 +301,6 @@ def reassign_candidates(session: Session, task: HumanTask) -> list[User]:
 
 
 __all__ = [
-    "DUE_SOON_DAYS", "TASK_SORTS", "TASK_STATUSES", "TaskFilters", "TaskRow", "can_act", "my_tasks_clause",
-    "reassign_candidates", "task_list", "task_status", "team_tasks_clause",
+    "DUE_SOON_DAYS", "TASK_SORTS", "TASK_STATUSES", "AfterTask", "NextStep", "TaskFilters", "TaskRow", "after_task",
+    "can_act", "my_tasks_clause", "reassign_candidates", "task_list", "task_status", "team_tasks_clause",
 ]

@@ -28,6 +28,8 @@ MAX_WORDS = 8
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SAFE_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 REVIEW_MONTHS = 12
+# The organisations that may be named as an entry's provider (engine/local_offer/proposals.py).
+PROVIDER_KINDS = ("health_body", "service", "setting")
 
 
 def _int(value: Any) -> int | None:
@@ -83,6 +85,14 @@ def clean_entry(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             errors["organisation_id"] = "Select a school or setting from the list"
         else:
             out["organisation_id"] = org.id
+    provider_id = str(data.get("provider_id") or "").strip()
+    out["provider_id"] = None
+    if provider_id:
+        provider = session.get(Organisation, _int(provider_id) or 0)
+        if provider is None or provider.kind not in PROVIDER_KINDS:
+            errors["provider_id"] = "Select the provider from the list"
+        else:
+            out["provider_id"] = provider.id
     if errors:
         raise FormInvalid(errors)
     return out
@@ -223,6 +233,7 @@ def entry_json(entry: LocalOfferEntry) -> dict[str, Any]:
                     "website": entry.website},
         "opening_hours": entry.opening_hours, "cost": entry.cost, "sen_information_report": entry.sen_report_url,
         "setting": ({"id": org.id, "name": org.name, "setting_type": org.setting_type} if org is not None else None),
+        "provider": ({"id": entry.provider.id, "name": entry.provider.name} if entry.provider is not None else None),
         "last_checked_on": entry.last_checked_on.isoformat() if entry.last_checked_on else None,
     }
 
@@ -249,5 +260,5 @@ def entry_schema_org(entry: LocalOfferEntry, url: str, la_name: str) -> dict[str
     return data
 
 
-__all__ = ["STATUSES", "Search", "areas_of", "clean_entry", "entries_of", "entry_json", "entry_of",
+__all__ = ["PROVIDER_KINDS", "STATUSES", "Search", "areas_of", "clean_entry", "entries_of", "entry_json", "entry_of",
            "entry_schema_org", "parse_search", "review_cutoff", "review_list", "save_entry", "search"]

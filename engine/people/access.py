@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.people.roles import ROLE_PARTY, Role
+from engine.people.roles import NO_CASE_ACCESS_ROLES, ROLE_PARTY, Role
 from engine.store.models import Case, CaseParty, Document, HumanTask, Membership, User
 from engine.store.requests import AssessmentRequest
 
@@ -45,7 +45,7 @@ def can_see_case(session: Session, user: User, case: Case) -> bool:
     if not user.active:
         return False
     held = roles_in(session, user)
-    if any(org == case.la_id and role != Role.FAMILY.value for org, role in held):
+    if any(org == case.la_id and role not in NO_CASE_ACCESS_ROLES for org, role in held):
         return True
     party_orgs = set(
         session.scalars(
@@ -115,7 +115,7 @@ def staff_tokens(held: set[tuple[int | None, str]] | frozenset[tuple[int | None,
     """The audience tokens a member of staff answers to on a case of that authority (their roles, not the family)."""
     tokens: set[str] = set()
     for org, role in held:
-        if role == Role.FAMILY.value or org is None:
+        if role in NO_CASE_ACCESS_ROLES or org is None:
             continue
         if org == la_id:
             tokens.add(f"role:{role}" if role in LA_SERVICE_ROLES else "la")

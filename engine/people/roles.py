@@ -23,6 +23,9 @@ class Role(StrEnum):
     # Looks after the deployment itself: only they add a local authority (the other organisations are added by the
     # authorities' administrators). Held at an organisation like any role, but it reaches the whole deployment.
     SYSTEM_ADMIN = "system_admin"
+    # Council staff who look after the authority's Local Offer (webui/local_offer): its entries, fixed pages,
+    # comments and providers' changes, and nothing else.
+    LOCAL_OFFER_EDITOR = "local_offer_editor"
 
     @property
     def label(self) -> str:
@@ -41,7 +44,12 @@ ROLE_LABELS: dict[Role, str] = {
     Role.ADMIN: "Administrator",
     Role.PROCESS_OWNER: "Process owner",
     Role.SYSTEM_ADMIN: "System administrator",
+    Role.LOCAL_OFFER_EDITOR: "Local Offer editor",
 }
+
+# Roles held at an organisation that open none of its cases: a family reaches its own through the case, and a Local
+# Offer editor looks after the public directory only (engine.people.access and engine.lists.cases read this).
+NO_CASE_ACCESS_ROLES = frozenset({Role.FAMILY.value, Role.LOCAL_OFFER_EDITOR.value})
 
 # Lane names accepted in BPMN files. Several spellings map to one role because process owners name lanes the way
 # their authority speaks ("decision panel" and "manager" are the same people in most LAs).
@@ -63,6 +71,7 @@ ROLE_PARTY: dict[Role, str] = {
     Role.MANAGER: "local_authority",
     Role.EDUCATIONAL_PSYCHOLOGIST: "local_authority",
     Role.SOCIAL_CARE: "local_authority",
+    Role.LOCAL_OFFER_EDITOR: "local_authority",
     Role.HEALTH: "health_body",
     Role.SCHOOL: "setting",
     Role.MEDIATION: "mediation_service",
@@ -78,6 +87,7 @@ ROLE_RANK: dict[Role, int] = {
     Role.EDUCATIONAL_PSYCHOLOGIST: 1,
     Role.MEDIATION: 1,
     Role.CASEWORKER: 1,
+    Role.LOCAL_OFFER_EDITOR: 1,
     Role.MANAGER: 2,
     Role.PROCESS_OWNER: 3,
     Role.ADMIN: 4,

@@ -214,6 +214,9 @@ class Projector:
         due_day = calendar.to_london_date(due - _ONE_SECOND)
         attached = attached_task(task)
         name = properties_of(task.task_spec).get("deadlineName") or task.task_spec.bpmn_name or key
+        detail = self._detail(attached) if attached is not None else None
+        if detail:
+            name = f"{name}: {detail}"[:300]  # the deadline says what it is about, as the task it times does
         self._open(self._deadline_key(task, key), name, due_day, timer_guid=str(task.id),
                    attached=str(attached.id) if attached is not None else None)
 
@@ -309,9 +312,11 @@ class Projector:
                 lane=spec.lane, role=role.value if role else None,
                 organisation_id=self._organisation_for(case, role, task), due_date=self._due_date(task),
                 form=form_of(spec), documentation=spec.documentation, status="open", created_at=self.now,
+                detail=self._detail(task),
             )
             self.session.add(row)
-            self.events.append(("task_opened", f"Task ready: {row.name}", {"bpmn_id": spec.bpmn_id}))
+            about = f" ({row.detail})" if row.detail else ""
+            self.events.append(("task_opened", f"Task ready: {row.name}{about}", {"bpmn_id": spec.bpmn_id}))
 
     def refresh_open_tasks(self) -> None:
         """Re-reads open tasks' names, forms and due dates from their (possibly new) specs, after a migration."""
@@ -325,6 +330,7 @@ class Projector:
             spec = task.task_spec
             role = role_for_lane(spec.lane)
             row.name = spec.bpmn_name or spec.bpmn_id
+            row.detail = self._detail(task)
             row.form = form_of(spec)
             row.documentation = spec.documentation
             row.lane = spec.lane
@@ -360,6 +366,16 @@ class Projector:
             select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.role == party, CaseParty.active.is_(True))
         ).first()
         return row.organisation_id if row else None
+
+    def _detail(self, task: Task) -> str | None:
+        """What the task is about, from the route's data (the ``taskDetail`` expression): the adviser, the setting,
+        the review. Declared in the BPMN so that five advice requests give five tasks that say from whom."""
+        expression = properties_of(task.task_spec).get("taskDetail")
+        if not expression:
+            return None
+        value = self.evaluate(task, expression)
+        text = " ".join(str(value).split()) if value is not None else ""
+        return text[:300] or None
 
     def _due_date(self, task: Task) -> date | None:
         expression = properties_of(task.task_spec).get("dueDate")

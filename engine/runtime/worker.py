@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.runtime.timer_pass import TimerPass
 from engine.runtime.workflow_engine import ACTIVE_STATUSES, WorkflowEngine
-from engine.store.models import DailyJobRun, ProcessInstance
+from engine.store.jobs import DailyJobRun
+from engine.store.models import ProcessInstance
 
 log = logging.getLogger(__name__)
 

@@ -285,6 +285,10 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             raise InvalidState("This route has already ended")
         if instance.status == "suspended":
             raise InvalidState("This route is suspended by an administrator; try again later")
+        if instance.status == "failed":
+            # Running on would stack a second failure on the first; an administrator's retry resets the status first.
+            raise InvalidState("This route has stopped after a fault and an administrator has been told; nothing was "
+                               "saved. Try again once it has been put right.")
         if expected_revision is not None and instance.revision != expected_revision:
             raise ConcurrentUpdate("Someone else has changed this case since you opened it. Reload and try again.")
         instance_id, loaded_revision = instance.id, instance.revision

@@ -23,6 +23,9 @@ class LocalOfferEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     la_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # Who keeps the entry up to date (a health body, a charity): its staff propose changes for the LA to review
+    # (engine/local_offer/proposals.py). None: the setting it is about, if any, else only the LA.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     # A code of engine/local_offer/categories.py CATEGORIES.
     category: Mapped[str] = mapped_column(String(40), index=True)
@@ -51,6 +54,8 @@ class LocalOfferEntry(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    provider: Mapped[Organisation | None] = relationship(foreign_keys=[provider_id])
+    la: Mapped[Organisation] = relationship(foreign_keys=[la_id])
 
 
 class LocalOfferPage(Base):
@@ -89,3 +94,28 @@ class LocalOfferComment(Base):
     action: Mapped[str] = mapped_column(Text, default="")
     moderated_at: Mapped[datetime | None]
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class LocalOfferProposal(Base):
+    """A provider's change to its own entry, kept beside the published entry (which it never alters) until the LA's
+    editor publishes it or returns it with a reason (engine/local_offer/proposals.py). ``changes`` holds the fields a
+    provider may change, as checked when proposed."""
+
+    __tablename__ = "local_offer_proposal"
+    __table_args__ = (Index("ix_local_offer_proposal_entry_status", "entry_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("local_offer_entry.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    changes: Mapped[dict[str, Any]]
+    # pending, published, returned
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # Why the LA returned it, shown to the provider.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[datetime]
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    entry: Mapped[LocalOfferEntry] = relationship()
+    provider: Mapped[Organisation] = relationship()

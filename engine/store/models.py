@@ -113,6 +113,10 @@ class Case(Base):
     address: Mapped[str | None] = mapped_column(Text)
     postcode: Mapped[str | None] = mapped_column(String(10))
     upn: Mapped[str | None] = mapped_column(String(13), index=True)
+    # Optional identifiers where the family or a service gives them (migration 0013): the NHS number (10 digits, its
+    # last a check digit) and the unique learner number (10 digits) a young person has from 14 in further education.
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    uln: Mapped[str | None] = mapped_column(String(10))
     # The DfE's codes for the SEN2 return's person module (engine/intake/child_details.py lists them): sex M, F or U,
     # ethnicity a main code of the common basic data set (WBRI ... REFU, NOBT). None: not recorded yet.
     sex: Mapped[str | None] = mapped_column(String(1))
@@ -221,6 +225,9 @@ class HumanTask(Base):
     process_id: Mapped[str] = mapped_column(String(100))
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
+    # What the task is about (the adviser, the setting, the review): the task's ``taskDetail`` expression, worked out
+    # when it opened. None: the route declares none.
+    detail: Mapped[str | None] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str | None] = mapped_column(String(40))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
@@ -462,18 +469,6 @@ class WebSession(Base):
     # signed_out, idle, expired, user_inactive
     ended_reason: Mapped[str | None] = mapped_column(String(40))
     ip_address: Mapped[str | None] = mapped_column(String(64))
-
-
-class DailyJobRun(Base):
-    """The last day each once-a-day job of the timer worker ran (engine/runtime/worker.py). A worker claims the day with
-    one conditional UPDATE, so of several workers exactly one runs the job each day."""
-
-    __tablename__ = "daily_job_run"
-
-    job: Mapped[str] = mapped_column(String(60), primary_key=True)
-    last_run_on: Mapped[date | None] = mapped_column(Date)
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
 
 
 class OrganisationNotice(Base):

@@ -224,7 +224,7 @@ def test_a_parent_asks_the_caseworker_registers_and_the_parent_follows_the_case(
     staff.get_by_role("button", name="Submit", exact=True).click()
     staff.wait_for_load_state()
     staff.goto(f"{server.url}/cases/{case_id}")
-    clock_row = staff.locator("#clock + table tr", has_text="Decide whether to assess").inner_text()
+    clock_row = staff.locator("#deadlines tr", has_text="Decide whether to assess").inner_text()
     # Today is 2 April on the frozen clock: 28 days to 30 April, then 19 more to 19 May.
     assert DECIDE_BY in clock_row and "47 days left" in clock_row
     screenshot(staff, "case-after-intake")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import FormInvalid, NotFound
-from engine.local_offer import comments, entries, pages
+from engine.local_offer import comments, entries, pages, proposals
 from engine.local_offer.authorities import authority, local_authorities
 from engine.runtime.services import Services
 from engine.store.local_offer import LocalOfferEntry
@@ -213,8 +213,10 @@ def test_the_demo_local_offer_covers_every_category_for_each_authority(services:
     from engine.local_offer.categories import CATEGORIES
 
     ctx = DemoContext()
-    ctx.organisations.update({"NSH": world.la, "SBH": world.other_la})
+    ctx.organisations.update({"NSH": world.la, "SBH": world.other_la, "ICB": world.health})
     seed_local_offer(services.engine, ctx)
+    assert {c[:2] for c in ctx.credentials} == {("localoffer@testshire.example", "Local Offer editor"),
+                                                ("localoffer@otherham.example", "Local Offer editor")}
     with services.session_factory() as s:
         for la in (world.la, world.other_la):
             rows = entries.entries_of(s, la.id)
@@ -222,5 +224,118 @@ def test_the_demo_local_offer_covers_every_category_for_each_authority(services:
             assert {c.code for c in CATEGORIES} <= {r.category for r in rows}
             assert entries.review_list(s, la.id, NOW.date())
             assert len(comments.published_by_year(s, la.id)) == 2
+            # The health services are the ICB's, and it has proposed a change to one for the council to review.
+            assert all(r.provider_id == world.health.id for r in rows if r.category == "health")
+            assert [proposals.differences(p)[0].label for p in proposals.pending_for(s, la.id)] == ["What it offers"]
         school = s.scalars(select(LocalOfferEntry).where(LocalOfferEntry.organisation_id == world.school.id)).one()
         assert school.category == "primary" and school.sen_report_url
+
+
+# ---- providers keep their own entries up to date; the LA reviews the change -----------------------------------------
+
+def test_a_provider_proposes_a_change_beside_the_published_entry(session: Session, world: World) -> None:
+    """The change waits beside the entry and never alters it; proposing again replaces it; publishing puts it in
+    and marks the entry checked that day (2 March 2026 -> 9 March 2026), taking it off the review list."""
+    row = add(session, world, today=date(2025, 1, 10), provider_id=str(world.health.id))
+    assert row in entries.review_list(session, world.la.id, NOW.date())
+    first = proposals.propose(session, row, world.health.id, {**entry_data(), "cost": "£5 a session"}, NOW, None)
+    again = proposals.propose(session, row, world.health.id, entry_data(cost="£4 a session", needs=[]), NOW, None)
+    assert first.id == again.id and proposals.pending_for(session, world.la.id) == [again]
+    assert (row.cost, row.needs, row.last_checked_on) == ("Free", ["communication_interaction"], date(2025, 1, 10))
+    assert [(d.label, d.published, d.proposed) for d in proposals.differences(again)] == [
+        ("Needs it is for", "Communication and interaction", "All needs"), ("Cost", "Free", "£4 a session")]
+    later = NOW + timedelta(days=7)
+    proposals.decide(session, again, "publish", "", later, later.date(), None)
+    assert (row.cost, row.needs, row.last_checked_on) == ("£4 a session", [], date(2026, 3, 9))
+    assert again.status == "published" and row not in entries.review_list(session, world.la.id, later.date())
+    assert proposals.pending_for(session, world.la.id) == []
+
+
+def test_a_provider_cannot_change_the_las_fields_or_anothers_entry(session: Session, world: World) -> None:
+    school_entry = add(session, world, title="Test Primary School", category="primary",
+                       organisation_id=str(world.school.id))
+    health_entry = add(session, world, provider_id=str(world.health.id))
+    assert proposals.entries_of_providers(session, [world.school.id]) == [school_entry]
+    assert proposals.entries_of_providers(session, [world.health.id]) == [health_entry]
+    for orgs, entry_id in (([world.school.id], health_entry.id), ([world.health.id], school_entry.id)):
+        with pytest.raises(NotFound):
+            proposals.provider_entry(session, orgs, entry_id)
+    with pytest.raises(NotFound):
+        proposals.propose(session, health_entry, world.school.id, entry_data(), NOW, None)
+    # The category, status, setting and provider stay as the LA set them, whatever the form says.
+    p = proposals.propose(session, school_entry, world.school.id, entry_data(
+        title="Test Primary", category="health", status="draft", organisation_id="", provider_id=str(world.health.id)),
+        NOW, None)
+    proposals.decide(session, p, "publish", "", NOW, NOW.date(), None)
+    assert (school_entry.title, school_entry.category, school_entry.status, school_entry.organisation_id,
+            school_entry.provider_id) == ("Test Primary", "primary", "published", world.school.id, None)
+    with pytest.raises(FormInvalid) as refused:
+        proposals.propose(session, school_entry, world.school.id, entry_data(website="javascript:x"), NOW, None)
+    assert set(refused.value.errors) == {"website"}
+
+
+def test_the_la_returns_a_change_with_a_reason(session: Session, world: World) -> None:
+    row = add(session, world, provider_id=str(world.health.id))
+    p = proposals.propose(session, row, world.health.id, entry_data(offers="Everything for everyone"), NOW, None)
+    for decision, reason, field in (("", "", "decision"), ("return", "  ", "reason"), ("return", "x" * 2001, "reason")):
+        with pytest.raises(FormInvalid) as refused:
+            proposals.decide(session, p, decision, reason, NOW, NOW.date(), None)
+        assert set(refused.value.errors) == {field}
+    proposals.decide(session, p, "return", "Say which ages the groups are for", NOW, NOW.date(), None)
+    assert (p.status, p.reason, row.offers) == ("returned", "Say which ages the groups are for",
+                                                "Therapy for children who stammer")
+    assert proposals.latest_of(session, row.id) == p and proposals.pending_of(session, row.id) is None
+    with pytest.raises(FormInvalid):
+        proposals.decide(session, p, "publish", "", NOW, NOW.date(), None)  # already reviewed
+    with pytest.raises(NotFound):
+        proposals.proposal_of(session, world.other_la.id, p.id)
+
+
+def test_an_entry_names_only_a_provider_organisation(session: Session, world: World) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        add(session, world, provider_id=str(world.la.id))
+    assert set(refused.value.errors) == {"provider_id"}
+    row = add(session, world, provider_id=str(world.health.id))
+    assert entries.entry_json(row)["provider"] == {"id": world.health.id, "name": "Testshire ICB"}
+
+
+def test_a_provider_says_an_entry_is_still_right(session: Session, world: World) -> None:
+    """Proposing the entry as it is changes nothing; publishing it marks the entry checked (10 January 2025 -> 2 March
+    2026), so it leaves the review list (cut-off 2 March 2025)."""
+    row = add(session, world, today=date(2025, 1, 10), provider_id=str(world.health.id))
+    p = proposals.propose(session, row, world.health.id, proposals.entry_values(row), NOW, None)
+    assert proposals.differences(p) == []
+    proposals.decide(session, p, "publish", "", NOW, NOW.date(), None)
+    assert row.last_checked_on == date(2026, 3, 2) and entries.review_list(session, world.la.id, NOW.date()) == []
+
+
+def test_the_providers_migration_matches_its_models_and_goes_down_and_up(services: Services) -> None:
+    """0011 adds local_offer_entry.provider_id and local_offer_proposal as modelled; back to 0010 drops them and keeps
+    the entries; forward again brings them back, empty. (No World: later migrations' downgrades rebuild case tables.)"""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    from engine.store.migrate import downgrade, upgrade
+    from engine.store.models import Base, Organisation
+
+    def differences() -> list[Any]:
+        with services.db.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return [d for d in compare_metadata(context, Base.metadata) if "local_offer" in repr(d)]
+
+    assert differences() == []
+    with services.session_factory() as s:
+        la, health = Organisation(name="LA", kind="local_authority"), Organisation(name="ICB", kind="health_body")
+        s.add_all([la, health])
+        s.flush()
+        entries.save_entry(s, la.id, entry_data(provider_id=str(health.id)), NOW, NOW.date(), None)
+        s.commit()
+    downgrade(services.db, "0010")
+    assert "provider_id" not in {c["name"] for c in inspect(services.db).get_columns("local_offer_entry")}
+    assert "local_offer_proposal" not in inspect(services.db).get_table_names()
+    upgrade(services.db)
+    assert differences() == []
+    with services.db.connect() as connection:
+        assert connection.execute(text("SELECT title, provider_id FROM local_offer_entry")).all() == [
+            ("Speech and language therapy", None)]

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from engine.errors import ConcurrentUpdate
 from engine.runtime import worker as worker_module
 from engine.runtime.services import Services
-from engine.errors import ConcurrentUpdate
 from engine.runtime.timer_pass import TimerPass
 from engine.runtime.worker import Worker, claim_day, earliest_due, run_daily_jobs, run_once, run_pass
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import AuditEvent, DailyJobRun, HumanTask, Incident, ProcessInstance
+from engine.store.jobs import DailyJobRun
+from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance
 from tests.conftest import World
 from tests.engine.test_runtime import deploy_demo, open_task
 

@@ -1,6 +1,7 @@
 """Rows of the authorization matrix (tests/web/test_authorization.py) for the Local Offer: its public pages, open to
-everyone, and its editor, for the managers of the authority that owns the entry, page or comment, and the objects the
-URLs name."""
+everyone; its editor, for the managers (and Local Offer editors: none in the shared World, see test_local_offer.py) of
+the authority that owns the entry, page, comment or proposed change; the providers' pages, for the staff of the
+organisation that provides the entry; and the objects the URLs name."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.local_offer import comments, entries
+from engine.local_offer import comments, entries, proposals
 from engine.store.models import Case, Organisation
 
 PUBLIC = "public"  # as in test_authorization.py (which imports this module)
@@ -16,6 +17,9 @@ EDITORS = {"manager"}
 # Pages with no object of an authority: another authority's manager opens them for their own Local Offer
 # (tests/web/test_local_offer.py checks they see none of ours).
 ANY_EDITOR = EDITORS | {"other_manager"}
+# The matrix entry is provided by the World's health body; the school's SENCO has entries of its own to list.
+PROVIDERS = {"school", "health"}
+ENTRY_PROVIDER = {"health"}
 
 EXTRA_MATRIX: dict[tuple[str, str, str], Any] = {
     ("local_offer.index", "GET", ""): PUBLIC,
@@ -40,6 +44,13 @@ EXTRA_MATRIX: dict[tuple[str, str, str], Any] = {
     ("local_offer.editor_comments", "GET", ""): ANY_EDITOR,
     ("local_offer.editor_comment", "GET", ""): EDITORS,
     ("local_offer.editor_comment", "POST", ""): EDITORS,  # no decision: refused, the comment stays pending
+    ("local_offer.brand_css", "GET", ""): PUBLIC,
+    ("local_offer.editor_changes", "GET", ""): ANY_EDITOR,
+    ("local_offer.editor_change", "GET", ""): EDITORS,
+    ("local_offer.editor_change", "POST", ""): EDITORS,  # no decision: refused, the change stays pending
+    ("local_offer.provider_index", "GET", ""): PROVIDERS,
+    ("local_offer.provider_entry", "GET", ""): ENTRY_PROVIDER,
+    ("local_offer.provider_entry", "POST", ""): ENTRY_PROVIDER,  # an empty form: refused, nothing is proposed
 }
 
 EXTRA_POST_DATA: dict[str, dict[str, str]] = {
@@ -48,18 +59,24 @@ EXTRA_POST_DATA: dict[str, dict[str, str]] = {
     "local_offer.editor_entry": {},
     "local_offer.editor_page": {},
     "local_offer.editor_comment": {},
+    "local_offer.editor_change": {},
+    "local_offer.provider_entry": {},
 }
 
 
 def make_extra_targets(services: Any, engine: Any, app: Any, world: Any, case_id: int, clock: Any) -> dict[str, Any]:
-    """A published entry and a pending comment in the Local Offer of the case's authority."""
+    """A published entry (provided by the health body, which has proposed a change to it) and a pending comment in
+    the Local Offer of the case's authority."""
     with services.session_factory() as s:
         la = s.get(Organisation, s.scalars(select(Case.la_id).where(Case.id == case_id)).one())
         entry = entries.save_entry(s, la.id, {"title": "Matrix service", "category": "health", "needs": [],
-                                              "age_from": "0", "age_to": "25", "status": "published"},
+                                              "age_from": "0", "age_to": "25", "status": "published",
+                                              "provider_id": str(world.health.id)},
                                    clock.now(), clock.today(), None)
+        proposal = proposals.propose(s, entry, world.health.id, {"title": "Matrix service, changed", "age_from": "0",
+                                                                 "age_to": "25"}, clock.now(), None)
         comment = comments.submit_comment(s, la.id, "A comment for the matrix", f"matrix-{case_id}", clock.now(),
                                           limit=100)
         s.commit()
-        return {"la_code": la.code, "entry_id": entry.id, "comment_id": comment.id,
+        return {"la_code": la.code, "entry_id": entry.id, "comment_id": comment.id, "proposal_id": proposal.id,
                 "page_slug": "request-an-assessment"}

@@ -256,8 +256,8 @@ def test_signed_in_user_visiting_sign_in_goes_home(client: Client, world: World)
     assert client.get("/", status=302).headers["Location"] == "/family/"
 
 
-def test_anonymous_home_goes_to_sign_in(client: Client) -> None:
-    assert client.get("/", status=302).headers["Location"] == "/sign-in"
+def test_anonymous_home_is_the_front_door_with_sign_in(client: Client) -> None:
+    assert client.page("/").find("a", href="/sign-in") is not None  # tests/web/test_local_offer.py: the rest
 
 
 def test_errors_are_govuk_pages(client: Client, world: World, app: Flask) -> None:

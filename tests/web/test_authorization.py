@@ -28,12 +28,14 @@ from tests.conftest import ROOT, World, deploy_files
 from tests.web import (  # noqa: E402
     matrix_admin,
     matrix_case_details,
+    matrix_case_notes,
     matrix_intake,
     matrix_local_offer,
     matrix_owner,
     matrix_reports,
     matrix_request,
     matrix_routes,
+    matrix_sen_support,
 )
 from tests.web.conftest import ROUTE, Client, make_app, open_task
 from tests.web.test_cases import ADVICE, DRAFT, add_document
@@ -44,7 +46,7 @@ from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
 AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes,
-         matrix_case_details, matrix_local_offer)
+         matrix_case_details, matrix_local_offer, matrix_sen_support, matrix_case_notes)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 LA_SEN = LA - {"ep", "socialcare"}  # the authority's own services read what is meant for them, like health

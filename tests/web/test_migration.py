@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -61,3 +63,24 @@ def test_the_childs_sex_and_ethnicity_migrate_down_and_up_again(services: Servic
     assert {"sex", "ethnicity"} <= set(columns())
     with services.db.connect() as connection:
         assert connection.execute(text("SELECT sex, ethnicity FROM case_record")).all() == [(None, None)]
+
+
+def test_a_database_with_cases_parties_and_notes_migrates_down_and_up(services: Services, world: Any) -> None:
+    """Dropping a column of case_record on SQLite rebuilds the table; rows of other tables that point at it (the
+    case's parties, its contact log) must not stop that (foreign keys are checked again afterwards, not during)."""
+    from sqlalchemy import text
+
+    from engine.store.migrate import downgrade, pending, upgrade
+
+    with services.db.begin() as connection:
+        connection.execute(text("INSERT INTO case_note (case_id, kind, happened_on, with_whom, summary, recorded_at) "
+                                f"VALUES ({world.case_id}, 'call', '2026-03-02', 'Mother', 'Rang', "
+                                "'2026-03-02 10:00:00')"))
+    downgrade(services.db, "0006")
+    assert pending(services.db)
+    upgrade(services.db)
+    assert pending(services.db) == []
+    with services.db.connect() as connection:
+        parties = connection.execute(text(f"SELECT count(*) FROM case_party WHERE case_id = {world.case_id}")).scalar()
+        assert parties == 4
+        assert connection.execute(text("PRAGMA foreign_key_check")).all() == []

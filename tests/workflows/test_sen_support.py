@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
+from engine.casework.documents import documents_for_case
 from engine.errors import NotAllowed
 from engine.intake.route_starts import start_by_hand, startable_routes
-from engine.people.access import can_act_on_task, can_see_case
+from engine.people.access import can_act_on_task, can_see_case, may_see_document
 from engine.people.roles import Role
 from engine.people.users import create_organisation, create_user
 from engine.runtime.services import Services
@@ -227,6 +229,34 @@ def test_three_cycles_with_reminders_a_late_review_and_a_request_for_assessment(
     assert evidence["cycles"][0]["outcomes"] == OUTCOMES and evidence["cycles"][0]["provision"] == PROVISION
     assert [(a["kind"], a["requested_on"], a["due"], a["received_on"]) for a in evidence["specialist_advice"]] == [
         ("educational_psychologist", "2027-03-11", "2027-04-22", "2027-04-20")]
+    # The caseworker sees the evidence on the case: the setting's request with the record, issued as the assessment
+    # started, every typed text escaped; the authority, the family (a copy) and the setting read it, health not.
+    with route.services.session_factory() as s:
+        letters = [d for d in documents_for_case(s, world.case_id) if d.kind == "sen_support_evidence"]
+        assert [(d.instance_id, d.title) for d in letters] == [
+            (sen_support_id, "Request for an EHC needs assessment for Alex Taylor: SEN support evidence")]
+        letter, case = letters[0], s.get(Case, world.case_id)
+        assert case is not None
+        text = " ".join(BeautifulSoup(letter.body_html, "html.parser").get_text(" ").split())
+        for expected in ("Test Primary School", "To: the special educational needs team, Testshire Council",
+                         "Copies to: Parent", "Little progress after three cycles and EP advice.",
+                         "We told the family about this request on 8 July 2027.",
+                         "Alex is not yet reading simple words and avoids writing.",
+                         "Cycle 1: planned 14 September 2026, reviewed 7 December 2026",
+                         "Cycle 2: planned 7 December 2026, reviewed 10 March 2027", "Review due 8 March 2027.",
+                         "Cycle 3: planned 21 April 2027, reviewed 8 July 2027",
+                         "Primary need: Specific learning difficulty.", "Reads CVC words with 80% accuracy",
+                         "Phonics catch-up group: Teaching assistant, 20 minutes, 4 times a week; 1.5 staff hours a "
+                         "week; £1200 a year", "Reads CVC words: Little or no progress (Phonics check)",
+                         "Educational psychology: Testshire EP service",
+                         "from Dr Eleanor Park, educational psychologist", "Precision teaching, 10 minutes daily."):
+            assert expected in text, expected
+        assert "Still struggling; &lt;b&gt;worried&lt;/b&gt;." in letter.body_html
+        assert "<b>worried</b>" not in letter.body_html
+        assert may_see_document(s, world.users["caseworker"], case, letter)
+        assert may_see_document(s, world.users["school"], case, letter)
+        assert may_see_document(s, world.users["parent"], case, letter, as_family=True)
+        assert not may_see_document(s, world.users["health"], case, letter)
     # SEN support carries on while the authority decides: the SENCO sets the next review; the caseworker registers.
     assert route.open() == ["UT_next_review", "UT_register"]
     assert route.task("UT_register").role == Role.CASEWORKER.value

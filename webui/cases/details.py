@@ -1,6 +1,6 @@
-"""The child's details on a case (names, date of birth, address, postcode, UPN, sex and ethnicity), corrected by the
-responsible authority's caseworkers and managers; the SEN2 export's "what to fix" links here. The engine checks and
-audits every change (``engine.intake.child_details``)."""
+"""The child's details on a case (names, date of birth, address, postcode, UPN, NHS number, ULN, sex and
+ethnicity), corrected by the responsible authority's caseworkers and managers; the SEN2 export's "what to fix" links
+here. The engine checks and audits every change (``engine.intake.child_details``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from webui.cases.blueprint import bp, can_claim_exceptions, case_or_404
 from webui.context import clock, db, today
 
 DATE_PARTS = ("day", "month", "year")
-TEXT_FIELDS = ("first_name", "last_name", "address", "postcode", "upn", "sex", "ethnicity")
+TEXT_FIELDS = ("first_name", "last_name", "address", "postcode", "upn", "nhs_number", "uln", "sex", "ethnicity")
+# How a change is named in the message after saving (the rest are their labels in lower case).
+SHORT_NAMES = {"upn": "UPN", "nhs_number": "NHS number", "uln": "ULN"}
 # Far more than any detail may hold (the engine says so on the field); a longer value is cut, never stored.
 MAX_FIELD = 2_000
 
@@ -25,7 +27,8 @@ def _values(case: Case) -> dict[str, str]:
     """The form as the case has it now."""
     born = case.date_of_birth
     return {"first_name": case.child_first_name, "last_name": case.child_last_name, "address": case.address or "",
-            "postcode": case.postcode or "", "upn": case.upn or "", "sex": case.sex or "",
+            "postcode": case.postcode or "", "upn": case.upn or "", "nhs_number": case.nhs_number or "",
+            "uln": case.uln or "", "sex": case.sex or "",
             "ethnicity": case.ethnicity or "",
             "date_of_birth-day": str(born.day) if born else "", "date_of_birth-month": str(born.month) if born else "",
             "date_of_birth-year": str(born.year) if born else ""}
@@ -66,7 +69,7 @@ def details(case_id: int) -> ResponseReturnValue:
             errors = exc.errors
         else:
             db().commit()
-            flash("Saved: " + ", ".join(LABELS[c.field].lower() if c.field != "upn" else "UPN" for c in changes)
+            flash("Saved: " + ", ".join(SHORT_NAMES.get(c.field, LABELS[c.field].lower()) for c in changes)
                   + " changed." if changes else "Nothing changed.", "success")
             return redirect(url_for("cases.case", case_id=case.id))
     return render_template("cases/details.html", case=case, values=values, errors=errors,

@@ -21,9 +21,10 @@ bp = Blueprint("common", __name__)
 @bp.get("/")
 @public
 def home() -> ResponseReturnValue:
-    """Signed in: your tasks (or, for a family, your cases). Otherwise: sign in."""
+    """Signed in: your tasks (or, for a family, your cases). Otherwise the service's front door: the Local Offer, the
+    online request for an assessment, and signing in."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.sign_in"))
+        return render_template("common/home.html")
     if current_user.is_family_only:
         return redirect(url_for("family.index"))
     return redirect(url_for("tasks.my_tasks"))

@@ -18,6 +18,7 @@ from webui.forms.fields import (
     kind_of,
 )
 from webui.forms.raw_values import RawValues, first_value, item_count
+from webui.forms.reveal import Reveal, reveals
 
 
 @dataclass
@@ -57,11 +58,22 @@ class _Builder:
     def object_fields(self, schema: dict[str, Any], prefix: str, depth: int) -> list[FormField]:
         required = set(schema.get("required") or [])
         conditional = conditionally_required(schema)
-        out = []
+        # Follow-ups revealed by an answer (webui.forms.reveal) are drawn inside that answer, one level deeper.
+        nested = reveals(schema)
+        built: dict[str, FormField] = {}
         for name, sub in (schema.get("properties") or {}).items():
             if isinstance(sub, dict) and not sub.get("x-hidden"):
-                f = self.field(sub, join(prefix, name), name in required, depth)
+                f = self.field(sub, join(prefix, name), name in required, depth + _nesting(name, nested))
                 f.conditional = name in conditional
+                built[name] = f
+        out = []
+        for name, f in built.items():
+            reveal = nested.get(name)
+            question = built.get(reveal.question) if reveal is not None else None
+            if reveal is not None and question is not None:
+                option = "true" if question.kind == "checkbox" else reveal.option
+                question.reveals.setdefault(option, []).append(f)
+            else:
                 out.append(f)
         return out
 
@@ -125,3 +137,12 @@ def conditionally_required(schema: dict[str, Any]) -> set[str]:
             for branch in ("then", "else"):
                 names.update((rule.get(branch) or {}).get("required") or [])
     return names
+
+
+def _nesting(name: str, nested: dict[str, Reveal]) -> int:
+    """How many answers a follow-up sits inside (a follow-up of a follow-up is two)."""
+    depth = 0
+    while name in nested:
+        depth += 1
+        name = nested[name].question
+    return depth

@@ -10,6 +10,7 @@ from typing import Any
 
 from webui.forms.fields import COUNT_PREFIX, choice_values, field_title, join, kind_of, scalar_text
 from webui.forms.raw_values import RawValues, first_value, item_count
+from webui.forms.reveal import drop_hidden
 
 # ---- typed data -> raw values ----------------------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ def _object_from_raw(schema: dict[str, Any], raw: RawValues, prefix: str, errors
         present, value = _value_from_raw(sub, raw, path, errors, name in required)
         if present:
             out[name] = value
+    drop_hidden(schema, out, errors, prefix)  # answers to follow-ups whose answer was not chosen (GOV.UK)
     return out
 
 

@@ -57,6 +57,8 @@ class FormField:
     autofocus: bool = False
     # Required only when another answer asks for it (an allOf/if/then rule): not marked "(optional)".
     conditional: bool = False
+    # Follow-ups drawn inside an answer (option value -> fields), from the form's if/then rules (webui.forms.reveal).
+    reveals: dict[str, list[FormField]] = field(default_factory=dict)
 
     @property
     def show_optional(self) -> bool:

@@ -8,28 +8,30 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
 from engine.casework.setting_directory import settings_directory
 from engine.errors import FormInvalid, NotFound
 from engine.local_offer import comments, entries, pages
 from engine.local_offer.categories import CATEGORIES, NEEDS, category_label
+from engine.local_offer.entries import PROVIDER_KINDS
+from engine.local_offer.proposals import pending_for
 from engine.store.local_offer import LocalOfferComment, LocalOfferEntry
 from engine.store.models import Organisation
 from webui.access import staff
 from webui.context import db, now, today
-from webui.local_offer.blueprint import bp, chosen_la, require_editor
+from webui.local_offer.blueprint import bp, chosen_la, own_la, require_editor
 
 FORM_FIELDS = ("title", "category", "organisation_id", "age_from", "age_to", "area", "offers", "who_for",
                "eligibility", "how_to_access", "contact_name", "contact_email", "contact_phone", "website",
-               "opening_hours", "cost", "sen_report_url", "status")
+               "opening_hours", "cost", "sen_report_url", "status", "provider_id")
 
 
-def _own(la_id: int) -> Organisation:
-    """One of the editor's authorities; another's objects are "not found"."""
-    la = next((la for la in require_editor() if la.id == la_id), None)
-    if la is None:
-        abort(404)
-    return la
+def _providers() -> list[Organisation]:
+    """The organisations an entry may name as its provider, other than schools (a setting's entry is its own)."""
+    return list(db().scalars(select(Organisation).where(
+        Organisation.kind.in_([k for k in PROVIDER_KINDS if k != "setting"]), Organisation.active.is_(True))
+        .order_by(Organisation.name)))
 
 
 @bp.route("/local-offer-editor/")
@@ -40,7 +42,8 @@ def editor_index() -> ResponseReturnValue:
     return render_template("local_offer/editor/index.html", la=la, las=require_editor(), status=status,
                            rows=entries.entries_of(db(), la.id, status or None), category_label=category_label,
                            review_count=len(entries.review_list(db(), la.id, today())),
-                           pending=len(comments.comments_of(db(), la.id, "pending")))
+                           pending=len(comments.comments_of(db(), la.id, "pending")),
+                           changes=len(pending_for(db(), la.id)))
 
 
 def _values(row: LocalOfferEntry | None) -> dict[str, Any]:
@@ -52,6 +55,7 @@ def _values(row: LocalOfferEntry | None) -> dict[str, Any]:
         return {**{name: "" for name in FORM_FIELDS}, "age_from": 0, "age_to": 25, "status": "draft", "needs": []}
     out = {name: getattr(row, name) for name in FORM_FIELDS}
     out["organisation_id"] = row.organisation_id or ""
+    out["provider_id"] = row.provider_id or ""
     out["needs"] = list(row.needs or [])
     return out
 
@@ -70,7 +74,8 @@ def _entry_form(la: Organisation, row: LocalOfferEntry | None) -> ResponseReturn
             flash(f"“{saved.title}” saved and marked as checked today ({saved.status}).", "success")
             return redirect(url_for("local_offer.editor_index", la=la.id))
     return render_template("local_offer/editor/entry_form.html", la=la, row=row, values=values, errors=errors,
-                           categories=CATEGORIES, needs=NEEDS, settings=settings_directory(db()))
+                           categories=CATEGORIES, needs=NEEDS, settings=settings_directory(db()),
+                           providers=_providers())
 
 
 @bp.route("/local-offer-editor/entries/new", methods=["GET", "POST"])
@@ -86,7 +91,7 @@ def editor_entry(entry_id: int) -> ResponseReturnValue:
     row = db().get(LocalOfferEntry, entry_id)
     if row is None:
         abort(404)
-    return _entry_form(_own(row.la_id), row)
+    return _entry_form(own_la(row.la_id), row)
 
 
 @bp.route("/local-offer-editor/review")
@@ -146,7 +151,7 @@ def editor_comment(comment_id: int) -> ResponseReturnValue:
     row = db().get(LocalOfferComment, comment_id)
     if row is None:
         abort(404)
-    la = _own(row.la_id)
+    la = own_la(row.la_id)
     values = {"decision": "", "text": row.text, "response": row.response, "action": row.action}
     errors: dict[str, str] = {}
     if request.method == "POST":

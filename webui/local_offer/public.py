@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import FormInvalid, NotFound
@@ -14,7 +14,7 @@ from engine.local_offer.authorities import local_authorities
 from engine.local_offer.categories import CATEGORIES, MAX_AGE, NEEDS, category_label, need_labels
 from webui.access import public
 from webui.context import db, now
-from webui.local_offer.blueprint import bp, client_key, comments_per_hour, la_or_404
+from webui.local_offer.blueprint import bp, client_key, colour_of, comments_per_hour, la_or_404
 
 JSON_PER_PAGE = 100
 
@@ -141,3 +141,15 @@ def comment(la_code: str) -> ResponseReturnValue:
 def comment_sent(la_code: str) -> ResponseReturnValue:
     la = la_or_404(la_code)
     return render_template("local_offer/comment_sent.html", la=la)
+
+
+@bp.route("/local-offer/<string:la_code>/brand.css")
+@public
+def brand_css(la_code: str) -> ResponseReturnValue:
+    """The council's colour in the header of its Local Offer, as a stylesheet: the security policy forbids inline
+    styles, and ``colour_of`` lets only a hex colour through."""
+    la = la_or_404(la_code)
+    colour = colour_of(la.code or "")
+    css = (f".ehc-header__bar {{ border-bottom-color: {colour}; }}\n"
+           f".ehc-header__logo {{ box-shadow: inset 0 0 0 6px {colour}; }}\n")
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webui.tasks import form_page, routes  # noqa: F401 - each registers its views on the blueprint
+from webui.tasks import clock_panel, form_page, routes  # noqa: F401 - each registers its views on the blueprint
 from webui.tasks.blueprint import bp
 
 __all__ = ["bp"]

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -21,6 +21,7 @@ from engine.errors import (
 )
 from engine.library.forms import validate_form
 from engine.lists.cases import staff_can_see_case
+from engine.lists.clock import assessment_clock
 from engine.lists.names import route_names
 from engine.lists.tasks import TASK_STATUSES, task_status
 from engine.people.access import can_act_on_task, may_see_task_answers
@@ -36,8 +37,11 @@ from webui.forms.fields import kind_of
 from webui.forms.raw_values import RawValues, add_item, clean_raw, remove_item, schema_at
 from webui.forms.summary import summarise
 from webui.tasks.blueprint import bp
+from webui.tasks.routes import DONE_KEY
 
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+ROUTE_STOPPED = ("Route stopped: an administrator has been told. This task cannot be sent until the route is "
+                 "repaired; come back to it then.")
 
 
 def _task_or_404(task_id: int) -> tuple[HumanTask, Case]:
@@ -68,6 +72,10 @@ def _page_context(task: HumanTask, case: Case) -> dict[str, Any]:
     back = url_for("family.case", case_id=case.id) if family_view else url_for("tasks.my_tasks")
     status = task_status(db(), task, today()) if task.status == "open" else None
     return {
+        # The route stopped on an error: the task cannot be sent until an administrator repairs it; say so first.
+        "route_failed": task.status == "open" and instance.status == "failed",
+        # Staff see where the case is in its 20 weeks beside the work (the family's page stays plain).
+        "clock": None if family_view else assessment_clock(db(), case.id, today()),
         "task": task, "case": case, "route_name": route_names(db()).get(instance.process_id, instance.process_id),
         "assignee": assignee, "family_view": family_view, "back_url": back, "status": status,
         "status_label": TASK_STATUSES.get(status or "", ""),
@@ -91,6 +99,10 @@ def task_page(task_id: int) -> ResponseReturnValue:
         draft = task.draft_data or {}
         raw = draft.get("raw") if isinstance(draft.get("raw"), dict) else to_raw(schema, {})
         return _render(task, case, schema, raw, {}, draft_saved_at=draft.get("saved_at"))
+    instance = db().get(ProcessInstance, task.instance_id)
+    if instance is not None and instance.status == "failed":
+        # The page showed the form disabled; answers sent from an older page are kept on it, not sent.
+        return _render(task, case, schema, clean_raw(schema, request.form.lists()), {}, problem=ROUTE_STOPPED)
     return _post(task, case, schema)
 
 
@@ -149,7 +161,10 @@ def _submit(task: HumanTask, case: Case, schema: dict[str, Any], raw: RawValues,
         abort(403)
     except (ConcurrentUpdate, InstanceFailed, InvalidState) as exc:
         return _render(task, case, schema, raw, {}, problem=str(exc))
-    flash(f"Done: {task.name}. Thank you.", "success")
+    if task.role == Role.FAMILY.value and task.case_id in current_user.family_cases():
+        flash(f"Done: {task.name}. Thank you.", "success")
+    else:
+        session[DONE_KEY] = task.id  # the task list confirms it, saying who has the next step and by when
     return redirect(_after_url(task, case))
 
 

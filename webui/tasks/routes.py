@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.errors import InvalidState, NotAllowed, NotFound, TaskAlreadyCompleted
 from engine.lists.names import route_names
-from engine.lists.tasks import TASK_SORTS, TASK_STATUSES, TaskFilters, reassign_candidates, task_list
+from engine.lists.tasks import (
+    TASK_SORTS,
+    TASK_STATUSES,
+    AfterTask,
+    NextStep,
+    TaskFilters,
+    after_task,
+    reassign_candidates,
+    task_list,
+)
 from engine.people.access import can_act_on_task
 from engine.people.roles import Role
 from engine.store.models import Case, HumanTask, Organisation
@@ -28,6 +37,8 @@ DUE_FILTERS: dict[str, str] = {
     "30": "Due in the next 30 days",
     "later": "Due in more than 30 days",
 }
+#: The session key under which the task page leaves the task just sent, for the list to say what happens next.
+DONE_KEY = "task_done"
 
 
 def _filters(view: str) -> tuple[TaskFilters, dict[str, str]]:
@@ -61,10 +72,27 @@ def _list_page(view: str) -> ResponseReturnValue:
     if page.total and filters.page > page.pages:
         return redirect(_url(view, chosen, page=page.pages))
     return render_template("tasks/list.html", view=view, page=page, chosen=chosen, routes=route_names(db()),
+                           after=_just_done(), who_has=who_has,
                            statuses=TASK_STATUSES, dues=DUE_FILTERS, sorts=TASK_SORTS, today=today(),
                            url_for_list=lambda **changes: _url(view, chosen, **changes),
                            filtered=any(chosen[k] for k in ("route", "status", "due", "q")),
                            is_manager=any(role == Role.MANAGER.value for _, role in current_user.holder.roles))
+
+
+def _just_done() -> AfterTask | None:
+    """The task this person has just sent (said once): what happens next, for the confirmation."""
+    task_id = session.pop(DONE_KEY, None)
+    if not isinstance(task_id, int):
+        return None
+    after = after_task(db(), task_id)
+    return after if after is not None and after.task.completed_by_id == current_user.id else None
+
+
+def who_has(step: NextStep) -> str:
+    """"School or setting, Test Primary School (assigned to Sam Lee)": who has a next step."""
+    label = Role(step.role).label if step.role in Role._value2member_map_ else (step.role or "Someone")
+    text = f"{label}, {step.organisation_name}" if step.organisation_name else label
+    return f"{text} (assigned to {step.assignee_name})" if step.assignee_name else text
 
 
 def _url(view: str, chosen: dict[str, str], **changes: Any) -> str:

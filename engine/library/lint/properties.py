@@ -23,6 +23,7 @@ _EXPRESSION_OF = {"startsRouteData": "startsRoute", "messagePayload": "sendsMess
                   "sendsMessageWhen": "sendsMessage"}
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_TASKS_FOR_PEOPLE = ("userTask", "manualTask", "task")
 _DOCUMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
 
 
@@ -52,8 +53,12 @@ def check_properties(findings: Findings, doc: Document) -> None:
 
 def _check_property(findings: Findings, doc: Document, owner: Any, owner_id: str | None, name: str, value: str,
                     line: int | None) -> None:
-    if name in ("dueDate", "deadlineDetail"):
+    if name in ("dueDate", "deadlineDetail", "taskDetail"):
         check_expression(findings, doc, value, line, owner_id, f"{name} expression")
+        kind = etree.QName(owner).localname if owner is not None else None
+        if name == "taskDetail" and kind is not None and kind not in _TASKS_FOR_PEOPLE:
+            findings.add(doc.path, line, owner_id, "taskDetail says what a person's task is about: it is only "
+                                                   f"read on a user, manual or plain task, not on a {kind}")
     elif name == "opensDeadline":
         key, colon, expression = value.partition(":")
         if not colon or not _KEY.match(key.strip()):
