@@ -29,6 +29,7 @@ from tests.web import (  # noqa: E402
     matrix_admin,
     matrix_case_details,
     matrix_case_notes,
+    matrix_exports,
     matrix_intake,
     matrix_local_offer,
     matrix_owner,
@@ -46,7 +47,7 @@ from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
 
 AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes,
-         matrix_case_details, matrix_local_offer, matrix_sen_support, matrix_case_notes)
+         matrix_case_details, matrix_local_offer, matrix_sen_support, matrix_case_notes, matrix_exports)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 LA_SEN = LA - {"ep", "socialcare"}  # the authority's own services read what is meant for them, like health

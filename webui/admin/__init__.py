@@ -6,7 +6,7 @@ organisation's instance, user or organisation is "not found", as everywhere else
 
 from __future__ import annotations
 
-from webui.admin import actions, home, import_plans, instances, organisations, users  # noqa: E402,F401  (register the views)
+from webui.admin import actions, exports, home, import_plans, instances, organisations, users  # noqa: E402,F401  (register the views)
 from webui.admin.common import bp
 
 __all__ = ["bp"]

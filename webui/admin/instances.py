@@ -112,5 +112,7 @@ def instance_diagram(instance_id: int) -> ResponseReturnValue:
     for name, text in files.items():
         if name not in chosen and any(defines(text, element) for element in marks["current"] + marks["failed"]):
             chosen.append(name)
+    # route_names captions each call activity with the route it starts (calledElement -> the route's name).
     return jsonify({"process_id": item.process_id, "version": item.version.short_hash, "status": item.status,
-                    **marks, "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in chosen]})
+                    **marks, "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in chosen],
+                    "route_names": route_names(db())})

@@ -20,6 +20,7 @@ from engine.casework.transfer_package import PACKAGE_KIND, package_from_document
 from engine.errors import FormInvalid, InvalidState, NotAllowed, NotFound
 from engine.lists.cases import PARTY_ROLE_LABELS, case_list, case_parties, case_routes, case_timeline, completed_task_ids
 from engine.lists.documents import case_documents
+from engine.lists.names import route_names
 from engine.people.access import DocumentReader, document_reader
 from engine.people.roles import Role
 from engine.runtime.deadlines import EXCEPTION_REASONS, deadline_state, deadlines_for_case
@@ -346,4 +347,5 @@ def diagram(case_id: int, instance_id: int) -> ResponseReturnValue:
         "waiting": waiting,
         "done": sorted(completed_task_ids(db(), instance.id)),
         "diagrams": [{"name": name.rsplit("/", 1)[-1], "xml": files[name]} for name in chosen],
+        "route_names": route_names(db()),  # captions each call activity with the route it starts
     })

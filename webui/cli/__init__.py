@@ -5,6 +5,7 @@ from __future__ import annotations
 from webui.cli import (  # noqa: F401 - each registers its commands on the group
     cases,
     database,
+    exports,
     imports,
     instances,
     production,

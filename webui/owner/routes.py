@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.authoring.deployments import differs_from_folder, process_ids, routes, version_summary, versions_of
 from engine.library.registry import describe
+from engine.lists.names import route_names
 from engine.store.models import ProcessVersion
 from webui.access import staff
 from webui.context import db, engine, services
@@ -69,7 +70,8 @@ def diagram_data(row: ProcessVersion) -> dict:
     files = {n: t for n, t in (row.files or {}).items() if n.startswith("workflows/")}
     order = sorted(files, key=lambda n: (row.process_id not in process_ids(files[n]), n))
     return {"process_id": row.process_id, "version": row.short_hash, "current": [], "waiting": [], "done": [],
-            "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in order]}
+            "diagrams": [{"name": n.rsplit("/", 1)[-1], "xml": files[n]} for n in order],
+            "route_names": route_names(db())}  # captions each call activity with the route it starts
 
 
 @bp.get("/versions/<int:route_version_id>/files/<any(workflows, forms):route_file_kind>/<string:route_file_name>")
