@@ -119,8 +119,10 @@ def after_bulk_load(session: Session) -> None:
     session.commit()
 
 
-def complete_latency(engine: WorkflowEngine, la_id: int, samples: int = 200) -> list[float]:
-    """Starts fresh instances (among the stored cases) and times complete_task on each, committed."""
+def complete_latency(engine: WorkflowEngine, la_id: int, samples: int = 200,
+                     state_sizes: list[int] | None = None) -> list[float]:
+    """Starts fresh instances (among the stored cases) and times complete_task on each, committed; with
+    ``state_sizes``, also collects the size of each saved state (what a write floor must write)."""
     with engine.session_factory() as s:
         case = engine.open_case(s, la_id, "Timed", "Case")
         s.commit()
@@ -133,6 +135,9 @@ def complete_latency(engine: WorkflowEngine, la_id: int, samples: int = 200) -> 
         t0 = time.perf_counter()
         engine.complete_task(task_id, {"concern": "benchmark"})
         timings.append((time.perf_counter() - t0) * 1000)
+        if state_sizes is not None:
+            with engine.session_factory() as s:
+                state_sizes.append(len(s.get(ProcessInstance, iid).state))
     return timings
 
 

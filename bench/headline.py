@@ -7,11 +7,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 
-from bench.engine_bench import percentile
+from bench.engine_bench import complete_latency, percentile
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import HumanTask, ProcessInstance
 
 FLOOR_TABLE = "bench_write_floor"
 
@@ -34,21 +33,8 @@ def durability(db: Engine) -> dict[str, str]:
 def complete_with_sizes(engine: WorkflowEngine, la_id: int, samples: int) -> tuple[list[float], int]:
     """complete_task, committed, on fresh instances of the demo route; returns the timings (ms) and the median size
     of the state it saved (the bytes the write floor writes)."""
-    with engine.session_factory() as s:
-        case = engine.open_case(s, la_id, "Floor", "Case")
-        s.commit()
-        case_id = case.id
-    timings: list[float] = []
     sizes: list[int] = []
-    for _ in range(samples):
-        iid = engine.start(case_id, "runtime_demo", {"explode": False})
-        with engine.session_factory() as s:
-            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
-        began = time.perf_counter()
-        engine.complete_task(task_id, {"concern": "benchmark"})
-        timings.append((time.perf_counter() - began) * 1000)
-        with engine.session_factory() as s:
-            sizes.append(len(s.get(ProcessInstance, iid).state))
+    timings = complete_latency(engine, la_id, samples, state_sizes=sizes)
     return timings, int(statistics.median(sizes))
 
 

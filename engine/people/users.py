@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from engine.people.passwords import hash_password
+from engine.errors import FormInvalid
+from engine.people.passwords import MIN_LENGTH, hash_password, verify_password
 from engine.people.roles import ROLE_RANK, Role
 from engine.statutory.clock import Clock
 from engine.store.models import AuditEvent, Membership, Organisation, User
@@ -287,26 +288,37 @@ def may_add_local_authority(session: Session, actor: User) -> bool:
 
 def change_own_password(session: Session, user: User, current: str, new: str, confirm: str, clock: Clock) -> None:
     """A person changes their own password; every problem is reported on its field (FormInvalid), nothing saved."""
-    from engine.errors import FormInvalid
-    from engine.people.passwords import MIN_LENGTH, verify_password
-
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current):
         errors["current_password"] = "Enter your current password correctly"
+    errors.update(_new_password_problems(new, confirm, new == current,
+                                         "Your new password must be different from your current one"))
+    _save_own_password(session, user, new, clock, errors, f"{user.email} changed their password",
+                       {"user_id": user.id})
+
+
+def _new_password_problems(new: str, confirm: str, same_as_old: bool, same_message: str) -> dict[str, str]:
+    """What is wrong with a new password and its confirmation, by field (GOV.UK wording)."""
+    errors: dict[str, str] = {}
     if len(new) < MIN_LENGTH:
         errors["new_password"] = f"Your new password must be at least {MIN_LENGTH} characters long"
     elif len(new) > 256:
         errors["new_password"] = "Your new password must be 256 characters or fewer"
-    elif new == current:
-        errors["new_password"] = "Your new password must be different from your current one"
+    elif same_as_old:
+        errors["new_password"] = same_message
     if not errors.get("new_password") and confirm != new:
         errors["confirm_password"] = "The passwords do not match: type your new password again"
+    return errors
+
+
+def _save_own_password(session: Session, user: User, new: str, clock: Clock, errors: dict[str, str], summary: str,
+                       detail: dict[str, object]) -> None:
     if errors:
         raise FormInvalid(errors)
     user.password_hash = hash_password(new)
     user.temporary_password_set_at = None
-    session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed",
-                           summary=f"{user.email} changed their password", detail={"user_id": user.id}))
+    session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed", summary=summary,
+                           detail=detail))
 
 
 # ---- temporary passwords -------------------------------------------------------------------------------------------
@@ -321,22 +333,8 @@ def temporary_password_expired(user: User, now: datetime, days: int) -> bool:
 def choose_own_password(session: Session, user: User, new: str, confirm: str, clock: Clock) -> None:
     """The person replaces the temporary password they signed in with by one only they know (FormInvalid: what is
     wrong, by field; nothing saved). They have just proved they know the temporary one, so it is not asked again."""
-    from engine.errors import FormInvalid
-    from engine.people.passwords import MIN_LENGTH, verify_password
-
-    errors: dict[str, str] = {}
-    if len(new) < MIN_LENGTH:
-        errors["new_password"] = f"Your new password must be at least {MIN_LENGTH} characters long"
-    elif len(new) > 256:
-        errors["new_password"] = "Your new password must be 256 characters or fewer"
-    elif verify_password(user.password_hash, new):
-        errors["new_password"] = "Your new password must be different from the temporary one"
-    if not errors.get("new_password") and confirm != new:
-        errors["confirm_password"] = "The passwords do not match: type your new password again"
-    if errors:
-        raise FormInvalid(errors)
-    user.password_hash = hash_password(new)
-    user.temporary_password_set_at = None
-    session.add(AuditEvent(at=clock.now(), actor_id=user.id, action="password_changed",
-                           summary=f"{user.email} chose their own password in place of a temporary one",
-                           detail={"user_id": user.id, "temporary": True}))
+    errors = _new_password_problems(new, confirm, verify_password(user.password_hash, new),
+                                    "Your new password must be different from the temporary one")
+    _save_own_password(session, user, new, clock, errors,
+                       f"{user.email} chose their own password in place of a temporary one",
+                       {"user_id": user.id, "temporary": True})

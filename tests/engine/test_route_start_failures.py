@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.admin import instance_repair as repair
-from engine.admin.instance_repair import live_data
 from engine.admin.instance_admin import InstanceFilters, administered_org_ids, instance_list
+from engine.admin.instance_repair import live_data
 from engine.library.registry import ProcessRegistry
 from engine.runtime.services import Services
 from engine.store.models import AuditEvent, HumanTask, Incident, ProcessInstance

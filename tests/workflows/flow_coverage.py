@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -110,3 +112,16 @@ def register(name: str, paths: list[Path]) -> FlowCoverage:
     if name not in REGISTRY:
         REGISTRY[name] = FlowCoverage.from_files(paths)
     return REGISTRY[name]
+
+
+def check_whole_module_covered(request: Any, coverage: FlowCoverage, module_globals: dict[str, Any]) -> None:
+    """For a module's last test: when every scenario test of the module (those using the ``route`` fixture) ran in
+    this session, every flow node and sequence flow of its route was visited; a partial run skips, saying so."""
+    scenarios = {item.name for item in request.session.items
+                 if item.module is request.module and item.name != request.node.name and "route" in item.fixturenames}
+    everything = {name for name, value in module_globals.items() if name.startswith("test_") and callable(value)
+                  and "route" in value.__code__.co_varnames[:value.__code__.co_argcount]}
+    if scenarios != everything:
+        pytest.skip("run the whole module to check the flow coverage")
+    assert not coverage.missing_nodes(), "\n".join(coverage.report())
+    assert not coverage.missing_flows(), "\n".join(coverage.report())

@@ -827,11 +827,4 @@ def test_an_ordered_assessment_does_not_decide_whether_to_assess_and_counts_from
 
 # ---- coverage: keep this test last ------------------------------------------------------------------------------------
 def test_every_flow_node_and_sequence_flow_of_the_route_is_visited(request: pytest.FixtureRequest) -> None:
-    scenarios = {item.name for item in request.session.items
-                 if item.module is request.module and item.name != request.node.name and "route" in item.fixturenames}
-    everything = {name for name, value in globals().items() if name.startswith("test_") and callable(value)
-                  and "route" in value.__code__.co_varnames[:value.__code__.co_argcount]}
-    if scenarios != everything:
-        pytest.skip("run the whole module to check the flow coverage")
-    assert not COVERAGE.missing_nodes(), "\n".join(COVERAGE.report())
-    assert not COVERAGE.missing_flows(), "\n".join(COVERAGE.report())
+    flow_coverage.check_whole_module_covered(request, COVERAGE, globals())
