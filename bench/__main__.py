@@ -81,7 +81,7 @@ def _http(url: str, workdir: Path, engine: WorkflowEngine, la_id: int, steps: in
         step = step_loop(server, worker, engine, instance_id, steps)
         _say(f"list pages: {samples} samples each")
         lists = {name: page_times(browser, path, samples) for name, browser, path in (
-            ("task_list", worker, "/tasks/"), ("team_list", worker, "/tasks/team"),
+            ("task_list", worker, "/tasks/"), ("team_list", worker, "/tasks/team"), ("case_list", worker, "/cases/"),
             ("admin_list", admin, "/admin/instances"), ("admin_home", admin, "/admin/"))}
         worker.close()
         admin.close()

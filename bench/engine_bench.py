@@ -17,7 +17,7 @@ import platform
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
@@ -75,7 +75,7 @@ def add_cases(engine: WorkflowEngine, la_id: int, target: int) -> None:
     with engine.session_factory() as s:
         inst = s.get(ProcessInstance, iid)
         task = s.scalars(select(HumanTask).where(HumanTask.instance_id == iid)).one()
-        now = engine.clock.now()
+        now, today = engine.clock.now(), engine.clock.today()
         batch = 5000
         start_id = (s.scalar(select(func.max(Case.id))) or 0) + 1
         while have < target:
@@ -93,12 +93,19 @@ def add_cases(engine: WorkflowEngine, la_id: int, target: int) -> None:
             s.execute(insert(HumanTask), [
                 {"instance_id": first_inst + k, "case_id": i, "task_guid": task.task_guid, "process_id": task.process_id,
                  "bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane, "role": task.role,
-                 "organisation_id": task.organisation_id, "status": "open", "created_at": now, "form": task.form}
+                 "organisation_id": task.organisation_id, "status": "open", "created_at": now, "form": task.form,
+                 "due_date": _due_date(today, i)}
                 for k, i in enumerate(ids)])
             s.commit()
             have += n
             start_id += n
         after_bulk_load(s)
+
+
+def _due_date(today: date, i: int) -> date | None:
+    """Due dates as a caseload has them, so the lists' overdue-first order has work to do: one task in six overdue
+    (up to 15 days), most due within 75 days, one in 100 with no due date."""
+    return None if i % 100 == 0 else today + timedelta(days=(i % 90) - 15)
 
 
 def after_bulk_load(session: Session) -> None:

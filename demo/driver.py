@@ -83,9 +83,9 @@ class Driver:
         return self.ctx.users[email]
 
     def new_case(self, la_code: str, first: str, last: str, born: str, setting: str, email: str,
-                 parent_name: str, listed: bool = True) -> int:
+                 parent_name: str, listed: bool = True, relationship: str = "mother") -> int:
         """A case with its family, health body, setting and mediation service; ``listed`` puts the family's sign-in
-        in the set-up command's list."""
+        in the set-up command's list; ``relationship`` "young person" makes the account the young person's own."""
         with self.engine.session_factory() as session:
             parent = create_user(session, email, parent_name, DEMO_PASSWORD, self.own_clock, [(None, Role.FAMILY)])
             case = self.engine.open_case(session, self.ctx.organisations[la_code].id, first, last, born)
@@ -93,7 +93,8 @@ class Driver:
                               ("setting", self.ctx.organisations[setting]),
                               ("mediation_service", self.ctx.organisations["MED"])):
                 session.add(CaseParty(case_id=case.id, role=role, organisation_id=org.id))
-            session.add(CaseParty(case_id=case.id, role="family", user_id=parent.id, relationship_to_child="mother"))
+            session.add(CaseParty(case_id=case.id, role="family", user_id=parent.id,
+                                  relationship_to_child=relationship))
             session.commit()
             case_id = case.id
         self.ctx.cases[f"{first} {last}"] = case_id

@@ -3,7 +3,10 @@ setting records plan drafting names), three services in every category the Code 
 entries left unchecked for over a year (so the review list has work), and families' comments, most published with the
 council's response and action ("You said, we did") over two years, one waiting for moderation and one rejected.
 The health services are provided by the demo ICB, whose designated clinical officer has proposed a change to one of
-them for the council to review; each council has a Local Offer editor (``localoffer@<council>.example``).
+them for the council to review; the parent carer groups by a charity with an account (an organisation of kind
+``voluntary_provider``, ``volunteer@shiresparentcarers.example``, role Local Offer provider), which has proposed a
+change too. Each change waits on its review route (workflows/local_offer_review.bpmn). Each council has a Local
+Offer editor (``localoffer@<council>.example``).
 
 Everything is saved through ``engine.local_offer`` as the council's editor would save it.
 """
@@ -16,12 +19,12 @@ from typing import Any
 from sqlalchemy import select
 
 from demo.driver import DEMO_PASSWORD, DemoContext
-from engine.local_offer import comments, entries, proposals
+from engine.local_offer import comments, entries, proposals, review_route
 from engine.local_offer.categories import CATEGORIES
 from engine.people.roles import Role
-from engine.people.users import create_user
+from engine.people.users import create_organisation, create_user
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import Organisation
+from engine.store.models import Organisation, ProcessVersion
 
 AREAS = {"NSH": ("Northtown", "Ashby", "Fellside", "Outside the county"),
          "SBH": ("Southborough", "Riverside", "Eastgate", "Outside the borough")}
@@ -217,6 +220,12 @@ SERVICES: dict[str, list[tuple[str, str, list[str], int, int, str]]] = {
 }
 
 # (days ago, text, status, response, action)
+# The charity with an account: it provides the parent carer groups in both councils, and has sent Northshire a change.
+CHARITY = "Shires Parent Carers"
+CHARITY_USER = "volunteer@shiresparentcarers.example"
+CHARITY_ENTRIES = ("Parent carer forum", "Autism parent support group")
+CHARITY_PROPOSES = "Autism parent support group"
+
 COMMENTS = [
     (420, "It is hard to find out which after-school clubs can support my son.", "published",
      "Thank you. Many families told us the same.", "We have added every club with trained staff to the Local Offer."),
@@ -243,12 +252,35 @@ def _setting_category(org: Organisation) -> str:
     return "primary" if "Primary" in org.name or "Free" in org.name else "secondary"
 
 
+def _charity(session: Any, ctx: DemoContext, clock: Any) -> tuple[Organisation, Any]:
+    """The charity that runs the parent carer groups in both councils, with one member of staff who signs in."""
+    charity = create_organisation(session, CHARITY, "voluntary_provider", clock, code="SPCN",
+                                  email="hello@shiresparentcarers.example")
+    ctx.organisations["SPCN"] = charity
+    volunteer = create_user(session, CHARITY_USER, "Pat Lewis (Shires Parent Carers)", DEMO_PASSWORD, clock,
+                            [(charity, Role.LOCAL_OFFER_PROVIDER)])
+    ctx.users[CHARITY_USER] = volunteer
+    ctx.credentials.append((CHARITY_USER, Role.LOCAL_OFFER_PROVIDER.label, CHARITY))
+    return charity, volunteer
+
+
+def _provider(category: str, title: str, icb: Organisation | None, charity: Organisation) -> str:
+    if category == "health" and icb is not None:
+        return str(icb.id)
+    return str(charity.id) if title in CHARITY_ENTRIES else ""
+
+
 def seed_local_offer(engine: WorkflowEngine, ctx: DemoContext) -> None:
     clock = engine.clock
     now, today = clock.now(), clock.today()
     icb = ctx.organisations.get("ICB")
     dco = ctx.users.get("dco@icb.example")
     with engine.session_factory() as session:
+        charity, volunteer = _charity(session, ctx, clock)
+        # Without the review route (a demo on a subset of routes), a change waits unreviewed: the route starts when
+        # an editor first opens it.
+        reviewed = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == review_route.PROCESS_ID,
+                                                                  ProcessVersion.is_current.is_(True))) is not None
         for code, areas in AREAS.items():
             la = ctx.organisations[code]
             domain = la.name.split()[0].lower()
@@ -289,12 +321,20 @@ def seed_local_offer(engine: WorkflowEngine, ctx: DemoContext) -> None:
                         "contact_phone": "0300 123 4567", "opening_hours": "Monday to Friday, 9am to 5pm",
                         "cost": cost, "website": f"https://{domain}.example/local-offer",
                         "status": "draft" if n == 5 else "published",
-                        "provider_id": str(icb.id) if icb is not None and category.code == "health" else ""},
+                        "provider_id": _provider(category.code, title, icb, charity)},
                         now, checked, None)
                     if icb is not None and category.code == "health" and title == SERVICES["health"][0][0]:
-                        proposals.propose(session, row, icb.id, {
+                        proposal = proposals.propose(session, row, icb.id, {
                             **proposals.entry_values(row), "opening_hours": "Monday to Friday, 8am to 6pm",
                             "offers": f"{offers} Drop-in sessions on Saturday mornings."}, now, dco.id if dco else None)
+                        if reviewed:
+                            review_route.start_review(engine, session, proposal, dco.id if dco else None)
+                    if code == "NSH" and title == CHARITY_PROPOSES:
+                        proposal = proposals.propose(session, row, charity.id, {
+                            **proposals.entry_values(row), "opening_hours": "First Tuesday of the month, 7pm to 9pm",
+                            "contact_email": "hello@shiresparentcarers.example"}, now, volunteer.id)
+                        if reviewed:
+                            review_route.start_review(engine, session, proposal, volunteer.id)
             manager = ctx.users.get(f"manager@{domain}.example")
             for days_ago, text, status, response, action in COMMENTS:
                 when = now - timedelta(days=days_ago)

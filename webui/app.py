@@ -12,8 +12,9 @@ from werkzeug.serving import WSGIRequestHandler
 from engine.runtime.services import Services, build
 from engine.store.db import instance_dir
 from webui import config as config_module
-from webui import context, jinja, layout, security
+from webui import context, jinja, layout, log_format, security
 from webui.admin import bp as admin_bp
+from webui.api import bp as api_bp
 from webui.auth import bp as auth_bp
 from webui.auth.user import load_user
 from webui.cases import bp as cases_bp
@@ -26,6 +27,7 @@ from webui.local_offer import bp as local_offer_bp
 from webui.notices.routes import bp as notices_bp
 from webui.owner import bp as owner_bp
 from webui.reports.routes import bp as reports_bp
+from webui.reports.sen_support import bp as sen_support_reports_bp
 from webui.request import bp as request_bp
 from webui.sen_support import bp as sen_support_bp
 from webui.signed_out import unauthorized_response
@@ -64,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     services = services or build(app.config.get("DATABASE_URL"))
     app.extensions["ehcflow"] = services
 
+    log_format.init_app(app)  # request ids, for the logs
     context.init_app(app)
     jinja.init_app(app)
     layout.init_app(app)
@@ -73,7 +76,8 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
     # One blueprint per area.
     for blueprint in (common_bp, auth_bp, tasks_bp, cases_bp, family_bp, owner_bp, reports_bp, admin_bp,
-                      notices_bp, intake_bp, request_bp, local_offer_bp, sen_support_bp):
+                      notices_bp, intake_bp, request_bp, local_offer_bp, sen_support_bp, sen_support_reports_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     _server_header(app)

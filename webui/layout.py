@@ -55,8 +55,9 @@ def navigation_items() -> list[dict[str, Any]]:
                                           ((Role.MANAGER, Role.ADMIN), "reports.home", "Reports", "reports."),
                                           ((Role.MANAGER, Role.LOCAL_OFFER_EDITOR), "local_offer.editor_index",
                                            "Local Offer", "local_offer.editor"),
-                                          ((Role.SCHOOL, Role.HEALTH), "local_offer.provider_index",
-                                           "Your Local Offer entries", "local_offer.provider")):
+                                          ((Role.SCHOOL, Role.HEALTH, Role.LOCAL_OFFER_PROVIDER),
+                                           "local_offer.provider_index", "Your Local Offer entries",
+                                           "local_offer.provider")):
             if home in current_app.view_functions and any(role.value in held for role in roles):
                 items.append({"text": text, "href": url_for(home), "active": endpoint.startswith(prefix)})
         # A school's SENCO asks for an assessment from their own account (the pages are public for everyone else).
@@ -67,6 +68,10 @@ def navigation_items() -> list[dict[str, Any]]:
         if Role.SCHOOL.value in held and "sen_support.index" in current_app.view_functions:
             items.append({"text": "SEN support", "href": url_for("sen_support.index"),
                           "active": endpoint.startswith("sen_support.")})
+        # A health professional's notice to the authority about a young child (issue 19; CFA 2014 s.23).
+        if Role.HEALTH.value in held and "sen_support.early_years_notices" in current_app.view_functions:
+            items.append({"text": "Young children", "href": url_for("sen_support.early_years_notices"),
+                          "active": endpoint.startswith("sen_support.early_years")})
     if current_user.is_family:
         items.append({"text": "Your cases" if not current_user.is_staff else "Family view",
                       "href": url_for("family.index"), "active": endpoint.startswith("family.")})

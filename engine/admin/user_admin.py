@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.lists.paging import Page
+from engine.people.api_tokens import is_token_account, token_accounts
 from engine.people.roles import ROLE_LABELS, Role
 from engine.people.users import grantable_roles  # the rule lives with grant_role, which applies it
 from engine.store.models import Membership, Organisation, User
@@ -53,7 +54,8 @@ def users_list(session: Session, org_ids: list[int], q: str | None = None, organ
     """People holding a role in the administrator's organisations, searched by name or email."""
     orgs = [organisation_id] if organisation_id in org_ids else org_ids
     members = select(Membership.user_id).where(Membership.organisation_id.in_(orgs))
-    query = select(User).where(User.id.in_(members))
+    # An API token's own account is managed on the tokens page: a password reset here would let someone sign in as it.
+    query = select(User).where(User.id.in_(members), User.id.not_in(token_accounts()))
     if q:
         text = " ".join(q.lower().split())
         query = query.where(or_(func.lower(User.name).contains(text, autoescape=True),
@@ -71,7 +73,7 @@ def users_list(session: Session, org_ids: list[int], q: str | None = None, organ
 def user_for_admin(session: Session, org_ids: list[int], user_id: int) -> User | None:
     """The user, if they hold a role in one of the administrator's organisations."""
     user = session.get(User, user_id)
-    if user is None or not org_ids:
+    if user is None or not org_ids or is_token_account(session, user_id):
         return None
     held = session.scalar(select(Membership.id).where(Membership.user_id == user_id,
                                                       Membership.organisation_id.in_(org_ids)).limit(1))
@@ -93,7 +95,8 @@ def member_counts(session: Session, org_ids: list[int]) -> dict[int, int]:
     if not org_ids:
         return {}
     return dict(session.execute(select(Membership.organisation_id, func.count(func.distinct(Membership.user_id)))
-                                .where(Membership.organisation_id.in_(org_ids))
+                                .where(Membership.organisation_id.in_(org_ids),
+                                       Membership.user_id.not_in(token_accounts()))
                                 .group_by(Membership.organisation_id)).all())
 
 

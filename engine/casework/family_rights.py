@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidState, NotFound
+from engine.people.access import ACTING_FOR_YOUNG_PERSON
 from engine.statutory import calendar
 from engine.store.models import CaseParty
 
@@ -30,7 +31,7 @@ def notice_addressee(birth: calendar.DateLike | None, on: calendar.DateLike,
 
 #: The case party role that records a parent the young person has named to act for them (CoP 2.13: the young person
 #: may ask their parent to act on their behalf). The row's ``user_id`` is the parent, who is also a family party.
-NAMED_PARENT_ROLE = "acting_for_young_person"
+NAMED_PARENT_ROLE = ACTING_FOR_YOUNG_PERSON
 
 
 def name_parent_to_act(session: Session, case_id: int, user_id: int) -> CaseParty:

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.people.api_tokens import token_accounts
 from engine.people.roles import Role
 from engine.statutory.clock import Clock
 from engine.store.db import instance_dir
@@ -162,7 +163,8 @@ def _users_with_role(session: Session, organisation_id: int | None, roles: Itera
         return []
     return list(session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id, Membership.role.in_(tuple(roles)), User.active.is_(True))
+        .where(Membership.organisation_id == organisation_id, Membership.role.in_(tuple(roles)), User.active.is_(True),
+               User.id.not_in(token_accounts()))  # an API token's account has no mailbox
         .order_by(User.id)
     ).unique())
 

@@ -11,12 +11,13 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, collate, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.lists.holder import Holder, holder
-from engine.lists.paging import Page
+from engine.lists.paging import LIST_CAP, Page, last_page
 from engine.people.roles import NO_CASE_ACCESS_ROLES
 from engine.store.models import (
     AuditEvent,
@@ -86,12 +87,14 @@ def _typed_date(text: str) -> date | None:
 
 # ---- which cases ---------------------------------------------------------------------------------------------------
 
-def visible_cases_clause(who: Holder) -> ColumnElement[bool]:
-    """``engine.people.access.can_see_case`` as SQL, for staff: their LA's cases and the cases their organisation is on."""
+def visible_cases_clause(who: Holder, by_index: bool = True) -> ColumnElement[bool]:
+    """``engine.people.access.can_see_case`` as SQL, for staff: their LA's cases and the cases their organisation is on.
+    ``by_index=False`` writes the LA test so that no index can answer it (to make the database read another index)."""
     staff_orgs = sorted({org for org, role in who.roles if org is not None and role not in NO_CASE_ACCESS_ROLES})
     all_orgs = sorted(who.organisation_ids)
     party = select(CaseParty.case_id).where(CaseParty.organisation_id.in_(all_orgs), CaseParty.active.is_(True))
-    return or_(Case.la_id.in_(staff_orgs) if staff_orgs else false(), Case.id.in_(party) if all_orgs else false())
+    la = Case.la_id if by_index else Case.la_id + 0
+    return or_(la.in_(staff_orgs) if staff_orgs else false(), Case.id.in_(party) if all_orgs else false())
 
 
 def staff_can_see_case(session: Session, who: Holder, case_row: Case) -> bool:
@@ -118,21 +121,42 @@ class CaseRow:
 
 
 def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_page: int = 25) -> Page[CaseRow]:
-    """The cases a member of staff can see, searched by child's name or case reference."""
+    """The cases a member of staff can see, searched by child's name or case reference, in order of the child's name:
+    counted up to ``LIST_CAP``, and paged no deeper."""
     who = holder(session, user_id)
+    matching = select(Case.id).where(visible_cases_clause(who))
+    if q and q.strip():
+        matching = matching.where(search_clause(q))
+    found = list(session.scalars(matching.limit(LIST_CAP + 1)))
+    total = len(found)
+    page = max(1, min(page, last_page(total, per_page)))
+    by_name = [*child_name_order(session), Case.id]
+    if total <= LIST_CAP:
+        ids_query = select(Case.id).where(Case.id.in_(found))
+    else:
+        # Many cases: read them in name order along ix_case_record_child_sort and stop after the page. Given an
+        # indexable visibility clause the database would answer its OR from two indexes and sort every case the
+        # user can see; ``la_id + 0`` is the same test that no index answers.
+        ids_query = select(Case.id).where(visible_cases_clause(who, by_index=False))
+        if q and q.strip():
+            ids_query = ids_query.where(search_clause(q))
+    ids = list(session.scalars(ids_query.order_by(*by_name).offset((page - 1) * per_page).limit(per_page)))
     open_tasks = (select(func.count(HumanTask.id)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
                   .correlate(Case).scalar_subquery())
-    query = (select(Case, Organisation.name, open_tasks.label("open_tasks"))
-             .join(Organisation, Organisation.id == Case.la_id)
-             .where(visible_cases_clause(who)))
-    if q and q.strip():
-        query = query.where(search_clause(q))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = session.execute(query.order_by(func.lower(Case.child_last_name), func.lower(Case.child_first_name), Case.id)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.execute(select(Case, Organisation.name, open_tasks.label("open_tasks"))
+                           .join(Organisation, Organisation.id == Case.la_id)
+                           .where(Case.id.in_(ids)).order_by(*by_name)).all() if ids else []
     return Page([CaseRow(c.id, c.reference, c.child_name, la, c.status, c.stage, n or 0) for c, la, n in rows],
-                total, page, per_page)
+                total, page, per_page, cap=LIST_CAP)
+
+
+def child_name_order(session: Session) -> list[Any]:
+    """By the child's last name then first name, whatever their case (the case list and the task lists' "Child"
+    sort). SQLite compares them COLLATE NOCASE, the collation of ix_case_record_child_sort there (migration 0016): it
+    orders exactly as ``lower()`` does on SQLite (both fold ASCII letters only), and the index can serve it."""
+    if session.get_bind().dialect.name == "sqlite":
+        return [collate(Case.child_last_name, "nocase"), collate(Case.child_first_name, "nocase")]
+    return [func.lower(Case.child_last_name), func.lower(Case.child_first_name)]
 
 
 # ---- one case: who is on it and what happened ---------------------------------------------------------------------
@@ -267,6 +291,6 @@ def completed_task_ids(session: Session, instance_id: int) -> list[str]:
 
 __all__ = [
     "ACTIVE_INSTANCE_STATUSES", "CaseRow", "OpenTask", "PARTY_ROLE_LABELS", "Party", "RouteInstance", "TimelineEntry",
-    "case_list", "case_parties", "case_routes", "case_timeline", "completed_task_ids", "open_tasks_for_case",
-    "search_clause", "staff_can_see_case", "visible_cases_clause",
+    "case_list", "case_parties", "case_routes", "case_timeline", "child_name_order", "completed_task_ids",
+    "open_tasks_for_case", "search_clause", "staff_can_see_case", "visible_cases_clause",
 ]

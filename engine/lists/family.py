@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.lists.cases import ACTIVE_INSTANCE_STATUSES
 from engine.lists.documents import case_documents
+from engine.people.access import ACTING_FOR_YOUNG_PERSON
 from engine.people.roles import Role
 from engine.store.models import Case, CaseParty, Deadline, HumanTask, Organisation, PlanVersion, ProcessInstance
 
@@ -35,10 +36,18 @@ def family_cases(session: Session, user_id: int) -> list[FamilyCase]:
         routes = session.scalar(select(func.count(ProcessInstance.id)).where(
             ProcessInstance.case_id == case_row.id, ProcessInstance.status.in_(ACTIVE_INSTANCE_STATUSES))) or 0
         tasks = session.scalar(select(func.count(HumanTask.id)).where(
-            HumanTask.case_id == case_row.id, HumanTask.status == "open", HumanTask.role == Role.FAMILY.value)) or 0
+            HumanTask.case_id == case_row.id, HumanTask.status == "open", HumanTask.role == Role.FAMILY.value,
+            _theirs_to_do(user_id, case_row.id))) or 0
         out.append(FamilyCase(case_row.id, case_row.reference, case_row.child_name, la_name,
                               party.relationship_to_child, routes, tasks))
     return out
+
+
+def _theirs_to_do(user_id: int, case_id: int) -> ColumnElement[bool]:
+    """Not a task the route gave the young person, unless it is theirs or they named this parent to act for them."""
+    named = select(CaseParty.id).where(CaseParty.case_id == case_id, CaseParty.user_id == user_id,
+                                       CaseParty.role == ACTING_FOR_YOUNG_PERSON, CaseParty.active.is_(True))
+    return or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user_id, named.exists())
 
 
 def family_plan_versions(session: Session, case_id: int) -> list[PlanVersion]:

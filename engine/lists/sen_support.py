@@ -291,18 +291,25 @@ def provision_map(session: Session, who: Holder) -> list[ProvisionLine]:
     return sorted(lines.values(), key=lambda line: (line.setting_name, line.description.lower(), line.delivered_by.lower()))
 
 
-def provision_map_csv(lines: list[ProvisionLine]) -> str:
-    """The provision map as CSV, with a total line per setting; every cell safe to open in a spreadsheet."""
+def provision_map_csv(lines: list[ProvisionLine], budgets: dict[str, int] | None = None, year: str = "") -> str:
+    """The provision map as CSV, with a total line per setting and, where the setting recorded its notional SEN
+    budget for the year (setting name -> whole pounds; engine/casework/sen_support_budget.py), the budget and what is
+    left of it; every cell safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PROVISION_COLUMNS)
-    for setting in sorted({line.setting_name for line in lines}):
+    for setting in sorted({line.setting_name for line in lines} | set(budgets or {})):
         mine = [line for line in lines if line.setting_name == setting]
         for line in mine:
             writer.writerow([_cell(line.setting_name), _cell(line.description), _cell(line.delivered_by), line.pupils,
                              f"{line.hours_per_week:g}", f"{line.cost_per_year:.2f}"])
+        cost = sum(line.cost_per_year for line in mine)
         writer.writerow([_cell(setting), "Total", "", "", f"{sum(line.hours_per_week for line in mine):g}",
-                         f"{sum(line.cost_per_year for line in mine):.2f}"])
+                         f"{cost:.2f}"])
+        if budgets and setting in budgets:
+            writer.writerow([_cell(setting), f"Notional SEN budget {year}".strip(), "", "", "",
+                             f"{budgets[setting]:.2f}"])
+            writer.writerow([_cell(setting), "Left of the budget", "", "", "", f"{budgets[setting] - cost:.2f}"])
     return out.getvalue()
 
 

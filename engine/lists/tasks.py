@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.lists.cases import search_clause
 from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
 from engine.lists.names import route_names
-from engine.lists.paging import Page
-from engine.people.access import LA_ROLES
+from engine.lists.paging import LIST_CAP, Page, last_page
+from engine.people.access import ACTING_FOR_YOUNG_PERSON, LA_ROLES
+from engine.people.api_tokens import token_accounts
 from engine.people.roles import Role
 from engine.store.models import (
     Case,
@@ -36,6 +37,8 @@ from engine.store.models import (
 )
 
 DUE_SOON_DAYS = 7
+#: A search matching up to this many cases passes them to the list's queries by id.
+SEARCH_BY_ID = 5000
 
 #: Task statuses shown in lists, in the order of the status filter.
 TASK_STATUSES: dict[str, str] = {
@@ -96,8 +99,16 @@ def my_tasks_clause(who: Holder) -> ColumnElement[bool]:
     return or_(
         and_(HumanTask.assignee_id == who.user_id, or_(_held_pairs(who), _managed_la_tasks(who))),
         and_(HumanTask.assignee_id.is_(None), _held_pairs(who)),
-        and_(HumanTask.role == Role.FAMILY.value, HumanTask.case_id.in_(family)),
+        and_(HumanTask.role == Role.FAMILY.value, HumanTask.case_id.in_(family), _family_member_may_act(who)),
     )
+
+
+def _family_member_may_act(who: Holder) -> ColumnElement[bool]:
+    """A family task for anyone of the family, or one the route gave the young person (``familyMember``): theirs, or
+    of a parent they named to act for them (as ``engine.people.access.can_act_on_task``)."""
+    acting = select(CaseParty.case_id).where(CaseParty.user_id == who.user_id,
+                                             CaseParty.role == ACTING_FOR_YOUNG_PERSON, CaseParty.active.is_(True))
+    return or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == who.user_id, HumanTask.case_id.in_(acting))
 
 
 def team_tasks_clause(who: Holder) -> ColumnElement[bool]:
@@ -167,48 +178,126 @@ def _status_expression(today: date) -> Any:
     )
 
 
+def _status_condition(status: str, today: date) -> ColumnElement[bool]:
+    """Tasks whose ``_status_expression`` is ``status``, written so that the due date index can find them."""
+    claimed = _exception_claimed()
+    if status == "exception":
+        return claimed
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    dated = {
+        "no_date": HumanTask.due_date.is_(None),
+        "overdue": HumanTask.due_date < today,
+        "due_soon": and_(HumanTask.due_date >= today, HumanTask.due_date <= soon),
+        "due": HumanTask.due_date > soon,
+    }[status]
+    return and_(~claimed, dated)
+
+
+def _matching(session: Session, who: Holder, filters: TaskFilters, today: date) -> Select[tuple[int]]:
+    """The ids of the tasks the list shows, unordered: the joins only when a filter needs them."""
+    visible = my_tasks_clause(who) if filters.view == "mine" else team_tasks_clause(who)
+    query = select(HumanTask.id).where(HumanTask.status == "open", visible)
+    if filters.route:
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+            ProcessInstance.process_id == filters.route)
+    if filters.q and filters.q.strip():
+        # The cases that match, found once (the search reads every case: names are matched anywhere in them) and
+        # named by id, rather than searched again by each of the page's queries or matched task by task.
+        cases = select(Case.id).where(search_clause(filters.q))
+        found = list(session.scalars(cases.limit(SEARCH_BY_ID + 1)))
+        query = query.where(HumanTask.case_id.in_(found if len(found) <= SEARCH_BY_ID else cases))
+    if filters.status in TASK_STATUSES:
+        query = query.where(_status_condition(filters.status, today))
+    if filters.due_from:
+        query = query.where(HumanTask.due_date >= filters.due_from)
+    if filters.due_to:
+        query = query.where(HumanTask.due_date <= filters.due_to)
+    return query
+
+
+def _due_order_ids(session: Session, matching: Select[tuple[int]], today: date, descending: bool, offset: int,
+                   limit: int) -> list[int]:
+    """One page of ``matching`` in the list's due order, read along the (status, due date) index.
+
+    The due order puts overdue work first, then the rest by date, undated last; one ORDER BY of that shape can use
+    no index, so the database would sort every matching task for each page. The order is instead read as three
+    runs, each an index range in (due date, id) order: overdue tasks without an exception claimed, the other dated
+    tasks (an overdue one with an exception claimed waits with them, earliest first), and the undated ones. Descending
+    reverses the runs and the dates but, as before, not the id that breaks ties."""
+    claimed = _exception_claimed()
+    runs: list[tuple[ColumnElement[bool], list[Any]]] = [
+        (and_(HumanTask.due_date < today, ~claimed), [HumanTask.due_date, HumanTask.id]),
+        (and_(HumanTask.due_date.is_not(None), or_(HumanTask.due_date >= today, claimed)),
+         [HumanTask.due_date, HumanTask.id]),
+        (HumanTask.due_date.is_(None), [HumanTask.id]),
+    ]
+    if descending:
+        runs = [(where, [order[0].desc(), *order[1:]] if len(order) == 2 else order) for where, order in runs[::-1]]
+    wanted = offset + limit
+    ids: list[int] = []
+    for where, order in runs:
+        ids.extend(session.scalars(matching.where(where).order_by(*order).limit(wanted - len(ids))))
+        if len(ids) >= wanted:
+            break
+    return ids[offset:wanted]
+
+
 def task_list(session: Session, user_id: int, filters: TaskFilters, today: date) -> Page[TaskRow]:
-    """One page of the user's tasks ("mine") or their team's ("team"), filtered, searched and sorted."""
+    """One page of the user's tasks ("mine") or their team's ("team"), filtered, searched and sorted.
+
+    The total is counted up to ``LIST_CAP`` (more says "more than 1,000") and pages reach no deeper than that."""
     who = holder(session, user_id)
     fam = family_case_ids(session, user_id)
+    per_page = max(1, min(filters.per_page, 200))
+    matching = _matching(session, who, filters, today)
+    found = list(session.scalars(matching.limit(LIST_CAP + 1)))
+    total = len(found)
+    page = max(1, min(filters.page, last_page(total, per_page)))
+    offset = (page - 1) * per_page
     assignee = aliased(User)
     status = _status_expression(today).label("status")
-    visible = my_tasks_clause(who) if filters.view == "mine" else team_tasks_clause(who)
     query = (
         select(HumanTask, Case.reference, Case.child_first_name, Case.child_last_name, ProcessInstance.process_id,
                assignee.name, status, ProcessInstance.status)
         .join(Case, Case.id == HumanTask.case_id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
-        .where(HumanTask.status == "open", visible)
     )
-    if filters.route:
-        query = query.where(ProcessInstance.process_id == filters.route)
-    if filters.status in TASK_STATUSES:
-        query = query.where(_status_expression(today) == filters.status)
-    if filters.due_from:
-        query = query.where(HumanTask.due_date >= filters.due_from)
-    if filters.due_to:
-        query = query.where(HumanTask.due_date <= filters.due_to)
-    if filters.q and filters.q.strip():
-        query = query.where(search_clause(filters.q))
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     # By due date, overdue work comes first of all (a task with an exception claimed waits with the rest).
     by_due = [case((_status_expression(today) == "overdue", 0), else_=1), HumanTask.due_date.is_(None),
               HumanTask.due_date]
-    order = {
+    orders = {
         "due": by_due,
         "child": [func.lower(Case.child_last_name), func.lower(Case.child_first_name)],
         "reference": [Case.reference],
         "task": [func.lower(HumanTask.name)],
         "route": [ProcessInstance.process_id],
         "opened": [HumanTask.created_at],
-    }.get(filters.sort, by_due)
+    }
+    order = orders.get(filters.sort, by_due)
     if filters.descending:
         order = [o.desc() for o in order]
-    page = max(1, filters.page)
-    per_page = max(1, min(filters.per_page, 200))
-    rows = session.execute(query.order_by(*order, HumanTask.id).offset((page - 1) * per_page).limit(per_page)).all()
+    ordered = query.order_by(*order, HumanTask.id)
+    if total <= LIST_CAP:
+        # Every matching task is known: sort those few (the database's own order, so nothing changes).
+        page_query = ordered.where(HumanTask.id.in_(found)).offset(offset).limit(per_page)
+    elif filters.sort == "due" or filters.sort not in orders:
+        page_ids = _due_order_ids(session, matching, today, filters.descending, offset, per_page)
+        page_query = ordered.where(HumanTask.id.in_(page_ids))
+    else:
+        # Sorted by a column of the case, the route or the task: the page's ids first, sorting only the columns the
+        # order needs (the status and the assignee of 25 rows, not of every task).
+        # Each join only when the sort or a filter needs it: the instance rows hold the saved state, so joining
+        # 100,000 of them reads far more pages than the tasks themselves.
+        ids = select(HumanTask.id)
+        if filters.sort in ("child", "reference"):
+            ids = ids.join(Case, Case.id == HumanTask.case_id)
+        if filters.route or filters.sort == "route":
+            ids = ids.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        page_ids = list(session.scalars(ids.where(matching.whereclause).order_by(*order, HumanTask.id)
+                                        .offset(offset).limit(per_page)))
+        page_query = ordered.where(HumanTask.id.in_(page_ids))
+    rows = session.execute(page_query).all()
     names = route_names(session)
     clocks = assessment_clocks(session, {row[0].case_id for row in rows}, today)
     out: list[TaskRow] = []
@@ -223,7 +312,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
                                                              or who.administers(task.organisation_id)),
             detail=task.detail, route_failed=instance_status == "failed", clock=clocks.get(task.case_id),
         ))
-    return Page(out, total, page, per_page)
+    return Page(out, total, page, per_page, cap=LIST_CAP)
 
 
 def task_status(session: Session, task: HumanTask, today: date) -> str:
@@ -295,7 +384,7 @@ def reassign_candidates(session: Session, task: HumanTask) -> list[User]:
     return list(session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organisation_id == task.organisation_id, Membership.role == task.role,
-               User.active.is_(True))
+               User.active.is_(True), User.id.not_in(token_accounts()))  # an API token's account is not a person
         .order_by(func.lower(User.name))
     ).unique())
 

@@ -29,7 +29,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SAFE_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 REVIEW_MONTHS = 12
 # The organisations that may be named as an entry's provider (engine/local_offer/proposals.py).
-PROVIDER_KINDS = ("health_body", "service", "setting")
+PROVIDER_KINDS = ("health_body", "voluntary_provider", "service", "setting")
 
 
 def _int(value: Any) -> int | None:

@@ -1,10 +1,12 @@
 """Providers keep their own Local Offer entries up to date, and the LA reviews what they propose before it is shown.
 
 A provider is the organisation an entry names as its ``provider`` (a health service, a charity), or, when it names
-none, the school or college the education entry is about: its SENCO (role ``school``) or a health body's staff
-(role ``health``) propose a change. The change is kept beside the published entry as a ``LocalOfferProposal`` and
-never alters it: the LA's Local Offer editor compares the two and publishes the change (which also marks the entry
-checked today, taking it off the review list) or returns it with a reason. An entry has at most one pending proposal;
+none, the school or college the education entry is about: its SENCO (role ``school``), a health body's staff (role
+``health``) or a charity's staff (role ``local_offer_provider``) propose a change. The change is kept beside the
+published entry as a ``LocalOfferProposal`` and never alters it: the LA's Local Offer editor reviews it on the route
+``workflows/local_offer_review.bpmn`` (engine/local_offer/review_route.py) and publishes it (which also marks the
+entry checked today, taking it off the review list), asks for changes or rejects it, with a reason; the provider is
+told (engine/local_offer/provider_notices.py). An entry has at most one pending proposal;
 proposing again replaces it. A provider may change what the entry says, never its category, its status, the setting
 it is about or who provides it: those are the LA's.
 """
@@ -34,7 +36,9 @@ PROVIDER_FIELDS: dict[str, str] = {
 }
 #: The rest of an entry, kept as the LA set it when a proposal is checked.
 LA_FIELDS = ("category", "status", "organisation_id", "provider_id")
-STATUSES = ("pending", "published", "returned")
+STATUSES = ("pending", "published", "returned", "rejected")
+#: What the LA may decide, and the status each gives the proposal.
+DECISIONS = {"publish": "published", "return": "returned", "reject": "rejected"}
 MAX_REASON = 2000
 
 
@@ -141,16 +145,17 @@ def proposal_of(session: Session, la_id: int, proposal_id: int) -> LocalOfferPro
 
 def decide(session: Session, proposal: LocalOfferProposal, decision: str, reason: str, now: datetime, today: date,
            user_id: int | None) -> None:
-    """The LA's review: ``publish`` puts the change into the entry and marks it checked today; ``return`` sends it
-    back to the provider with the reason (required). Only a pending proposal is decided."""
+    """Carries out the LA's review (the outcome of workflows/local_offer_review.bpmn, engine/local_offer/review_route.py):
+    ``publish`` puts the change into the entry and marks it checked today; ``return`` sends it back to the provider
+    to change, ``reject`` refuses it, each with the reason (required). Only a pending proposal is decided."""
     reason = (reason or "").replace("\r\n", "\n").strip()
     errors: dict[str, str] = {}
     if proposal.status != "pending":
         errors["decision"] = "This change has already been reviewed"
-    elif decision not in ("publish", "return"):
-        errors["decision"] = "Select whether to publish the change or return it to the provider"
-    elif decision == "return" and not reason:
-        errors["reason"] = "Enter why you are returning the change, so the provider can put it right"
+    elif decision not in DECISIONS:
+        errors["decision"] = "Select whether to publish the change, ask for changes or reject it"
+    elif decision != "publish" and not reason:
+        errors["reason"] = "Enter why, so the provider can put it right"
     if len(reason) > MAX_REASON:
         errors["reason"] = f"Use {MAX_REASON} characters or fewer"
     if errors:
@@ -161,12 +166,12 @@ def decide(session: Session, proposal: LocalOfferProposal, decision: str, reason
         for name in PROVIDER_FIELDS:
             setattr(entry, name, values[name])
         entry.last_checked_on, entry.updated_at, entry.updated_by_id = today, now, user_id
-    proposal.status = "published" if decision == "publish" else "returned"
+    proposal.status = DECISIONS[decision]
     proposal.reason = reason
     proposal.decided_at, proposal.decided_by_id = now, user_id
     session.flush()
 
 
-__all__ = ["LA_FIELDS", "PROVIDER_FIELDS", "STATUSES", "Difference", "decide", "differences", "entries_of_providers",
-           "entry_values", "latest_of", "pending_for", "pending_of", "propose", "proposal_of", "provider_entry",
-           "provider_of"]
+__all__ = ["DECISIONS", "LA_FIELDS", "PROVIDER_FIELDS", "STATUSES", "Difference", "decide", "differences",
+           "entries_of_providers", "entry_values", "latest_of", "pending_for", "pending_of", "propose", "proposal_of",
+           "provider_entry", "provider_of"]

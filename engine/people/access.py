@@ -28,10 +28,24 @@ def is_family_of(session: Session, user: User, case_id: int) -> bool:
     ).first() is not None
 
 
+#: The case party a young person's nomination makes of a parent (engine/casework/family_rights.py NAMED_PARENT_ROLE).
+ACTING_FOR_YOUNG_PERSON = "acting_for_young_person"
+
+
+def acts_for_young_person(session: Session, user: User, case_id: int) -> bool:
+    """A parent the young person named to act for them (CoP 2.13), still on the case as family."""
+    named = session.scalars(select(CaseParty.id).where(
+        CaseParty.case_id == case_id, CaseParty.user_id == user.id, CaseParty.role == ACTING_FOR_YOUNG_PERSON,
+        CaseParty.active.is_(True))).first() is not None
+    return named and is_family_of(session, user, case_id)
+
+
 def can_act_on_task(session: Session, user: User, task: HumanTask) -> bool:
     if not user.active or task.status != "open":
         return False
     if task.role == Role.FAMILY.value:
+        if task.assignee_id is not None and task.assignee_id != user.id:
+            return acts_for_young_person(session, user, task.case_id)  # a task the route gave the young person
         return is_family_of(session, user, task.case_id)
     held = roles_in(session, user)
     is_manager = task.role in LA_ROLES and (task.organisation_id, Role.MANAGER.value) in held

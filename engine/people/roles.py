@@ -26,6 +26,9 @@ class Role(StrEnum):
     # Council staff who look after the authority's Local Offer (webui/local_offer): its entries, fixed pages,
     # comments and providers' changes, and nothing else.
     LOCAL_OFFER_EDITOR = "local_offer_editor"
+    # Staff of a charity or other service with entries in a Local Offer: they propose changes to their own entries
+    # for the LA to review (workflows/local_offer_review.bpmn), and see nothing else.
+    LOCAL_OFFER_PROVIDER = "local_offer_provider"
 
     @property
     def label(self) -> str:
@@ -45,11 +48,12 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PROCESS_OWNER: "Process owner",
     Role.SYSTEM_ADMIN: "System administrator",
     Role.LOCAL_OFFER_EDITOR: "Local Offer editor",
+    Role.LOCAL_OFFER_PROVIDER: "Local Offer provider",
 }
 
 # Roles held at an organisation that open none of its cases: a family reaches its own through the case, and a Local
 # Offer editor looks after the public directory only (engine.people.access and engine.lists.cases read this).
-NO_CASE_ACCESS_ROLES = frozenset({Role.FAMILY.value, Role.LOCAL_OFFER_EDITOR.value})
+NO_CASE_ACCESS_ROLES = frozenset({Role.FAMILY.value, Role.LOCAL_OFFER_EDITOR.value, Role.LOCAL_OFFER_PROVIDER.value})
 
 # Lane names accepted in BPMN files. Several spellings map to one role because process owners name lanes the way
 # their authority speaks ("decision panel" and "manager" are the same people in most LAs).
@@ -63,6 +67,8 @@ LANE_ROLES: dict[str, Role] = {
     "School": Role.SCHOOL,
     "Family": Role.FAMILY,
     "Mediation": Role.MEDIATION,
+    # The LA's review of a provider's change to its Local Offer entry (workflows/local_offer_review.bpmn).
+    "Local Offer editor": Role.LOCAL_OFFER_EDITOR,
 }
 
 # Which kind of organisation on a case does the work of each role.
@@ -88,11 +94,16 @@ ROLE_RANK: dict[Role, int] = {
     Role.MEDIATION: 1,
     Role.CASEWORKER: 1,
     Role.LOCAL_OFFER_EDITOR: 1,
+    Role.LOCAL_OFFER_PROVIDER: 1,
     Role.MANAGER: 2,
     Role.PROCESS_OWNER: 3,
     Role.ADMIN: 4,
     Role.SYSTEM_ADMIN: 5,
 }
+
+
+#: The value of a family task's ``familyMember`` property that gives it to the young person (and a parent they named).
+YOUNG_PERSON = "young_person"
 
 
 def role_for_lane(lane: str | None) -> Role | None:

@@ -15,7 +15,8 @@ from engine.store.models import AuditEvent, Membership, Organisation, User
 
 _ROLE_VALUES = frozenset(r.value for r in Role)
 
-ORGANISATION_KINDS = ("local_authority", "health_body", "setting", "mediation_service", "service")
+ORGANISATION_KINDS = ("local_authority", "health_body", "setting", "mediation_service", "voluntary_provider",
+                      "service")
 
 
 ORGANISATION_KIND_LABELS = {
@@ -23,6 +24,9 @@ ORGANISATION_KIND_LABELS = {
     "health_body": "Health body (integrated care board or trust)",
     "setting": "School, college or early years setting",
     "mediation_service": "Mediation service",
+    # A charity or voluntary group with entries in a Local Offer, whose staff keep them up to date (role
+    # local_offer_provider).
+    "voluntary_provider": "Charity or voluntary provider",
     "service": "Other service",
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import NotFound
@@ -26,6 +26,7 @@ class LoadedVersion:
     spec: Any
     subprocess_specs: dict[str, Any]
     forms: dict[str, dict[str, Any]]
+    version_hash: str = ""
 
 
 class ProcessVersions:
@@ -84,22 +85,65 @@ class ProcessVersions:
     def load_version(self, version: ProcessVersion) -> LoadedVersion:
         """The parsed specs of a version, restored once and cached (specs are safely shared between instances)."""
         loaded = self._versions.get(version.id)
-        if loaded is None:
+        if loaded is None or loaded.version_hash != version.version_hash:
             spec, subs = self.serializer.load_specs(version.spec_json)
             forms = {name[len("forms/"):]: json.loads(text) for name, text in version.files.items()
                      if name.startswith("forms/")}
-            loaded = self._versions[version.id] = LoadedVersion(version.id, version.process_id, spec, subs, forms)
+            loaded = self._versions[version.id] = LoadedVersion(version.id, version.process_id, spec, subs, forms,
+                                                                version.version_hash)
         return loaded
 
-    def form_schema(self, session: Session, task: HumanTask) -> dict[str, Any] | None:
+    def version_by_id(self, session: Session, version_id: int) -> LoadedVersion:
+        """The parsed specs of a version by its id, without reading its row (files and specs) again once cached.
+
+        A version's row is written once by a committed deploy and never changed or deleted, so its id names the
+        same specs in every process: nothing here can go stale (an instance moved to another version has another
+        ``process_version_id``).
+        """
+        loaded = self._versions.get(version_id)
+        if loaded is not None:
+            return loaded
+        version = session.get(ProcessVersion, version_id)
+        if version is None:
+            raise NotFound("No such process version")
+        return self.load_version(version)
+
+    def current_loaded_version(self, session: Session, process_id: str) -> tuple[LoadedVersion, str | None, str]:
+        """The current version of a route, parsed: (loaded, name, version hash), reading only the row's small
+        columns once the version is cached."""
+        row = session.execute(select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version_hash)
+                              .where(ProcessVersion.process_id == process_id, ProcessVersion.is_current.is_(True))
+                              .limit(1)).first()
+        if row is None:
+            raise NotFound(f"The route {process_id!r} is not deployed")
+        loaded = self._versions.get(row.id)
+        if loaded is None or loaded.version_hash != row.version_hash:
+            version = session.get(ProcessVersion, row.id)
+            assert version is not None
+            loaded = self.load_version(version)
+        return loaded, row.name, row.version_hash
+
+    def form_schema(self, session: Session, task: HumanTask,
+                    instance: ProcessInstance | None = None) -> dict[str, Any] | None:
+        """The task's form (JSON Schema) from the version its instance runs on; pass the instance when it is
+        already loaded."""
         if not task.form:
             return None
-        instance = session.get(ProcessInstance, task.instance_id)
-        assert instance is not None
-        return self.load_version(instance.version).forms.get(task.form)
+        if instance is None:
+            version_id = session.scalar(select(ProcessInstance.process_version_id)
+                                        .where(ProcessInstance.id == task.instance_id))
+            assert version_id is not None
+        else:
+            version_id = instance.process_version_id
+        return self.version_by_id(session, version_id).forms.get(task.form)
 
     def load_workflow(self, instance: ProcessInstance) -> BpmnWorkflow:
-        loaded = self.load_version(instance.version)
+        # An instance in a session is restored with its version by id (cached); anything else (a detached row, or
+        # a stand-in holding a version and a state, as the stored-state repair makes) by its version object.
+        state = inspect(instance, raiseerr=False)
+        session = state.session if state is not None else None
+        loaded = self.version_by_id(session, instance.process_version_id) if session is not None \
+            else self.load_version(instance.version)
         wf = self.serializer.loads(instance.state, loaded.spec, loaded.subprocess_specs)
         wf.script_engine = self.script_engine  # the script engine is not part of the serialized state
         return wf

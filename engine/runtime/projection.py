@@ -18,11 +18,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.library.registry import form_of, properties_of
-from engine.people.roles import ROLE_PARTY, Role, role_for_lane
+from engine.people.roles import ROLE_PARTY, YOUNG_PERSON, Role, role_for_lane
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
 
@@ -133,6 +133,10 @@ class Projector:
         self.actor_id = actor_id
         self.evaluate = evaluate  # (task, expression) -> value, through the sandbox
         self.events: list[tuple[str, str, dict[str, Any]]] = []
+        # The deadlines this command read or wrote, held here because the session's identity map keeps only the
+        # objects someone refers to, and ``_deadlines_by`` looks them up there.
+        self._deadlines: list[Deadline] = []
+        self._started = False  # set by apply: the command started this instance
 
     # ---- entry point -------------------------------------------------------------------------------------------
     def apply(self, before: Snapshot, completed_user_task: UUID | None = None) -> None:
@@ -141,12 +145,37 @@ class Projector:
             tid: task.state for tid, task in after.items() if before.states.get(tid) != task.state
         }
         completed = [after[tid] for tid, st in changed_to.items() if st == TaskState.COMPLETED]
+        # A route that has just started (nothing before) has no rows yet: its task ids are new, so nothing in the
+        # database can name them, and it has no timers or tasks; the reads that would find none are skipped.
+        self._started = not before.states
+        if not self._started:
+            self._load_deadlines_of(completed)
         for task in completed:
             self._on_completed(task)
         self._sync_timers(after, before)
         self._sync_human_tasks(completed_user_task)
 
     # ---- deadlines -----------------------------------------------------------------------------------------------
+    def _load_deadlines_of(self, tasks: list[Task]) -> None:
+        """Reads, in one query, the deadlines that the completed tasks may fire or meet (by timer or by the task a
+        deadline times), instead of a query per completed task. They stay in the session (held in ``_deadlines``),
+        where ``_deadlines_by`` finds them along with the rows this command adds or changes."""
+        guids = [str(task.id) for task in tasks]
+        if not guids:
+            return
+        self._deadlines += list(self.session.scalars(select(Deadline).where(
+            ((Deadline.case_id == self.instance.case_id) & Deadline.attached_task_guid.in_(guids))
+            | Deadline.timer_guid.in_(guids))))
+
+    def _deadlines_by(self, column: str, guid: str) -> list[Deadline]:
+        """The deadlines whose ``column`` (timer_guid or attached_task_guid) is ``guid``: those read by
+        ``_load_deadlines_of`` and those this command has added or changed (only ``_open`` sets these columns), as the
+        session holds them now: what a query with autoflush would have found."""
+        held = [row for row in self.session.identity_map.values() if isinstance(row, Deadline)]
+        held += [row for row in self.session.new if isinstance(row, Deadline)]
+        found = [row for row in held if getattr(row, column) == guid and row not in self.session.deleted]
+        return sorted(found, key=lambda row: (row.id is None, row.id or 0))  # the order a query would give
+
     def _open_deadlines(self, key: str) -> list[Deadline]:
         return list(
             self.session.scalars(
@@ -169,11 +198,11 @@ class Projector:
     def _on_completed(self, task: Task) -> None:
         props = properties_of(task.task_spec)
         if is_timer(task) and props.get("deadline"):
-            if self.session.scalar(select(Deadline.id).where(Deadline.timer_guid == str(task.id))) is None:
+            if not self._deadlines_by("timer_guid", str(task.id)):
                 # Armed after its moment had passed (e.g. a review started late): it fired in this very command
                 # without ever being seen waiting, so the deadline is opened here and missed below.
                 self._open_for_timer(task, props["deadline"])
-            for row in self.session.scalars(select(Deadline).where(Deadline.timer_guid == str(task.id))):
+            for row in self._deadlines_by("timer_guid", str(task.id)):
                 if row.status == "open":
                     row.status = "missed"
                     row.missed = True
@@ -181,7 +210,7 @@ class Projector:
                     self.events.append(("deadline_missed", f"Deadline missed: {row.name} (due {row.due_date})",
                                         {"deadline_id": row.id, "key": row.key}))
         # The work a boundary deadline timed is done: met, or done late if the deadline was already missed.
-        for row in self.session.scalars(select(Deadline).where(Deadline.attached_task_guid == str(task.id))):
+        for row in self._deadlines_by("attached_task_guid", str(task.id)):
             self._meet(row)
         if props.get("meetsDeadline"):
             for key in _keys(props["meetsDeadline"]):
@@ -240,19 +269,21 @@ class Projector:
             row.timer_guid = timer_guid or row.timer_guid
             row.attached_task_guid = attached or row.attached_task_guid
             row.instance_id = self.instance.id
+            self._deadlines.append(row)
             return row
         row = Deadline(case_id=self.instance.case_id, instance_id=self.instance.id, key=key, name=name,
                        process_id=self.instance.process_id, due_date=due, started_on=calendar.to_london_date(self.now),
                        timer_guid=timer_guid, attached_task_guid=attached, status="open", missed=False)
         self.session.add(row)
         self.session.flush()
+        self._deadlines.append(row)
         self.events.append(("deadline_opened", f"Deadline set: {name} by {due.isoformat()}",
                             {"deadline_id": row.id, "key": key, "due": due.isoformat()}))
         return row
 
     # ---- timers --------------------------------------------------------------------------------------------------
     def _sync_timers(self, after: dict[UUID, Task], before: Snapshot) -> None:
-        rows = {
+        rows = {} if self._started else {
             r.task_guid: r
             for r in self.session.scalars(
                 select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting")
@@ -286,7 +317,7 @@ class Projector:
 
     # ---- human tasks ---------------------------------------------------------------------------------------------
     def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
-        open_rows = {
+        open_rows = {} if self._started else {
             r.task_guid: r
             for r in self.session.scalars(
                 select(HumanTask).where(HumanTask.instance_id == self.instance.id, HumanTask.status == "open")
@@ -300,10 +331,12 @@ class Projector:
                 continue  # the caller records who completed it
             row.status = "cancelled"
             row.completed_at = self.now
-        case = self.session.get(Case, self.instance.case_id)
+        case: Case | None = None
         for guid, task in ready.items():
             if guid in open_rows:
                 continue
+            if case is None:  # read only when a task opens
+                case = self.session.get(Case, self.instance.case_id)
             spec = task.task_spec
             role = role_for_lane(spec.lane)
             row = HumanTask(
@@ -312,7 +345,7 @@ class Projector:
                 lane=spec.lane, role=role.value if role else None,
                 organisation_id=self._organisation_for(case, role, task), due_date=self._due_date(task),
                 form=form_of(spec), documentation=spec.documentation, status="open", created_at=self.now,
-                detail=self._detail(task),
+                detail=self._detail(task), assignee_id=self._family_member(role, task),
             )
             self.session.add(row)
             about = f" ({row.detail})" if row.detail else ""
@@ -366,6 +399,18 @@ class Projector:
             select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.role == party, CaseParty.active.is_(True))
         ).first()
         return row.organisation_id if row else None
+
+    def _family_member(self, role: Role | None, task: Task) -> int | None:
+        """A family task the route gives to the young person (``familyMember: young_person``, e.g. a college's
+        review, where the decisions are theirs: CFA 2014 s.19, the Code 7.14) is assigned to the young person's own
+        account on the case; a parent they named to act for them may do it too (engine/people/access.py). Without
+        such an account it stays the family's, as every other family task is."""
+        if role != Role.FAMILY or properties_of(task.task_spec).get("familyMember") != YOUNG_PERSON:
+            return None
+        return self.session.scalar(select(CaseParty.user_id).where(
+            CaseParty.case_id == self.instance.case_id, CaseParty.role == "family", CaseParty.active.is_(True),
+            CaseParty.user_id.is_not(None), func.lower(CaseParty.relationship_to_child) == "young person")
+            .order_by(CaseParty.id).limit(1))
 
     def _detail(self, task: Task) -> str | None:
         """What the task is about, from the route's data (the ``taskDetail`` expression): the adviser, the setting,

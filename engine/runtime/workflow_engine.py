@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -93,15 +93,14 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             case = session.get(Case, case_id)
             if case is None:
                 raise NotFound("No such case")
-            version = self.current_version(session, process_id)
-            loaded = self.load_version(version)
+            loaded, version_name, version_hash = self.current_loaded_version(session, process_id)
             now = self.clock.now()
             wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine)
             start_data = self._start_data(case)
             start_data.update(data or {})
             wf.get_next_task(spec_name="Start").set_data(**start_data)
             instance = ProcessInstance(
-                case_id=case.id, process_version_id=version.id, process_id=process_id, status="running",
+                case_id=case.id, process_version_id=loaded.version_id, process_id=process_id, status="running",
                 state="", serializer_version=self.serializer.version, created_at=now, updated_at=now,
                 started_by_id=actor.id if actor else None, parent_instance_id=parent_instance_id,
             )
@@ -114,8 +113,8 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                     wf.send_event(message)
                     wf.refresh_timers()
                     wf.do_engine_steps()
-                self._save(session, instance, wf, before, actor, "started", f"Started {version.name or process_id}",
-                           {"process_id": process_id, "version": version.version_hash})
+                self._save(session, instance, wf, before, actor, "started", f"Started {version_name or process_id}",
+                           {"process_id": process_id, "version": version_hash})
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, then re-raised as InstanceFailed
                 session.rollback()
@@ -124,50 +123,55 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
 
     def complete_task(self, task_id: int, form_data: dict[str, Any], actor: User | None = None,
                       expected_revision: int | None = None) -> HumanTask:
-        """Validates the form against the task's schema, completes the task and runs on until the route waits."""
+        """Validates the form against the task's schema, completes the task and runs on until the route waits.
+
+        The checks and the command share one session, so the task, the instance and the version are read once."""
         with self.session_factory() as session:
             task = session.get(HumanTask, task_id)
             if task is None:
                 raise NotFound("No such task")
             self._check_task_open(session, task, actor)
-            schema = self.form_schema(session, task)
+            instance = session.get(ProcessInstance, task.instance_id)
+            schema = self.form_schema(session, task, instance)
             if schema is not None:
                 validate_form(schema, form_data)
             elif form_data:
                 raise FormInvalid({"form": "This task has no form to fill in"})
-        guid = UUID(task.task_guid)
+            guid = UUID(task.task_guid)
 
-        def step(session: Session, instance: ProcessInstance, wf: BpmnWorkflow, projector: Projector) -> None:
-            row = session.get(HumanTask, task_id)
-            assert row is not None
-            if row.status != "open":
-                raise TaskAlreadyCompleted(self._already_done(session, row))
-            spiff_task = wf.get_task_from_id(guid)
-            if spiff_task is None or spiff_task.state != TaskState.READY:
-                raise TaskAlreadyCompleted("This task is no longer waiting to be done")
-            if form_data:  # a plain or manual task has no form (and no add_data_from_form): it is only marked done
-                spiff_task.task_spec.add_data_from_form(spiff_task, form_data)
-            spiff_task.run()
-            wf.refresh_timers()
-            wf.do_engine_steps()
-            row.status = "completed"
-            row.completed_at = self.clock.now()
-            row.completed_by_id = actor.id if actor else None
-            row.submitted_data = form_data
-            row.draft_data = None
-            projector.audit("task_completed", f"Completed: {row.name}", {"task_id": row.id, "bpmn_id": row.bpmn_id})
+            def step(session: Session, instance: ProcessInstance, wf: BpmnWorkflow, projector: Projector) -> None:
+                row = task  # read in this session and transaction; the instance's revision guards against a race
+                if row.status != "open":
+                    raise TaskAlreadyCompleted(self._already_done(session, row))
+                spiff_task = wf.get_task_from_id(guid)
+                if spiff_task is None or spiff_task.state != TaskState.READY:
+                    raise TaskAlreadyCompleted("This task is no longer waiting to be done")
+                if form_data:  # a plain or manual task has no form (and no add_data_from_form): it is only marked done
+                    spiff_task.task_spec.add_data_from_form(spiff_task, form_data)
+                spiff_task.run()
+                wf.refresh_timers()
+                wf.do_engine_steps()
+                row.status = "completed"
+                row.completed_at = self.clock.now()
+                row.completed_by_id = actor.id if actor else None
+                row.submitted_data = form_data
+                row.draft_data = None
+                projector.audit("task_completed", f"Completed: {row.name}", {"task_id": row.id, "bpmn_id": row.bpmn_id})
 
-        try:
-            self._command(task.instance_id, "complete_task", step, actor, expected_revision,
-                          args={"task_id": task_id, "form_data": form_data}, completed_user_task=guid)
-        except (ConcurrentUpdate, InvalidState) as exc:
-            # Lost a race in another way than on the instance's revision (the winner ended the route, or a row it
-            # wrote first): when the task is done now, that is what the person is told.
-            with self.session_factory() as session:
-                row = session.get(HumanTask, task_id)
-                if row is not None and row.status != "open":
-                    raise TaskAlreadyCompleted(self._already_done(session, row)) from exc
-            raise
+            try:
+                self._command(task.instance_id, "complete_task", step, actor, expected_revision,
+                              args={"task_id": task_id, "form_data": form_data}, completed_user_task=guid,
+                              session=session)
+            except (ConcurrentUpdate, InvalidState) as exc:
+                # Lost a race in another way than on the instance's revision (the winner ended the route, or a row
+                # it wrote first): when the task is done now, that is what the person is told.
+                with self.session_factory() as fresh:
+                    row = fresh.get(HumanTask, task_id)
+                    if row is not None and row.status != "open":
+                        raise TaskAlreadyCompleted(self._already_done(fresh, row)) from exc
+                raise
+            if not inspect(task).expired_attributes:
+                return task  # as committed (the sessions do not expire what they loaded), without reading it again
         with self.session_factory() as session:
             done = session.get(HumanTask, task_id)
             assert done is not None
@@ -214,38 +218,53 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         """Fires the timers that are due on up to `limit` instances (leaving out those in ``skip``), saying what
         happened to each.
 
-        Each instance is claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at
-        once; on any database the revision check makes a second firing of the same timers impossible.
+        The due instances are listed a batch at a time, earliest first (one index range and one sort per batch, not
+        per instance); each is then claimed in its own transaction, which checks that it is still due: with
+        SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once; on any database the
+        revision check makes a second firing of the same timers impossible.
         """
         now = now or self.clock.now()
         result = TimerPass()
         seen: list[int] = list(skip)  # never pick the same instance twice in one call, whatever happened to it
-        for _ in range(limit):
+        passed: list[int] = []  # listed, but fired, ended or held by another worker by the time it was claimed
+        while result.examined < limit:
             with self.session_factory() as session:
                 # Strictly before now: SpiffWorkflow fires a timer only once its moment has passed.
-                query = (
-                    select(ProcessInstance)
+                listed = list(session.scalars(
+                    select(ProcessInstance.id)
                     .where(ProcessInstance.next_timer_due < now, ProcessInstance.status.in_(ACTIVE_STATUSES),
-                           ProcessInstance.id.not_in(seen))
+                           ProcessInstance.id.not_in(seen + passed))
                     .order_by(ProcessInstance.next_timer_due, ProcessInstance.id)
-                    .limit(1)
-                )
-                if session.bind is not None and session.bind.dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                instance = session.scalars(query).first()
-                if instance is None:
-                    return result
-                seen.append(instance.id)
-
-                try:
-                    self._run(session, instance, "fire_timers", self._fire_timers_step, actor=None, expected_revision=None,
-                              args={}, completed_user_task=None)
-                    result.fired.append(instance.id)
-                except (ConcurrentUpdate, InvalidState):
-                    result.conflicts.append(seen[-1])  # another worker got there first, or it ended meanwhile
-                except InstanceFailed:
-                    result.failed.append(seen[-1])  # recorded as an incident; it is failed and leaves the queue
+                    .limit(limit - result.examined)
+                ))
+            if not listed:
+                return result
+            for instance_id in listed:
+                self._fire_one(instance_id, now, seen, passed, result)
         return result
+
+    def _fire_one(self, instance_id: int, now: datetime, seen: list[int], passed: list[int],
+                  result: TimerPass) -> None:
+        """Claims one listed instance if it is still due, and fires its timers (one transaction)."""
+        with self.session_factory() as session:
+            query = select(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                  ProcessInstance.next_timer_due < now,
+                                                  ProcessInstance.status.in_(ACTIVE_STATUSES))
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            instance = session.scalars(query).first()
+            if instance is None:
+                passed.append(instance_id)
+                return
+            seen.append(instance_id)
+            try:
+                self._run(session, instance, "fire_timers", self._fire_timers_step, actor=None, expected_revision=None,
+                          args={}, completed_user_task=None)
+                result.fired.append(instance_id)
+            except (ConcurrentUpdate, InvalidState):
+                result.conflicts.append(instance_id)  # another worker got there first, or it ended meanwhile
+            except InstanceFailed:
+                result.failed.append(instance_id)  # recorded as an incident; it is failed and leaves the queue
 
     # ---- internals -------------------------------------------------------------------------------------------------
     def _start_data(self, case: Case) -> dict[str, Any]:
@@ -271,12 +290,23 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
     def _command(self, instance_id: int, command: str,
                  step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
                  expected_revision: int | None = None, args: dict[str, Any] | None = None,
-                 completed_user_task: UUID | None = None) -> None:
-        with self.session_factory() as session:
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is None:
-                raise NotFound("No such process instance")
-            self._run(session, instance, command, step, actor, expected_revision, args or {}, completed_user_task)
+                 completed_user_task: UUID | None = None, session: Session | None = None) -> None:
+        """Runs ``step`` on the instance as one command, in a session of its own, or in ``session`` when the caller
+        has already read the instance there (it is not read again)."""
+        if session is not None:
+            self._command_in(session, instance_id, command, step, actor, expected_revision, args, completed_user_task)
+            return
+        with self.session_factory() as own:
+            self._command_in(own, instance_id, command, step, actor, expected_revision, args, completed_user_task)
+
+    def _command_in(self, session: Session, instance_id: int, command: str,
+                    step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
+                    expected_revision: int | None, args: dict[str, Any] | None,
+                    completed_user_task: UUID | None) -> None:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound("No such process instance")
+        self._run(session, instance, command, step, actor, expected_revision, args or {}, completed_user_task)
 
     def _run(self, session: Session, instance: ProcessInstance, command: str,
              step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,

@@ -108,14 +108,21 @@ class LocalOfferProposal(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("local_offer_entry.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     changes: Mapped[dict[str, Any]]
-    # pending, published, returned
+    # pending, published, returned (the provider may send it again), rejected
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    # Why the LA returned it, shown to the provider.
+    # Why the LA returned or rejected it, shown to the provider.
     reason: Mapped[str] = mapped_column(Text, default="")
     proposed_at: Mapped[datetime]
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The review route (workflows/local_offer_review.bpmn, engine/local_offer/review_route.py): the deployed version
+    # it runs on and its saved state. It is about an entry, not a child, so it is kept here rather than as a case's
+    # process instance. None: proposed before the route existed (migration 0018).
+    route_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    route_state: Mapped[str | None] = mapped_column(Text)
+    # When the editor's review task is due (the route's dueDate), for the editor's list.
+    review_due_on: Mapped[date | None] = mapped_column(Date)
 
     entry: Mapped[LocalOfferEntry] = relationship()
     provider: Mapped[Organisation] = relationship()

@@ -102,6 +102,9 @@ class Case(Base):
     """One child or young person with one responsible local authority."""
 
     __tablename__ = "case_record"
+    # The case list's order (child's last name, first name): on SQLite the migration makes the names COLLATE NOCASE,
+    # so that the list reads this index instead of sorting every case (engine.lists.cases.case_list).
+    __table_args__ = (Index("ix_case_record_child_sort", "child_last_name", "child_first_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -216,6 +219,8 @@ class HumanTask(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid", name="uq_human_task_instance_guid"),
         Index("ix_human_task_open_role_org", "status", "role", "organisation_id"),
+        # The task lists' due order, read as index ranges (engine.lists.tasks._due_order_ids).
+        Index("ix_human_task_status_due", "status", "due_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.errors import InstanceFailed
@@ -49,7 +50,7 @@ def test_an_admin_repairs_a_failed_instance(live_server: LiveServer, new_page: A
     page.locator("#data").fill("{ not json")
     page.locator("#reason").fill("The request was sent with a test flag")
     page.get_by_role("button", name="Save the data").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the page the form posts back
     assert page.locator("#data").input_value() == "{ not json"  # what was typed is kept
     page.locator("#data").fill(json.dumps(data, indent=2))
     page.get_by_role("button", name="Save the data").click()

@@ -16,7 +16,7 @@ from engine.local_offer import comments, entries, pages, proposals
 from engine.local_offer.authorities import authority, local_authorities
 from engine.runtime.services import Services
 from engine.store.local_offer import LocalOfferEntry
-from tests.conftest import World
+from tests.conftest import World, real_routes
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -214,9 +214,11 @@ def test_the_demo_local_offer_covers_every_category_for_each_authority(services:
 
     ctx = DemoContext()
     ctx.organisations.update({"NSH": world.la, "SBH": world.other_la, "ICB": world.health})
+    services.engine.deploy(real_routes())  # as `ehcflow setup` does before seeding: the changes wait on their route
     seed_local_offer(services.engine, ctx)
     assert {c[:2] for c in ctx.credentials} == {("localoffer@testshire.example", "Local Offer editor"),
-                                                ("localoffer@otherham.example", "Local Offer editor")}
+                                                ("localoffer@otherham.example", "Local Offer editor"),
+                                                ("volunteer@shiresparentcarers.example", "Local Offer provider")}
     with services.session_factory() as s:
         for la in (world.la, world.other_la):
             rows = entries.entries_of(s, la.id)
@@ -226,7 +228,14 @@ def test_the_demo_local_offer_covers_every_category_for_each_authority(services:
             assert len(comments.published_by_year(s, la.id)) == 2
             # The health services are the ICB's, and it has proposed a change to one for the council to review.
             assert all(r.provider_id == world.health.id for r in rows if r.category == "health")
-            assert [proposals.differences(p)[0].label for p in proposals.pending_for(s, la.id)] == ["What it offers"]
+            # The charity provides the parent carer groups, and has sent Northshire (here Testshire) a change too.
+            charity = ctx.organisations["SPCN"]
+            assert {r.title for r in rows if r.provider_id == charity.id} == {"Parent carer forum",
+                                                                              "Autism parent support group"}
+            waiting = proposals.pending_for(s, la.id)
+            assert [(p.provider_id, proposals.differences(p)[0].label) for p in waiting] == (
+                [(world.health.id, "What it offers")] + ([(charity.id, "Contact email")] if la == world.la else []))
+            assert all(p.route_state is not None and p.review_due_on for p in waiting)
         school = s.scalars(select(LocalOfferEntry).where(LocalOfferEntry.organisation_id == world.school.id)).one()
         assert school.category == "primary" and school.sen_report_url
 

@@ -613,3 +613,29 @@ def test_cli_check_resolves_calls_from_the_folder_and_the_database(tmp_path: Pat
     result = CliRunner().invoke(main, ["workflows", "check", "--forms", str(FORMS), str(caller)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("lint_missing_called_process ")
+
+
+@pytest.mark.parametrize(("lane", "value", "message"), [
+    ("LA caseworker", "young_person", "familyMember is only read on a task in the Family lane, not in lane "
+                                      "'LA caseworker'"),
+    ("Family", "the_child", "familyMember must be 'young_person' (the task is the young person's), not 'the_child'"),
+])
+def test_family_member_is_refused_where_it_would_be_ignored(tmp_path: Path, lane: str, value: str,
+                                                            message: str) -> None:
+    bpmn = tmp_path / "member.bpmn"
+    bpmn.write_text(VALID.read_text().replace('name="LA caseworker"', f'name="{lane}"').replace(
+        '<spiffworkflow:property name="dueDate" value="decide_by" />',
+        f'<spiffworkflow:property name="dueDate" value="decide_by" />'
+        f'<spiffworkflow:property name="familyMember" value="{value}" />'))
+    [problem] = lint(bpmn)
+    assert (problem.line, problem.element_id, problem.message) == (line_of(bpmn, "familyMember"), "UT_decide",
+                                                                   message)
+
+
+def test_family_member_young_person_on_a_family_task_is_accepted(tmp_path: Path) -> None:
+    bpmn = tmp_path / "member.bpmn"
+    bpmn.write_text(VALID.read_text().replace('name="LA caseworker"', 'name="Family"').replace(
+        '<spiffworkflow:property name="dueDate" value="decide_by" />',
+        '<spiffworkflow:property name="dueDate" value="decide_by" />'
+        '<spiffworkflow:property name="familyMember" value="young_person" />'))
+    assert lint(bpmn) == []

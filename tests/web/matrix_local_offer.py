@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.local_offer import comments, entries, proposals
+from engine.local_offer import comments, entries, proposals, review_route
 from engine.store.models import Case, Organisation
+from tests.conftest import ROOT, deploy_files
 
 PUBLIC = "public"  # as in test_authorization.py (which imports this module)
 EDITORS = {"manager"}
@@ -65,8 +66,9 @@ EXTRA_POST_DATA: dict[str, dict[str, str]] = {
 
 
 def make_extra_targets(services: Any, engine: Any, app: Any, world: Any, case_id: int, clock: Any) -> dict[str, Any]:
-    """A published entry (provided by the health body, which has proposed a change to it) and a pending comment in
-    the Local Offer of the case's authority."""
+    """A published entry (provided by the health body, which has proposed a change to it, waiting on the review
+    route) and a pending comment in the Local Offer of the case's authority."""
+    deploy_files(engine, [ROOT / "workflows" / "local_offer_review.bpmn"], ROOT / "forms")
     with services.session_factory() as s:
         la = s.get(Organisation, s.scalars(select(Case.la_id).where(Case.id == case_id)).one())
         entry = entries.save_entry(s, la.id, {"title": "Matrix service", "category": "health", "needs": [],
@@ -75,6 +77,7 @@ def make_extra_targets(services: Any, engine: Any, app: Any, world: Any, case_id
                                    clock.now(), clock.today(), None)
         proposal = proposals.propose(s, entry, world.health.id, {"title": "Matrix service, changed", "age_from": "0",
                                                                  "age_to": "25"}, clock.now(), None)
+        review_route.start_review(engine, s, proposal)
         comment = comments.submit_comment(s, la.id, "A comment for the matrix", f"matrix-{case_id}", clock.now(),
                                           limit=100)
         s.commit()

@@ -27,6 +27,7 @@ from tests.conftest import ROOT, World, deploy_files
 # each with EXTRA_MATRIX and make_extra_targets(services, engine, app, world, case_id, clock) -> dict.
 from tests.web import (  # noqa: E402
     matrix_admin,
+    matrix_api,
     matrix_case_details,
     matrix_case_notes,
     matrix_exports,
@@ -37,6 +38,7 @@ from tests.web import (  # noqa: E402
     matrix_request,
     matrix_routes,
     matrix_sen_support,
+    matrix_sso,
 )
 from tests.web.conftest import ROUTE, Client, make_app, open_task
 from tests.web.test_cases import ADVICE, DRAFT, add_document
@@ -45,9 +47,11 @@ from tests.web.test_notices import add_notice
 from tests.web.test_transfer_package import add_package
 from webui import uploads
 from webui.access import ACCESS_LEVELS, access_of
+from webui.api.auth import API_ACCESS_LEVELS  # the API's token-only views (tests/web/test_api_matrix.py tries them)
 
 AREAS = (matrix_admin, matrix_owner, matrix_reports, matrix_intake, matrix_request, matrix_routes,
-         matrix_case_details, matrix_local_offer, matrix_sen_support, matrix_case_notes, matrix_exports)
+         matrix_case_details, matrix_local_offer, matrix_sen_support, matrix_case_notes, matrix_exports,
+         matrix_sso, matrix_api)
 
 LA = {"caseworker", "manager", "ep", "socialcare", "admin", "processowner"}
 LA_SEN = LA - {"ep", "socialcare"}  # the authority's own services read what is meant for them, like health
@@ -322,7 +326,7 @@ def test_the_matrix_covers_every_endpoint_and_every_view_declares_its_access(mat
                                 f"rows for endpoints that do not exist: {sorted(set(MATRIX) - seen)}"
     for rule in _rules(matrix_app):
         view = matrix_app.view_functions[rule.endpoint]
-        assert access_of(view) in ACCESS_LEVELS, f"{rule.endpoint} does not declare who may use it"
+        assert access_of(view) in (*ACCESS_LEVELS, *API_ACCESS_LEVELS), f"{rule.endpoint} does not declare who may use it"
         if access_of(view) == "public":
             assert MATRIX.get((rule.endpoint, sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})[0], "")) == PUBLIC
 

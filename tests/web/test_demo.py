@@ -114,6 +114,26 @@ def _check_failed_instance_is_repaired(demo_app: Flask, services: Services) -> N
 
 
 
+def _check_sen_support_in_each_kind_of_setting(services: Services) -> None:
+    """SEN support under way in each demo school, the nursery (the progress check at age two done, the assessment
+    next) and the college (the student's own task, assigned to their own account, to give views before the review)."""
+    with services.session_factory() as s:
+        def open_on(first: str, last: str) -> list[HumanTask]:
+            case_id = s.scalar(select(Case.id).where(Case.child_first_name == first, Case.child_last_name == last))
+            return list(s.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.status == "open")))
+        assert [t.bpmn_id for t in open_on("Poppy", "Wells")] == ["UT_assess"]
+        [views] = [t for t in open_on("Kofi", "Osei") if t.bpmn_id == "UT_young_person_views"]
+        kofi = s.scalar(select(User).where(User.email == "kofi.osei@example.com"))
+        assert views.assignee_id == kofi.id
+        settings = set(s.scalars(
+            select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
+            .join(HumanTask, HumanTask.organisation_id == Organisation.id)
+            .join(ProcessInstance, (ProcessInstance.id == HumanTask.instance_id)
+                  & (ProcessInstance.process_id == "sen_support"))))
+        assert {"Elm Park Primary School", "Oakwood Academy", "Southborough Primary School",
+                "Riverside Nursery School", "Northshire College"} <= settings
+
+
 def _check_reports_have_a_history(demo_app: Flask, services: Services) -> None:
     """Months of plans, decisions, reviews and amendments, some late, some with an exception claimed."""
     from engine.reports import timeliness as reports
@@ -151,5 +171,6 @@ def _check_reports_have_a_history(demo_app: Flask, services: Services) -> None:
 def test_the_demo_has_work_for_an_administrator_and_a_history_for_the_reports(demo_app: Flask,
                                                                                services: Services) -> None:
     # One test, since loading the demo is what takes the time.
+    _check_sen_support_in_each_kind_of_setting(services)  # first: the checks below move the clock on
     _check_reports_have_a_history(demo_app, services)
     _check_failed_instance_is_repaired(demo_app, services)

@@ -1,7 +1,8 @@
 """The Local Offer's pages: the public directory without signing in (search, filters, no results, odd input),
 entries with JSON and schema.org data, fixed pages, comments (CSRF, throttle, confirmation), moderation and "You
-said, we did", the editor for the authority's managers and Local Offer editors only, the review list, providers'
-changes reviewed by the LA, the front door, the council's branding, and every field escaped."""
+said, we did", the editor for the authority's managers and Local Offer editors only, the review list, the front
+door, the council's branding, and every field escaped. Providers' changes and their review route:
+test_local_offer_providers.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from engine.people.roles import Role
 from engine.people.users import create_user
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.local_offer import LocalOfferComment, LocalOfferEntry, LocalOfferProposal
+from engine.store.local_offer import LocalOfferComment, LocalOfferEntry
 from engine.store.models import Organisation
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, make_app, text_of
@@ -267,78 +268,6 @@ def test_a_local_offer_editor_edits_their_authoritys_local_offer(app: Flask, wor
     manager = Client(app)
     manager.sign_in(world.users["manager"].email)
     assert manager.page("/cases/").find("a", href=f"/cases/{world.case_id}") is not None
-
-
-def test_a_provider_proposes_and_the_la_publishes_or_returns(app: Flask, world: World, services: Services,
-                                                             clock: FrozenClock, client: Client) -> None:
-    """The health body's entry stays as published until the LA's editor publishes the change; the school cannot
-    open it, and the health body cannot open the school's entry."""
-    health_entry = add_entry(services, world, clock, provider_id=str(world.health.id))
-    school_entry = add_entry(services, world, clock, title="Test Primary School", category="primary",
-                             organisation_id=str(world.school.id))
-    health = Client(app)
-    health.sign_in(world.users["health"].email)
-    listing = text_of(health.page("/local-offer-provider/"))
-    assert "Speech and language therapy" in listing and "Test Primary School" not in listing
-    health.get(f"/local-offer-provider/entries/{school_entry}", status=404)
-    school = Client(app)
-    school.sign_in(world.users["school"].email)
-    school.get(f"/local-offer-provider/entries/{health_entry}", status=404)
-    assert "Test Primary School" in text_of(school.page("/local-offer-provider/"))
-    for key in ("caseworker", "manager", "parent"):
-        c = Client(app)
-        c.sign_in(world.users[key].email)
-        assert c.get("/local-offer-provider/", status=None).status_code == 403, key
-
-    form = health.page(f"/local-offer-provider/entries/{health_entry}")
-    assert form.find("input", attrs={"name": "title"})["value"] == "Speech and language therapy"
-    assert form.find(attrs={"name": "category"}) is None and form.find(attrs={"name": "status"}) is None
-    values = {"title": "Speech and language therapy", "age_from": "0", "age_to": "18", "area": "North",
-              "offers": "Therapy and groups for children who stammer", "cost": "Free"}
-    health.post(f"/local-offer-provider/entries/{health_entry}", values, status=302)
-    assert "groups" not in text_of(client.page(f"/local-offer/TST/entries/{health_entry}"))
-    assert "Waiting for the council" in text_of(health.page("/local-offer-provider/"))
-
-    manager = Client(app)
-    manager.sign_in(world.users["manager"].email)
-    with services.session_factory() as s:
-        proposal_id = s.scalars(select(LocalOfferProposal.id)).one()
-    assert "Speech and language therapy" in text_of(manager.page("/local-offer-editor/changes"))
-    other = Client(app)
-    other.sign_in(world.users["other_manager"].email)
-    other.get(f"/local-offer-editor/changes/{proposal_id}", status=404)
-    assert "Speech and language" not in text_of(other.page("/local-offer-editor/changes"))
-    compare = text_of(manager.page(f"/local-offer-editor/changes/{proposal_id}"))
-    assert "Therapy for children who stammer" in compare and "Therapy and groups for children who stammer" in compare
-    refused = manager.post(f"/local-offer-editor/changes/{proposal_id}", {"decision": "return"}, status=200)
-    assert "Enter why you are returning" in refused.get_data(as_text=True)
-    manager.post(f"/local-offer-editor/changes/{proposal_id}", {"decision": "return", "reason": "Name the groups"},
-                 status=302)
-    assert "Returned by the council: Name the groups" in text_of(health.page("/local-offer-provider/"))
-    assert "Name the groups" in text_of(health.page(f"/local-offer-provider/entries/{health_entry}"))
-
-    health.post(f"/local-offer-provider/entries/{health_entry}",
-                {**values, "offers": "Therapy and the Chatterbox group for children who stammer"}, status=302)
-    with services.session_factory() as s:
-        proposal_id = s.scalars(select(LocalOfferProposal.id).where(LocalOfferProposal.status == "pending")).one()
-    manager.post(f"/local-offer-editor/changes/{proposal_id}", {"decision": "publish"}, status=302)
-    assert "Chatterbox group" in text_of(client.page(f"/local-offer/TST/entries/{health_entry}"))
-
-
-def test_a_providers_change_is_escaped_on_the_las_comparison(app: Flask, world: World, services: Services,
-                                                             clock: FrozenClock) -> None:
-    entry_id = add_entry(services, world, clock, provider_id=str(world.health.id))
-    health = Client(app)
-    health.sign_in(world.users["health"].email)
-    health.post(f"/local-offer-provider/entries/{entry_id}", {"title": EVIL, "offers": EVIL, "age_from": "0",
-                                                              "age_to": "25"}, status=302)
-    manager = Client(app)
-    manager.sign_in(world.users["manager"].email)
-    with services.session_factory() as s:
-        proposal_id = s.scalars(select(LocalOfferProposal.id)).one()
-    for response in (manager.get(f"/local-offer-editor/changes/{proposal_id}"), manager.get("/local-offer-editor/changes"),
-                     health.get(f"/local-offer-provider/entries/{entry_id}")):
-        assert "<script>alert" not in response.get_data(as_text=True), response.request.path
 
 
 def test_the_home_page_is_the_front_door_for_visitors(client: Client, world: World) -> None:

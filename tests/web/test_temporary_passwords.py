@@ -16,7 +16,7 @@ from engine.people.roles import Role
 from engine.people.users import create_user
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import User, WebSession
+from engine.store.models import Membership, User, WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, make_app, soup, text_of
 from tests.web.test_admin_users import confirm
@@ -148,3 +148,32 @@ def test_ehcflow_users_create_makes_a_temporary_password_unless_permanent(servic
     assert own.exit_code == 0, own.output
     assert user(services, "t@test.example").temporary_password_set_at is not None
     assert user(services, "me@test.example").temporary_password_set_at is None
+
+
+def test_ehcflow_organisations_create_adds_the_first_organisation(services: Services, world: World,
+                                                                  monkeypatch: Any) -> None:
+    """A new deployment has nobody to sign in: the council is added at the server, then its first user."""
+    from webui.cli import organisations, setup
+    from webui.cli.group import main
+
+    monkeypatch.setattr(organisations, "build_services", lambda: services)
+    monkeypatch.setattr(setup, "build_services", lambda: services)
+    runner = CliRunner()
+    made = runner.invoke(main, ["organisations", "create", "--name", "Northshire Council", "--code", "NSH"])
+    assert made.exit_code == 0, made.output
+    assert "Added Northshire Council (local_authority, code NSH)." in made.output
+    again = runner.invoke(main, ["organisations", "create", "--name", "northshire council"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    odd = runner.invoke(main, ["organisations", "create", "--name", "X", "--kind", "castle"])
+    assert odd.exit_code == 2 and "castle" in odd.output
+    first = runner.invoke(main, ["users", "create", "--email", "a@nsh.example", "--name", "A", "--role", "admin",
+                                 "--role", "system_admin", "--org", "NSH"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert first.exit_code == 0, first.output
+    with services.session_factory() as s:
+        held = s.scalars(select(Membership.role).where(Membership.user_id == user(services, "a@nsh.example").id))
+        assert sorted(held) == ["admin", "system_admin"]  # an administrator who may also add authorities
+    mixed = runner.invoke(main, ["users", "create", "--email", "p@nsh.example", "--name", "P", "--role", "family",
+                                 "--role", "admin", "--org", "NSH"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert mixed.exit_code == 2 and "no other role" in mixed.output
+    listed = runner.invoke(main, ["organisations", "list"])
+    assert "NSH" in listed.output and "Northshire Council" in listed.output

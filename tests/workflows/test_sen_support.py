@@ -379,6 +379,17 @@ def early_cycle_to_views(route: CaseDriver) -> None:
                    utc(2026, 11, 2, 11))
 
 
+# The early years, college and move-of-setting scenarios (tests/workflows/sen_support_scenarios.py): collected here so
+# that the flow coverage below counts them.
+from tests.workflows.sen_support_scenarios import (  # noqa: E402
+    test_a_college_asks_the_young_person_and_a_move_the_young_person_refuses,
+    test_an_early_years_setting_records_the_progress_check_and_the_record_moves_with_consent,
+)
+
+__all__ = ["test_a_college_asks_the_young_person_and_a_move_the_young_person_refuses",
+           "test_an_early_years_setting_records_the_progress_check_and_the_record_moves_with_consent"]
+
+
 # ---- coverage: keep this test last ------------------------------------------------------------------------------------
 def test_every_flow_node_and_sequence_flow_of_the_route_is_visited(request: pytest.FixtureRequest) -> None:
     flow_coverage.check_whole_module_covered(request, COVERAGE, globals())

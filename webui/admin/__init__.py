@@ -6,7 +6,17 @@ organisation's instance, user or organisation is "not found", as everywhere else
 
 from __future__ import annotations
 
-from webui.admin import actions, exports, home, import_plans, instances, organisations, users  # noqa: E402,F401  (register the views)
+from webui.admin import (  # noqa: E402,F401  (register the views)
+    actions,
+    api_tokens,
+    exports,
+    home,
+    identity_providers,
+    import_plans,
+    instances,
+    organisations,
+    users,
+)
 from webui.admin.common import bp
 
 __all__ = ["bp"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from webui.auth import routes, set_password, temporary  # noqa: F401 - each registers its views on the blueprint
+from webui.auth import routes, set_password, sso, temporary  # noqa: F401 - each registers its views on the blueprint
 from webui.auth.routes import bp
 
 __all__ = ["bp"]

@@ -30,7 +30,8 @@ def must_choose_password() -> bool:
 
 @bp.before_app_request
 def send_to_choose_password() -> Response | None:
-    if request.endpoint in ALLOWED_ENDPOINTS or not must_choose_password():
+    # The API never uses the session (webui/api/auth.py): its calls are not the browser's pages.
+    if request.endpoint in ALLOWED_ENDPOINTS or request.path.startswith("/api/") or not must_choose_password():
         return None
     return redirect(url_for("auth.choose_password"))
 

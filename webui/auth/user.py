@@ -15,9 +15,9 @@ from flask import current_app, g, request, session
 from flask_login import UserMixin
 from sqlalchemy import select, update
 
-from engine.lists.holder import Holder, family_case_ids, holder
+from engine.lists.holder import Holder, family_case_ids
 from engine.people.roles import Role
-from engine.store.models import Organisation, User, WebSession
+from engine.store.models import Membership, Organisation, User, WebSession
 from webui.context import clock, db
 
 SESSION_KEY = "sid"
@@ -129,19 +129,22 @@ def end_other_sessions(user_id: int, reason: str, now: datetime) -> None:
 
 
 def load_user(user_id: str) -> WebUser | None:
-    """Flask-Login's user loader: the user only while their server-side session is alive."""
+    """Flask-Login's user loader: the user only while their server-side session is alive.
+
+    Two queries per request: the session row with its user, then the memberships with their organisations."""
     token = session.get(SESSION_KEY)
     if not token or not user_id.isdigit():
         return None
     s = db()
-    row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+    found = s.execute(select(WebSession, User).outerjoin(User, User.id == WebSession.user_id)
+                      .where(WebSession.token_hash == token_hash(token))).first()
+    row, user = found if found is not None else (None, None)
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None
     now = clock().now()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
     reason = "idle" if now - row.last_seen_at > idle else "expired" if now - row.created_at > absolute else None
-    user = s.get(User, row.user_id)
     if reason is None and (user is None or not user.active):
         reason = "user_inactive"
     if reason is not None:
@@ -155,8 +158,13 @@ def load_user(user_id: str) -> WebUser | None:
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         s.commit()
-    who = holder(s, user.id)
-    org_ids = sorted(who.organisation_ids)
-    organisations = {o.id: o for o in s.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))} if org_ids \
-        else {}
-    return WebUser(user, who, organisations)
+    roles: set[tuple[int | None, str]] = set()
+    organisations: dict[int, Organisation] = {}
+    for org_id, role, organisation in s.execute(
+            select(Membership.organisation_id, Membership.role, Organisation)
+            .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.user_id == user.id)):
+        roles.add((org_id, role))
+        if organisation is not None:
+            organisations[organisation.id] = organisation
+    return WebUser(user, Holder(user.id, frozenset(roles)), organisations)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from webui.cli import (  # noqa: F401 - each registers its commands on the group
+    backup,
     cases,
     database,
     exports,
     imports,
     instances,
+    organisations,
     production,
     reports,
     routes,

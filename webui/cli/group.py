@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
 
 from engine.errors import SettingInvalid
 from engine.runtime.services import Services, build
+from webui.log_format import configure_logging
 
 
 def build_services() -> Services:
@@ -22,5 +22,7 @@ def build_services() -> Services:
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def main(verbose: bool) -> None:
     """EHC Flow: statutory SEND routes as executable BPMN."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging(verbose)  # text or JSON lines: EHCFLOW_LOG_FORMAT
+    except SettingInvalid as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from webui.cli.group import build_services, main
+from webui.log_format import announce, gunicorn_logger_class, log_format
 
 
 def default_workers() -> int:
@@ -69,10 +70,13 @@ def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
         # Made once here, before the fork: every process must sign cookies with the same key.
         secret_key(instance_dir().resolve())
     services.db.dispose()
-    click.echo(f"EHC Flow is serving at http://{bind}/ with {workers} process(es) of {threads} thread(s) "
-               f"(database: {services.db.url.render_as_string(hide_password=True)}). Run `ehcflow worker` "
-               "for the timers.")
-    _gunicorn_app({"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-                   "timeout": timeout, "accesslog": "-", "errorlog": "-", "proc_name": "ehcflow",
-                   # No control socket: it lives in the home folder, shared by every server on the host.
-                   "control_socket_disable": True}).run()
+    announce("ehcflow.serve", f"EHC Flow is serving at http://{bind}/ with {workers} process(es) of {threads} "
+             f"thread(s) (database: {services.db.url.render_as_string(hide_password=True)}). Run `ehcflow worker` "
+             "for the timers.")
+    options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+               "timeout": timeout, "accesslog": "-", "errorlog": "-", "proc_name": "ehcflow",
+               # No control socket: it lives in the home folder, shared by every server on the host.
+               "control_socket_disable": True}
+    if log_format() == "json":
+        options["logger_class"] = gunicorn_logger_class()  # its own lines and the access log as JSON too
+    _gunicorn_app(options).run()

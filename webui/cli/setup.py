@@ -75,13 +75,16 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "role_code", required=True, help="e.g. la_caseworker, la_manager, admin, family")
+@click.option("--role", "role_codes", required=True, multiple=True,
+              help="e.g. la_caseworker, la_manager, admin, family; repeat it for several roles at the organisation "
+                   "(the first system administrator: --role admin --role system_admin)")
 @click.option("--org", "org_code", default=None, help="The organisation's code (not needed for family)")
 @click.option("--permanent", is_flag=True,
               help="The password is the person's own (you are creating your own account): not temporary")
 @click.password_option()
-def users_create(email: str, name: str, role_code: str, org_code: str | None, permanent: bool, password: str) -> None:
-    """Create a user with one role in one organisation. The password is temporary (the person chooses their own
+def users_create(email: str, name: str, role_codes: tuple[str, ...], org_code: str | None, permanent: bool,
+                 password: str) -> None:
+    """Create a user with one or more roles in one organisation. The password is temporary (the person chooses their own
     when they first sign in, and it stops working after EHCFLOW_TEMP_PASSWORD_DAYS) unless --permanent."""
     from sqlalchemy import select
 
@@ -90,23 +93,26 @@ def users_create(email: str, name: str, role_code: str, org_code: str | None, pe
     from engine.store.models import Organisation
 
     try:
-        role = Role(role_code)
+        roles = [Role(code) for code in dict.fromkeys(role_codes)]
     except ValueError:
         raise click.BadParameter(f"unknown role; use one of {', '.join(r.value for r in Role)}",
                                  param_hint="--role") from None
+    if Role.FAMILY in roles and len(roles) > 1:
+        raise click.BadParameter("a family member holds no other role", param_hint="--role")
     services = build_services()
     with services.session_factory() as session:
         org = None
-        if role != Role.FAMILY:
+        if roles != [Role.FAMILY]:
             if not org_code:
                 raise click.BadParameter("this role needs an organisation", param_hint="--org")
             org = session.scalars(select(Organisation).where(Organisation.code == org_code)).first()
             if org is None:
                 raise click.BadParameter(f"no organisation with the code {org_code!r}", param_hint="--org")
         try:
-            create_user(session, email, name, password, services.engine.clock, [(org, role)], temporary=not permanent)
+            create_user(session, email, name, password, services.engine.clock, [(org, role) for role in roles],
+                        temporary=not permanent)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
-    click.echo(f"Created {email} as {role.label}{' at ' + org.name if org else ''}"
+    click.echo(f"Created {email} as {' and '.join(r.label for r in roles)}{' at ' + org.name if org else ''}"
                f"{'' if permanent else ', with a temporary password: they choose their own when they first sign in'}.")

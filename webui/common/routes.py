@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from webui.access import public
+from webui.problem_json import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ ERRORS = {
 }
 
 
+#: Where the JSON API lives: its errors are problem+json even when no API view was reached.
+API_PREFIX = "/api/"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -72,6 +77,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         title, message = ERRORS.get(code, (error.name, error.description or ""))
+        if request.path.startswith(API_PREFIX):
+            return problem_response(code, error.description or title)
         if request.path.endswith(".json"):
             return {"error": title}, code
         return render_template("errors/error.html", title=title, message=message), code
@@ -84,6 +91,8 @@ def register_error_handlers(app: Flask) -> None:
             # Every database connection stayed busy for EHCFLOW_DB_POOL_TIMEOUT seconds: a full house, not a fault.
             log.warning("no database connection free for %s %s", request.method, request.path)
             title, message = ERRORS[503]
+            if request.path.startswith(API_PREFIX):
+                return problem_response(503, message, headers={"Retry-After": "30"})
             return render_template("errors/error.html", title=title, message=message), 503, {"Retry-After": "30"}
         log.exception("unexpected error on %s %s", request.method, request.path)
         if app.testing and app.config.get("PROPAGATE_EXCEPTIONS", True):

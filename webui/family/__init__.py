@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webui.family import routes, starts  # noqa: F401 - each registers its views on the blueprint
+from webui.family import routes, sen_support, starts  # noqa: F401 - each registers its views on the blueprint
 from webui.family.routes import bp
 
 __all__ = ["bp"]

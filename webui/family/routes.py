@@ -19,7 +19,7 @@ from engine.lists.cases import case_routes
 from engine.lists.documents import case_documents
 from engine.lists.family import family_cases, family_plan_versions, open_deadlines
 from engine.lists.names import organisations_by_id
-from engine.people.access import may_see_document
+from engine.people.access import acts_for_young_person, may_see_document
 from engine.people.roles import Role
 from engine.store.models import Case, Document, Organisation
 from webui.access import family
@@ -79,7 +79,10 @@ def case(case_id: int) -> ResponseReturnValue:
     la = db().get(Organisation, case.la_id)
     routes = case_routes(db(), case.id)
     orgs = organisations_by_id(db(), [t.organisation_id for r in routes for t in r.open_tasks])
-    my_tasks = [t for r in routes for t in r.open_tasks if t.role == Role.FAMILY.value]
+    # Not a task the route gave the young person, unless it is theirs or they named this parent to act for them.
+    acting = acts_for_young_person(db(), current_user.record, case.id)
+    my_tasks = [t for r in routes for t in r.open_tasks if t.role == Role.FAMILY.value
+                and (t.assignee_id in (None, current_user.id) or acting)]
     steps: dict[int, list[dict[str, Any]]] = {
         r.id: [{"task": t, "who": who_does(t.role, orgs.get(t.organisation_id or -1), la)} for t in r.open_tasks]
         for r in routes

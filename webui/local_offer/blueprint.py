@@ -1,9 +1,10 @@
 """The Local Offer blueprint (``local_offer``): the public pages under ``/local-offer``, the LA's editor under
 ``/local-offer-editor`` and the providers' pages under ``/local-offer-provider``, and what they share.
 
-The LA's managers and its Local Offer editors edit their authority's Local Offer; a school's SENCO or a health body's
-staff propose changes to the entries their organisation provides. An entry, page, comment or proposed change of
-another authority or provider is "not found", so that ids cannot be probed.
+The LA's managers and its Local Offer editors edit their authority's Local Offer; a school's SENCO, a health body's
+staff or a charity's staff (role ``local_offer_provider``) propose changes to the entries their organisation
+provides. An entry, page, comment or proposed change of another authority or provider is "not found", so that ids
+cannot be probed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask_login import current_user
 
 from engine.errors import NotFound
 from engine.local_offer.authorities import authority
+from engine.local_offer.provider_notices import PROVIDER_ROLES
 from engine.people.roles import Role
 from engine.store.models import Organisation
 from webui.context import db
@@ -25,7 +27,6 @@ from webui.context import db
 bp = Blueprint("local_offer", __name__)
 
 EDITOR_ROLES = (Role.MANAGER, Role.LOCAL_OFFER_EDITOR)
-PROVIDER_ROLES = (Role.SCHOOL, Role.HEALTH)
 COMMENTS_PER_HOUR = "LOCAL_OFFER_COMMENTS_PER_HOUR"
 DEFAULT_COMMENTS_PER_HOUR = 5
 # The council's colour in the header of its Local Offer: {"TST": "#00703c"} in the app's config, or
@@ -87,7 +88,8 @@ def chosen_la() -> Organisation:
 
 
 def provider_orgs() -> list[int]:
-    """The organisations whose Local Offer entries the signed-in user keeps up to date (as SENCO or health staff)."""
+    """The organisations whose Local Offer entries the signed-in user keeps up to date (as SENCO, health staff or a
+    charity's staff)."""
     if not current_user.is_authenticated:
         return []
     return sorted(org_id for org_id in current_user.organisations

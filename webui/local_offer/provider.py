@@ -1,5 +1,6 @@
-"""Providers' own entries: a school's SENCO or a health body's staff propose changes to the Local Offer entries their
-organisation provides, for the LA to review (engine/local_offer/proposals.py); the LA's side is in changes.py."""
+"""Providers' own entries: a school's SENCO, a health body's staff or a charity's staff propose changes to the Local
+Offer entries their organisation provides; each starts the LA's review route (engine/local_offer/review_route.py);
+the LA's side is in changes.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.errors import FormInvalid, NotFound
-from engine.local_offer import proposals
+from engine.local_offer import proposals, review_route
 from engine.local_offer.categories import NEEDS, category_label
 from engine.store.local_offer import LocalOfferEntry
 from webui.access import staff
-from webui.context import db, now
+from webui.context import db, engine, now
 from webui.local_offer.blueprint import bp, require_provider
 
 
@@ -49,7 +50,8 @@ def provider_entry(entry_id: int) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            proposals.propose(db(), row, proposals.provider_of(row) or 0, values, now(), current_user.id)
+            proposal = proposals.propose(db(), row, proposals.provider_of(row) or 0, values, now(), current_user.id)
+            review_route.start_review(engine(), db(), proposal, current_user.id)
         except FormInvalid as e:
             errors = e.errors
             db().rollback()

@@ -8,14 +8,18 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
-from engine.lists import sen_support
+from engine.casework import sen_support_budget as budget
+from engine.casework import sen_support_move
+from engine.lists import sen_support, sen_support_words
 from engine.statutory.clock import active_clock
-from engine.store.models import Case, ProcessInstance
+from engine.store.models import Case, Organisation, ProcessInstance
 from webui.access import staff
 from webui.context import db, engine, today
 
 bp = Blueprint("sen_support", __name__, url_prefix="/sen-support")
+
 
 def _load_workflow(instance: ProcessInstance) -> Any:
     """The route's state, restored as the engine restores it for a command (on the engine's clock)."""
@@ -34,11 +38,26 @@ def _senco_only() -> set[int]:
 @bp.get("/")
 @staff
 def index() -> ResponseReturnValue:
-    """The pupils of the SENCO's settings on SEN support, overdue reviews first."""
+    """The pupils of the SENCO's settings on SEN support, overdue reviews first; the provision map against the
+    settings' notional SEN budgets."""
+    return index_page()
+
+
+def _setting_names(settings: set[int]) -> dict[int, str]:
+    return {org_id: name for org_id, name in db().execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(sorted(settings))))}
+
+
+def index_page(budget_errors: dict[str, str] | None = None, budget_for: int | None = None, typed: str = "") -> str:
     settings = _senco_only()
     rows = sen_support.pupils_on_sen_support(db(), current_user.holder, today())
+    year = budget.financial_year(today())
+    spending = budget.spending(_setting_names(settings), sen_support.provision_map(db(), current_user.holder),
+                               budget.budgets(db(), settings, year))
     return render_template("sen_support/index.html", rows=rows, several_settings=len(settings) > 1,
-                           statuses=sen_support.REVIEW_STATUSES)
+                           statuses=sen_support.REVIEW_STATUSES, spending=spending,
+                           year_label=budget.year_label(year), budget_errors=budget_errors or {},
+                           budget_for=budget_for, typed=typed)
 
 
 @bp.get("/<int:case_id>")
@@ -52,16 +71,23 @@ def record(case_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404)
     is_senco = found.setting is not None and found.setting.id in sen_support.senco_settings(current_user.holder)
-    return render_template("sen_support/record.html", r=found, is_senco=is_senco)
+    return render_template("sen_support/record.html", r=found, is_senco=is_senco,
+                           move=sen_support_move.move_status(db(), case.id),
+                           can_move=sen_support_move.may_manage_move(db(), current_user.record, case),
+                           **sen_support_words.record_labels(found.instance.version.files))
 
 
 @bp.get("/provision-map.csv")
 @staff
 def provision_map_csv() -> ResponseReturnValue:
     """The provision map of the SENCO's settings, as CSV."""
-    _senco_only()
+    settings = _senco_only()
     lines = sen_support.provision_map(db(), current_user.holder)
-    return Response(sen_support.provision_map_csv(lines), mimetype="text/csv", headers={
+    year = budget.financial_year(today())
+    names = _setting_names(settings)
+    recorded = {names[org_id]: amount for org_id, amount in budget.budgets(db(), settings, year).items()}
+    csv_text = sen_support.provision_map_csv(lines, recorded, budget.year_label(year))
+    return Response(csv_text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="provision-map-{today().isoformat()}.csv"',
         "X-Content-Type-Options": "nosniff",
     })

@@ -87,6 +87,9 @@ def _page_context(task: HumanTask, case: Case) -> dict[str, Any]:
 def task_page(task_id: int) -> ResponseReturnValue:
     """Fill in and submit a task's form, save it as a draft, or see a task that is done."""
     task, case = _task_or_404(task_id)
+    # Read once and held for the whole request: the page's context reads it again from the session's identity map,
+    # which keeps only the objects someone still refers to.
+    instance = db().get(ProcessInstance, task.instance_id)
     if task.status != "open":
         if not may_see_task_answers(db(), current_user.record, case, task):
             abort(403)  # need to know: another organisation's answers (advice the family did not agree to share)
@@ -94,12 +97,11 @@ def task_page(task_id: int) -> ResponseReturnValue:
         return _done_page(task, case, not_saved=request.method == "POST")
     if not can_act_on_task(db(), current_user.record, task):
         return render_template("tasks/not_yours.html", **_page_context(task, case)), 403
-    schema = engine().form_schema(db(), task) or EMPTY_FORM
+    schema = engine().form_schema(db(), task, instance) or EMPTY_FORM
     if request.method == "GET":
         draft = task.draft_data or {}
         raw = draft.get("raw") if isinstance(draft.get("raw"), dict) else to_raw(schema, {})
         return _render(task, case, schema, raw, {}, draft_saved_at=draft.get("saved_at"))
-    instance = db().get(ProcessInstance, task.instance_id)
     if instance is not None and instance.status == "failed":
         # The page showed the form disabled; answers sent from an older page are kept on it, not sent.
         return _render(task, case, schema, clean_raw(schema, request.form.lists()), {}, problem=ROUTE_STOPPED)

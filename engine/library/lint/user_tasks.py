@@ -13,7 +13,7 @@ import jsonschema
 from engine.library.lint.document import NS, SUBPROCESS_TAGS, Document, bpmn_tag
 from engine.library.lint.problems import Findings
 from engine.library.script_functions import SCRIPT_FUNCTION_NAMES
-from engine.people.roles import LANE_ROLES, role_for_lane
+from engine.people.roles import LANE_ROLES, YOUNG_PERSON, Role, role_for_lane
 
 
 class FormFiles:
@@ -60,6 +60,7 @@ def check_user_tasks(findings: Findings, doc: Document, forms: FormFiles) -> Non
                          f"{kind} is not in a lane; put it in the lane of the role that does it: {known}")
         elif role_for_lane(lane.get("name")) is None:
             unknown_lanes.setdefault(lane, []).append(task_id or "?")
+        _check_family_member(findings, doc, task, lane)
         if task.tag == bpmn_tag("userTask"):
             _check_task_form(findings, doc, task, forms)
         elif _form_property(task) is not None:
@@ -87,12 +88,30 @@ def _lane_of(node: Any, lanes: dict[str, Any]) -> Any:
 
 
 def _form_property(task: Any) -> Any:
-    form_prop = None
+    return _property(task, "formJsonSchemaFilename")
+
+
+def _property(task: Any, name: str) -> Any:
+    found = None
     # As SpiffWorkflow reads it: properties directly in the task's extensionElements, the last one wins.
     for prop in task.iterfind("bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", NS):
-        if prop.get("name") == "formJsonSchemaFilename":
-            form_prop = prop
-    return form_prop
+        if prop.get("name") == name:
+            found = prop
+    return found
+
+
+def _check_family_member(findings: Findings, doc: Document, task: Any, lane: Any) -> None:
+    """``familyMember`` gives a family task to the young person (engine/runtime/projection.py): any other value, or
+    a task of another lane, would be accepted here and ignored when the route runs."""
+    prop = _property(task, "familyMember")
+    if prop is None:
+        return
+    if (prop.get("value") or "").strip() != YOUNG_PERSON:
+        findings.add(doc.path, prop.sourceline, task.get("id"),
+                     f"familyMember must be '{YOUNG_PERSON}' (the task is the young person's), not {prop.get('value')!r}")
+    elif lane is not None and role_for_lane(lane.get("name")) != Role.FAMILY:
+        findings.add(doc.path, prop.sourceline, task.get("id"),
+                     f"familyMember is only read on a task in the Family lane, not in lane '{lane.get('name')}'")
 
 
 def _check_task_form(findings: Findings, doc: Document, task: Any, forms: FormFiles) -> None:

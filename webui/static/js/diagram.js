@@ -115,7 +115,7 @@
     return b;
   }
 
-  // Zoom buttons above the diagram (outside its role="img" frame, so they stay in the tab order and are announced).
+  // Zoom buttons above the diagram (outside its role="figure" frame, so they stay in the tab order and are announced).
   function controls(container, canvas, eventBus, title) {
     var bar = document.createElement('div');
     bar.className = 'govuk-button-group ehc-diagram-controls';
@@ -182,7 +182,7 @@
       if (i > 0) {
         target = document.createElement('div');
         target.className = 'ehc-diagram';
-        target.setAttribute('role', 'img');
+        target.setAttribute('role', 'figure');
         target.setAttribute('aria-label', 'Diagram of ' + data.diagrams[i].name);
         container.parentNode.insertBefore(target, container.nextSibling);
       }
