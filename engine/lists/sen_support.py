@@ -96,11 +96,14 @@ REVIEW_STATUSES = {"overdue": "Overdue", "due_soon": "Due soon", "due": "Due", "
 
 
 # ---- the words of the answers ----------------------------------------------------------------------------------------
-def labels_from_files(files: Mapping[str, str] | None) -> dict[str, dict[str, str]]:
+def labels_from_files(files: Mapping[str, str] | None,
+                      choices: Mapping[str, tuple[dict[str, str], str, tuple[str, ...]]] | None = None,
+                      ) -> dict[str, dict[str, str]]:
     """label set -> value -> words, from the forms among a process version's files (``ProcessVersion.files``), each
-    falling back to this module's words for a form or question the version does not have."""
+    falling back to the given words (this module's ``CHOICES`` by default) for a form or question the version does
+    not have."""
     out: dict[str, dict[str, str]] = {}
-    for name, (fallback, form, path) in CHOICES.items():
+    for name, (fallback, form, path) in (CHOICES if choices is None else choices).items():
         labels = dict(fallback)
         try:
             node: Any = json.loads((files or {})[f"forms/{form}"])["properties"]

@@ -4,9 +4,9 @@ fallback (as ``engine.lists.sen_support.labels_from_files`` does for the older o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any
+
+from engine.lists.sen_support import labels_from_files
 
 PHASES = {"early_years": "An early years setting", "school": "A school", "college": "A college or other post-16 setting"}
 PROGRESS_CHECK = {
@@ -27,18 +27,7 @@ _WORDS: dict[str, tuple[dict[str, str], str, tuple[str, ...]]] = {
 
 def record_labels(files: Mapping[str, str] | None) -> dict[str, dict[str, str]]:
     """name -> value -> words, for the record pages."""
-    out: dict[str, dict[str, str]] = {}
-    for name, (fallback, form, path) in _WORDS.items():
-        labels = dict(fallback)
-        try:
-            node: Any = json.loads((files or {})[f"forms/{form}"])["properties"]
-            for step in path:
-                node = node[step]
-            labels.update({str(o["const"]): str(o["title"]) for o in node.get("oneOf") or []})
-        except (KeyError, TypeError, ValueError, AttributeError):
-            pass
-        out[name] = labels
-    return out
+    return labels_from_files(files, _WORDS)
 
 
 __all__ = ["PHASES", "PRIME_AREAS", "PROGRESS_CHECK", "record_labels"]

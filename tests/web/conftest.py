@@ -18,18 +18,23 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from engine.people import sso
 from engine.runtime.services import Services
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import HumanTask
+from engine.statutory.clock import FrozenClock
+from engine.store.models import HumanTask, User
 from tests.conftest import PASSWORD, World, deploy_files
+from tests.fixtures.oidc_provider import CLIENT_SECRET, OidcProvider
 from webui.app import create_app
 
+#: The app's secret key in tests: identity providers' client secrets are encrypted under a key derived from it.
+APP_KEY = "test-secret-key"
 DATA = Path(__file__).resolve().parent / "data"
 ROUTE = "web_route"
 
 
 def make_app(services: Services, tmp_path: Path, **config: Any) -> Flask:
-    settings = {"TESTING": True, "SECRET_KEY": "test-secret-key", "INSTANCE_PATH": tmp_path / "instance"}
+    settings = {"TESTING": True, "SECRET_KEY": APP_KEY, "INSTANCE_PATH": tmp_path / "instance"}
     settings.update(config)
     return create_app(settings, services=services)
 
@@ -140,6 +145,25 @@ def text_of(page: BeautifulSoup) -> str:
 @pytest.fixture
 def client(app: Flask) -> Client:
     return Client(app)
+
+
+@pytest.fixture
+def oidc(clock: FrozenClock) -> Iterator[OidcProvider]:
+    """A real OpenID provider on a local port (tests/fixtures/oidc_provider.py)."""
+    provider = OidcProvider(clock.now).start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def provider_id(services: Services, world: World, oidc: OidcProvider, clock: FrozenClock) -> int:
+    """Testshire Council's identity provider, set up by its administrator."""
+    with services.session_factory() as s:
+        row = sso.save_provider(s, s.get(User, world.users["admin"].id), world.la.id, issuer=oidc.issuer,
+                                client_id=oidc.client_id, client_secret=CLIENT_SECRET, display_name="",
+                                enabled=True, app_secret_key=APP_KEY, clock=clock, allow_http_loopback=True)
+        s.commit()
+        return row.id
 
 
 @pytest.fixture

@@ -4,37 +4,20 @@ refused here too (401, application/problem+json)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.people import sso
 from engine.runtime.services import Services
-from engine.statutory.clock import FrozenClock
-from engine.store.models import AuditEvent, User
+from engine.store.models import AuditEvent
 from tests.conftest import World
-from tests.fixtures.oidc_provider import CLIENT_SECRET, OidcProvider
+from tests.fixtures.oidc_provider import OidcProvider
 from tests.web.matrix_api import bearer
 
-APP_KEY = "test-secret-key"  # tests/web/conftest.py's make_app
-
 
 @pytest.fixture
-def oidc(clock: FrozenClock) -> Iterator[OidcProvider]:
-    provider = OidcProvider(clock.now).start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def provider(services: Services, world: World, oidc: OidcProvider, clock: FrozenClock) -> OidcProvider:
-    with services.session_factory() as s:
-        sso.save_provider(s, s.get(User, world.users["admin"].id), world.la.id, issuer=oidc.issuer,
-                          client_id=oidc.client_id, client_secret=CLIENT_SECRET, display_name="", enabled=True,
-                          app_secret_key=APP_KEY, clock=clock, allow_http_loopback=True)
-        s.commit()
+def provider(provider_id: int, oidc: OidcProvider) -> OidcProvider:
+    """The world's authority with its identity provider connected (tests/web/conftest.py)."""
     return oidc
 
 

@@ -3,7 +3,6 @@ a real provider on a local port (tests/fixtures/oidc_provider.py): a good sign-i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -21,26 +20,6 @@ from engine.store.sso import IdentityProvider
 from tests.conftest import World
 from tests.fixtures.oidc_provider import CLIENT_SECRET, OidcProvider
 from tests.web.conftest import Client, make_app, soup, text_of
-
-APP_KEY = "test-secret-key"  # tests/web/conftest.py's make_app
-
-
-@pytest.fixture
-def oidc(clock: FrozenClock) -> Iterator[OidcProvider]:
-    provider = OidcProvider(clock.now).start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def provider_id(services: Services, world: World, oidc: OidcProvider, clock: FrozenClock) -> int:
-    """Testshire Council's provider, set up by its administrator."""
-    with services.session_factory() as s:
-        row = sso.save_provider(s, s.get(User, world.users["admin"].id), world.la.id, issuer=oidc.issuer,
-                                client_id=oidc.client_id, client_secret=CLIENT_SECRET, display_name="",
-                                enabled=True, app_secret_key=APP_KEY, clock=clock, allow_http_loopback=True)
-        s.commit()
-        return row.id
 
 
 def sign_in_with(client: Client, oidc: OidcProvider, provider_id: int, email: str,

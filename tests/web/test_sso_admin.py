@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -20,16 +19,7 @@ from engine.store.models import AuditEvent, Base, User
 from engine.store.sso import IdentityProvider
 from tests.conftest import World
 from tests.fixtures.oidc_provider import CLIENT_SECRET, OidcProvider
-from tests.web.conftest import Client, soup, text_of
-
-APP_KEY = "test-secret-key"  # tests/web/conftest.py's make_app
-
-
-@pytest.fixture
-def oidc(clock: FrozenClock) -> Iterator[OidcProvider]:
-    provider = OidcProvider(clock.now).start()
-    yield provider
-    provider.stop()
+from tests.web.conftest import APP_KEY, Client, soup, text_of
 
 
 def form(oidc: OidcProvider, **changes: str) -> dict[str, str]:

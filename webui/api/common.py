@@ -3,18 +3,42 @@ see (the same rule as the staff pages: webui/cases/blueprint.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
 from marshmallow import Schema
 
+from engine.errors import (
+    ConcurrentUpdate,
+    FormInvalid,
+    InstanceFailed,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    TaskAlreadyCompleted,
+)
 from engine.lists.cases import staff_can_see_case
 from engine.lists.paging import Page
 from engine.store.models import Case
 from webui.api.auth import who
 from webui.api.problems import ApiProblem
 from webui.context import db
+
+
+@contextmanager
+def command_problems(invalid: str) -> Iterator[None]:
+    """An engine command's refusals as problems: answers a form refuses (422, by field, with ``invalid`` as the
+    detail), not allowed (403), and work that is already done, gone or changed meanwhile (409)."""
+    try:
+        yield
+    except FormInvalid as exc:
+        raise ApiProblem(422, invalid, errors=dict(exc.errors)) from None
+    except NotAllowed as exc:
+        raise ApiProblem(403, str(exc)) from None
+    except (NotFound, InvalidState, InstanceFailed, ConcurrentUpdate, TaskAlreadyCompleted) as exc:
+        raise ApiProblem(409, str(exc)) from None
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -8,10 +8,9 @@ from flask.typing import ResponseReturnValue
 import webui.api.schemas as schemas
 from engine.casework import case_messages
 from engine.casework.case_messages import MESSAGES, OfferedMessage
-from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed, NotFound
 from webui.api.auth import operation, user
 from webui.api.blueprint import bp
-from webui.api.common import case_or_404, json_response, one
+from webui.api.common import case_or_404, command_problems, json_response, one
 from webui.api.problems import ApiProblem
 from webui.api.schemas import load_body
 from webui.context import db, engine, today
@@ -51,12 +50,6 @@ def send(case_id: int, message_name: str) -> ResponseReturnValue:
     errors = case_messages.check_payload(kind, payload, today())
     if errors:
         raise ApiProblem(422, "The answers do not meet the message's form.", errors=errors)
-    try:
+    with command_problems("The answers do not meet the message's form."):
         instance_id = case_messages.send_message(engine(), case.id, kind.name, payload, user())
-    except FormInvalid as exc:
-        raise ApiProblem(422, "The answers do not meet the message's form.", errors=dict(exc.errors)) from None
-    except NotAllowed as exc:
-        raise ApiProblem(403, str(exc)) from None
-    except (NotFound, InvalidState, InstanceFailed, ConcurrentUpdate) as exc:
-        raise ApiProblem(409, str(exc)) from None
     return one(schemas.Started, {"instance_id": instance_id, "case_id": case.id}, status=201)

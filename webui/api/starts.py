@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 
 import webui.api.schemas as schemas
-from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed, NotFound
+from engine.errors import InvalidState, NotAllowed, NotFound
 from engine.intake.route_starts import StartOption, declaration, start_by_hand, start_option, startable_routes
 from webui.api.auth import operation, user
 from webui.api.blueprint import bp
-from webui.api.common import case_or_404, json_response, one
+from webui.api.common import case_or_404, command_problems, json_response, one
 from webui.api.problems import ApiProblem
 from webui.api.schemas import load_body
 from webui.context import db, engine
@@ -49,12 +49,6 @@ def start(case_id: int, process_id: str) -> ResponseReturnValue:
     except InvalidState as exc:
         raise ApiProblem(409, str(exc)) from None
     data = load_body(schemas.RouteStart)["data"]
-    try:
+    with command_problems("The answers do not meet the route's start form."):
         instance_id = start_by_hand(engine(), case.id, process_id, data, user())
-    except FormInvalid as exc:
-        raise ApiProblem(422, "The answers do not meet the route's start form.", errors=dict(exc.errors)) from None
-    except NotAllowed as exc:
-        raise ApiProblem(403, str(exc)) from None
-    except (NotFound, InvalidState, InstanceFailed, ConcurrentUpdate) as exc:
-        raise ApiProblem(409, str(exc)) from None
     return one(schemas.Started, {"instance_id": instance_id, "case_id": case.id}, status=201)

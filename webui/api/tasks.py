@@ -9,7 +9,6 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 import webui.api.schemas as schemas
-from engine.errors import ConcurrentUpdate, FormInvalid, InstanceFailed, InvalidState, NotAllowed, TaskAlreadyCompleted
 from engine.library.forms import validate_form
 from engine.lists.cases import staff_can_see_case
 from engine.lists.tasks import TaskFilters, task_list
@@ -17,7 +16,7 @@ from engine.people.access import can_act_on_task, may_see_task_answers
 from engine.store.models import Case, HumanTask, ProcessInstance
 from webui.api.auth import operation, user, who
 from webui.api.blueprint import bp
-from webui.api.common import engine_page, one
+from webui.api.common import command_problems, engine_page, one
 from webui.api.problems import ApiProblem
 from webui.api.schemas import load_body, load_query
 from webui.context import db, engine, today
@@ -88,15 +87,9 @@ def complete(task_id: int) -> ResponseReturnValue:
     if instance is not None and instance.status == "failed":
         raise ApiProblem(409, ROUTE_STOPPED)
     schema = engine().form_schema(db(), found) or EMPTY_FORM
-    try:
+    with command_problems("The answers do not meet the task's form."):
         validate_form(schema, data)
         engine().complete_task(found.id, data, user())
-    except FormInvalid as exc:
-        raise ApiProblem(422, "The answers do not meet the task's form.", errors=dict(exc.errors)) from None
-    except NotAllowed as exc:
-        raise ApiProblem(403, str(exc)) from None
-    except (TaskAlreadyCompleted, ConcurrentUpdate, InstanceFailed, InvalidState) as exc:
-        raise ApiProblem(409, str(exc)) from None
     db().expire_all()
     done = db().get(HumanTask, found.id)
     assert done is not None
