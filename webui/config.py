@@ -11,6 +11,8 @@ Environment variables:
   after this long in all (8).
 - ``EHCFLOW_CLAMD_SOCKET``: a ClamAV daemon socket to scan uploads with (see ``webui.uploads``).
 - ``EHCFLOW_ORGANISATION``: the organisation named in the header before anyone signs in.
+- ``EHCFLOW_API_RATE_LIMIT`` / ``EHCFLOW_API_RATE_WINDOW``: the JSON API's requests per token in each window of
+  seconds (120 in 60).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def defaults() -> dict[str, Any]:
         "TRUST_PROXY": bool(_flag("EHCFLOW_TRUST_PROXY")),
         "JINJA_STRICT": False,
         "TASKS_PER_PAGE": 25,
+        # The JSON API: requests per token (or per person with an ID token) in each window of seconds (webui/api).
+        "API_RATE_LIMIT": _int("EHCFLOW_API_RATE_LIMIT", 120),
+        "API_RATE_WINDOW": _int("EHCFLOW_API_RATE_WINDOW", 60),
     }
 
 

@@ -141,3 +141,12 @@ def test_a_browser_that_must_choose_a_password_does_not_turn_api_calls_into_redi
     answered = browser.http.get(f"/api/v1/cases/{world.case_id}", headers=bearer(token))
     assert answered.status_code == 200
     problem(browser.http.get("/api/v1/cases"), 401)  # and the cookie alone still authenticates nothing
+
+
+def test_the_rate_limit_is_an_operators_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webui import config
+
+    assert (config.defaults()["API_RATE_LIMIT"], config.defaults()["API_RATE_WINDOW"]) == (120, 60)
+    monkeypatch.setenv("EHCFLOW_API_RATE_LIMIT", "3")
+    monkeypatch.setenv("EHCFLOW_API_RATE_WINDOW", "30")
+    assert (config.defaults()["API_RATE_LIMIT"], config.defaults()["API_RATE_WINDOW"]) == (3, 30)
