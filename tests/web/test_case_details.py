@@ -217,3 +217,15 @@ def test_sen2_what_to_fix_links_to_the_details_and_fixing_them_exports_the_recor
     assert (row["Forename"], row["Sex"], row["Ethnicity"], row["UPN"], row["PersonBirthDate"]) == \
         ("Alex", "M", "NOBT", "B801200005001", "2015-05-14")
     assert "None: every record can be exported (1 record)." in text_of(manager.page("/reports/sen2?year=2026"))
+
+
+@pytest.mark.parametrize(("typed", "marked"), [
+    ({"date_of_birth-day": "4", "date_of_birth-month": "", "date_of_birth-year": ""}, {"month", "year"}),
+    ({"date_of_birth-day": "", "date_of_birth-month": "", "date_of_birth-year": ""}, {"day", "month", "year"}),
+    ({"date_of_birth-day": "31", "date_of_birth-month": "2", "date_of_birth-year": "2015"}, {"day", "month", "year"}),
+])
+def test_a_date_of_birth_in_error_marks_the_parts_left_empty_or_all(as_user: Any, world: World, typed: dict[str, str],
+                                                                   marked: set[str]) -> None:
+    page = soup(as_user("caseworker").post(f"/cases/{world.case_id}/details", {**GOOD, **typed}, status=400))
+    assert {p for p in ("day", "month", "year")
+            if "govuk-input--error" in page.select_one(f"#date_of_birth-{p}")["class"]} == marked
