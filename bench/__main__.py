@@ -3,7 +3,8 @@
     .venv/bin/python -m bench --quick --json
 
 Builds a fresh SQLite database in a temporary folder (or uses DATABASE_URL, e.g. PostgreSQL), bulk-loads open tasks
-(10,000 with --quick, 100,000 otherwise), serves the real app from a child process (bench/serve_app.py) and drives it
+(10,000 with --quick, 100,000 otherwise), serves the real app from a child process (bench/serve_app.py: gunicorn, as
+`ehcflow serve` runs it, one worker process) and drives it
 as a browser would, then measures the engine alone in this process. Prints one JSON object:
 
 - step_cpu_ms_p50 / step_wall_ms_p50: server CPU (read from the server process) and client wall time for one step
@@ -66,10 +67,10 @@ def _looping_instance(engine: WorkflowEngine, la_id: int) -> int:
 
 
 def _http(url: str, workdir: Path, engine: WorkflowEngine, la_id: int, steps: int, samples: int,
-          series: str | None) -> dict[str, float]:
+          series: str | None, kind: str) -> dict[str, float]:
     worker_email, admin_email = _people(engine, la_id)
     instance_id, warm_id = _looping_instance(engine, la_id), _looping_instance(engine, la_id)
-    server = Server(url, workdir)
+    server = Server(url, workdir, kind)
     try:
         worker, admin = Browser(server.port), Browser(server.port)
         worker.sign_in(worker_email, PASSWORD)
@@ -114,6 +115,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="HTTP steps through the looping route (at least 40)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (database, server log)")
     parser.add_argument("--series", help="also write each step's figures (ms) to this JSON file")
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
+                        help="serve the app as `ehcflow serve` does (gunicorn, default) or with Werkzeug's server")
     args = parser.parse_args()
     # Everything the run writes (the SQLite database, the server's instance folder and log) goes in one folder,
     # removed at the end unless --keep.
@@ -141,7 +144,8 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     _say(f"bulk-loading {open_tasks:,} open tasks ({figures['durability']})")
     add_cases(engine, la_id, open_tasks)
     figures["task_list_open_tasks"] = open_tasks
-    figures.update(_http(url, workdir, engine, la_id, steps, samples, args.series))
+    figures["server"] = args.server
+    figures.update(_http(url, workdir, engine, la_id, steps, samples, args.series, args.server))
 
     _say(f"engine complete-task and write floor: {engine_samples} samples each")
     complete, state_size = complete_with_sizes(engine, la_id, engine_samples)

@@ -45,8 +45,15 @@ class Browser:
         if fields is not None:
             body = urlencode({**fields, "csrf_token": self.token or ""})
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed a connection left idle (gunicorn keeps one alive for 2 s) before reading this
+            # request, so sending it again on a new connection does it once.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         data = response.read()
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = cookie.partition("=")
@@ -73,10 +80,10 @@ class Browser:
 class Server:
     """The app in a child process; stopped (terminated by its own pid) when the benchmark is done with it."""
 
-    def __init__(self, url: str, workdir: Path) -> None:
+    def __init__(self, url: str, workdir: Path, kind: str = "gunicorn") -> None:
         self.log = (workdir / "server.log").open("w")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.serve_app", url, str(workdir / "instance")],
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.serve_app", url, str(workdir / "instance"), kind],
                                         cwd=ROOT, env=env,
                                         stdout=subprocess.PIPE, stderr=self.log, text=True)
         assert self.process.stdout is not None

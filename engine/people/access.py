@@ -17,7 +17,22 @@ from engine.store.requests import AssessmentRequest
 LA_ROLES = frozenset(r.value for r, party in ROLE_PARTY.items() if party == "local_authority")
 
 
+#: Where a request keeps the roles it read with its user (``remember_roles``), on that user object.
+_REQUEST_ROLES = "_ehcflow_request_roles"
+
+
+def remember_roles(user: User, held: set[tuple[int | None, str]] | frozenset[tuple[int | None, str]]) -> None:
+    """Keeps the roles a web request read with its user (its one membership query) on that request's own user object,
+    so that the checks of the same request, in the web layer and again in the engine's command, do not read them
+    again (three times per completed task). The object lives for one request, so a change to someone's roles counts
+    from their next request, as the signed-in user's roles always have."""
+    setattr(user, _REQUEST_ROLES, frozenset(held))
+
+
 def roles_in(session: Session, user: User) -> set[tuple[int | None, str]]:
+    held = user.__dict__.get(_REQUEST_ROLES)
+    if held is not None:
+        return set(held)
     return {(m.organisation_id, m.role) for m in session.scalars(select(Membership).where(Membership.user_id == user.id))}
 
 

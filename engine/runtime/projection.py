@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.library.registry import form_of, properties_of
@@ -87,19 +87,24 @@ def timer_due(task: Task) -> datetime | None:
     return None
 
 
-def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+def next_timer_due(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> datetime | None:
+    """The next moment a timer of the workflow is due; ``tasks``, when given, are all its tasks as they are now (one
+    walk of the tree shared by the projection instead of one per question)."""
     due = [
         TimerEventDefinition.get_datetime(e.value)
         for e in wf.waiting_events()
         if e.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and isinstance(e.value, str)
     ]
-    due += [moment for task in wf.get_tasks(state=TaskState.WAITING) if _is_gateway_timer(task)
-            if (moment := timer_due(task)) is not None]
+    waiting = wf.get_tasks(state=TaskState.WAITING) if tasks is None else [
+        task for task in tasks if task.state == TaskState.WAITING]
+    due += [moment for task in waiting if _is_gateway_timer(task) if (moment := timer_due(task)) is not None]
     return min(due, default=None)
 
 
-def ready_user_tasks(wf: BpmnWorkflow) -> list[Task]:
-    return list(wf.get_tasks(state=TaskState.READY, manual=True))
+def ready_user_tasks(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> list[Task]:
+    if tasks is None:
+        return list(wf.get_tasks(state=TaskState.READY, manual=True))
+    return [task for task in tasks if task.state == TaskState.READY and task.task_spec.manual]
 
 
 def attached_task(timer: Task) -> Task | None:
@@ -111,12 +116,12 @@ def attached_task(timer: Task) -> Task | None:
     return next((child for child in parent.children if child.task_spec.name == name), None)
 
 
-def instance_status(wf: BpmnWorkflow) -> str:
+def instance_status(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> str:
     if wf.is_completed():
         return "completed"
-    if ready_user_tasks(wf):
+    if ready_user_tasks(wf, tasks):
         return "waiting_person"
-    if next_timer_due(wf) is not None:
+    if next_timer_due(wf, tasks) is not None:
         return "waiting_timer"
     return "running"
 
@@ -133,14 +138,19 @@ class Projector:
         self.actor_id = actor_id
         self.evaluate = evaluate  # (task, expression) -> value, through the sandbox
         self.events: list[tuple[str, str, dict[str, Any]]] = []
+        # Audit rows waiting to be written together by ``flush_events`` (one statement, not one per event): nothing
+        # reads the audit trail inside a command, and the rows keep the order in which they were recorded.
+        self._audit_rows: list[dict[str, Any]] = []
         # The deadlines this command read or wrote, held here because the session's identity map keeps only the
         # objects someone refers to, and ``_deadlines_by`` looks them up there.
         self._deadlines: list[Deadline] = []
         self._started = False  # set by apply: the command started this instance
+        self.tasks: list[Task] = []  # set by apply: every task of the workflow after the command, in tree order
 
     # ---- entry point -------------------------------------------------------------------------------------------
     def apply(self, before: Snapshot, completed_user_task: UUID | None = None) -> None:
-        after = {t.id: t for t in self.wf.get_tasks()}
+        self.tasks = self.wf.get_tasks()
+        after = {t.id: t for t in self.tasks}
         changed_to = {
             tid: task.state for tid, task in after.items() if before.states.get(tid) != task.state
         }
@@ -283,11 +293,12 @@ class Projector:
 
     # ---- timers --------------------------------------------------------------------------------------------------
     def _sync_timers(self, after: dict[UUID, Task], before: Snapshot) -> None:
+        # The waiting rows are read as columns and changed with one statement per outcome (see _sync_human_tasks).
         rows = {} if self._started else {
-            r.task_guid: r
-            for r in self.session.scalars(
-                select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting")
-            )
+            row.task_guid: row
+            for row in self.session.execute(
+                select(Timer.task_guid, Timer.id, Timer.name, Timer.bpmn_id)
+                .where(Timer.instance_id == self.instance.id, Timer.status == "waiting"))
         }
         for tid, task in after.items():
             if not _waits_on_timer(task) or task.state != TaskState.WAITING:
@@ -303,34 +314,38 @@ class Projector:
                 key = properties_of(task.task_spec).get("deadline")
                 if key:
                     self._open_for_timer(task, key)
+        fired: list[int] = []
+        cancelled: list[int] = []
         for guid, row in rows.items():
             task = after.get(UUID(guid))
             if task is not None and task.state == TaskState.WAITING:
                 continue
             if task is not None and task.state == TaskState.COMPLETED and (
                     not _is_gateway_timer(task) or _gateway_timer_fired(task)):
-                row.status = "fired"
-                row.fired_at = self.now
+                fired.append(row.id)
                 self.events.append(("timer_fired", f"Timer fired: {row.name or row.bpmn_id}", {"timer": row.bpmn_id}))
             else:
-                row.status = "cancelled"
+                cancelled.append(row.id)
+        for ids, values in ((fired, {"status": "fired", "fired_at": self.now}), (cancelled, {"status": "cancelled"})):
+            if ids:
+                self.session.execute(update(Timer).where(Timer.id.in_(ids)).values(**values)
+                                     .execution_options(synchronize_session="evaluate"))
 
     # ---- human tasks ---------------------------------------------------------------------------------------------
     def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
-        open_rows = {} if self._started else {
-            r.task_guid: r
-            for r in self.session.scalars(
-                select(HumanTask).where(HumanTask.instance_id == self.instance.id, HumanTask.status == "open")
-            )
-        }
-        ready = {str(t.id): t for t in ready_user_tasks(self.wf)}
-        for guid, row in open_rows.items():
-            if guid in ready:
-                continue
-            if completed_user_task is not None and guid == str(completed_user_task):
-                continue  # the caller records who completed it
-            row.status = "cancelled"
-            row.completed_at = self.now
+        # Only the ids and guids of the open rows are read, and the ones no longer waiting are cancelled with one
+        # statement: loading each row as an object to change two columns cost more than the rest of the sync.
+        open_rows: dict[str, int] = {} if self._started else dict(self.session.execute(
+            select(HumanTask.task_guid, HumanTask.id).where(HumanTask.instance_id == self.instance.id,
+                                                             HumanTask.status == "open")).all())
+        ready = {str(t.id): t for t in ready_user_tasks(self.wf, self.tasks)}
+        gone = [row_id for guid, row_id in open_rows.items() if guid not in ready
+                # the caller records who completed its own task
+                and (completed_user_task is None or guid != str(completed_user_task))]
+        if gone:
+            self.session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "open")
+                                 .values(status="cancelled", completed_at=self.now)
+                                 .execution_options(synchronize_session="evaluate"))
         case: Case | None = None
         for guid, task in ready.items():
             if guid in open_rows:
@@ -437,13 +452,16 @@ class Projector:
         return min(dues, default=None)
 
     def audit(self, action: str, summary: str, detail: dict[str, Any] | None = None) -> None:
-        self.session.add(AuditEvent(at=self.now, case_id=self.instance.case_id, instance_id=self.instance.id,
-                                    actor_id=self.actor_id, action=action, summary=summary, detail=detail))
+        self._audit_rows.append({"at": self.now, "case_id": self.instance.case_id, "instance_id": self.instance.id,
+                                 "actor_id": self.actor_id, "action": action, "summary": summary, "detail": detail})
 
     def flush_events(self) -> None:
         for action, summary, detail in self.events:
             self.audit(action, summary, detail)
         self.events.clear()
+        if self._audit_rows:
+            self.session.execute(insert(AuditEvent), self._audit_rows)
+            self._audit_rows = []
 
 
 def _keys(value: str) -> list[str]:
@@ -462,8 +480,8 @@ def save_instance(projector: Projector, serializer: Any, before: Snapshot, actio
     projector.apply(before, completed_user_task)
     instance.state = serializer.dumps(wf)
     instance.serializer_version = serializer.version
-    instance.status = instance_status(wf)
-    instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf)
+    instance.status = instance_status(wf, projector.tasks)
+    instance.next_timer_due = None if instance.status == "completed" else next_timer_due(wf, projector.tasks)
     instance.updated_at = now
     instance.last_error = None
     if instance.status == "completed":

@@ -16,6 +16,7 @@ from flask_login import UserMixin
 from sqlalchemy import select, update
 
 from engine.lists.holder import Holder, family_case_ids
+from engine.people.access import remember_roles
 from engine.people.roles import Role
 from engine.store.models import Membership, Organisation, User, WebSession
 from webui.context import clock, db
@@ -167,4 +168,5 @@ def load_user(user_id: str) -> WebUser | None:
         roles.add((org_id, role))
         if organisation is not None:
             organisations[organisation.id] = organisation
+    remember_roles(user, roles)
     return WebUser(user, Holder(user.id, frozenset(roles)), organisations)
