@@ -13,8 +13,9 @@ as a browser would, then measures the engine alone in this process. Prints one J
   age_ratio_mean with means);
 - floor_ratio: engine-only complete-task p50 over the database's write floor p50 (one UPDATE + COMMIT of a row as
   big as a saved state, same database, same durability, same run);
-- task_list_p95_ms / team_list_p95_ms / admin_list_p95_ms / admin_home_p95_ms at task_list_open_tasks open tasks
-  (each with a running instance), client wall time through the server;
+- task_list_p95_ms / team_list_p95_ms / case_list_p95_ms / case_search_p95_ms (a name found among the cases) /
+  case_search_none_p95_ms (a name found nowhere) / admin_list_p95_ms / admin_home_p95_ms at task_list_open_tasks open
+  tasks (each with a running instance and its case), client wall time through the server;
 - timers_per_s (one worker), starts_per_s (open a case and start its route), durability and the load at the time.
 Progress goes to stderr. Nothing here asserts a timing.
 """
@@ -83,6 +84,8 @@ def _http(url: str, workdir: Path, engine: WorkflowEngine, la_id: int, steps: in
         _say(f"list pages: {samples} samples each")
         lists = {name: page_times(browser, path, samples) for name, browser, path in (
             ("task_list", worker, "/tasks/"), ("team_list", worker, "/tasks/team"), ("case_list", worker, "/cases/"),
+            # A name found among the cases (a dozen at 100,000) and one found nowhere (the worst case for a scan).
+            ("case_search", worker, "/cases/?q=child4242"), ("case_search_none", worker, "/cases/?q=nobody"),
             ("admin_list", admin, "/admin/instances"), ("admin_home", admin, "/admin/"))}
         worker.close()
         admin.close()

@@ -7,12 +7,13 @@ scoped to the cases whose responsible organisation the administrator administers
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from engine.admin.unreadable_routes import READ_STATE
@@ -71,24 +72,13 @@ def overdue_deadline_clause(today: date) -> ColumnElement[bool]:
                and_(Deadline.status == "missed", Deadline.met_at.is_(None)))
 
 
-#: Up to this many instances with overdue work are named by id in the list's queries; past it, by a subquery.
-OVERDUE_BY_ID = 2000
-
-
-def _instance_overdue(session: Session, today: date) -> ColumnElement[bool]:
-    """The instance has an overdue deadline or an open task past its due date.
-
-    The list counts these per status, up to ``LIST_CAP`` each. Checking each instance of a status in turn visits all
-    of them when few are overdue (100,000 at a council's scale), so the overdue ones are found first, along the
-    deadline and due date indexes: named by id when there are not too many, else as a subquery the database reads
-    once per query. (A correlated EXISTS per instance is worse on SQLite without statistics: it answers the task
-    test from the due date range, every overdue task for each instance.)"""
+def _late_instances(today: date) -> Select[Any]:
+    """The instances with an overdue deadline or an open task past its due date, found along the deadline and due
+    date indexes (a correlated test per instance would visit every instance of the authority when few are late)."""
     late_deadline = select(Deadline.instance_id).where(Deadline.instance_id.is_not(None),
                                                        overdue_deadline_clause(today))
     late_task = select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_date < today)
-    late = union(late_deadline, late_task)
-    named = list(session.scalars(late.limit(OVERDUE_BY_ID + 1)))
-    return ProcessInstance.id.in_(named if len(named) <= OVERDUE_BY_ID else late)
+    return select(union(late_deadline, late_task).subquery().c[0])
 
 
 @dataclass
@@ -186,20 +176,31 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
         conditions.append(ProcessInstance.process_version_id == filters.version_id)
     if filters.age_days:
         conditions.append(ProcessInstance.created_at < now - timedelta(days=filters.age_days))
-    if filters.overdue:
-        conditions.append(ProcessInstance.status.in_(LIVE_STATUSES))
-        conditions.append(_instance_overdue(session, today))
-    counts = _status_counts(session, conditions, INSTANCE_STATUSES)
-    # The per-status counts already hold the total, with or without a status chosen: no second count.
-    if filters.status:
-        conditions.append(ProcessInstance.status == filters.status)
-        total = counts.get(filters.status, 0)
-    else:
-        total = min(sum(counts.values()), LIST_CAP + 1)
     per_page = filters.per_page
-    page_number = max(1, min(filters.page, last_page(total, per_page)))
-    ids = list(session.scalars(select(ProcessInstance.id).where(*conditions).order_by(ProcessInstance.id.desc())
-                               .offset((page_number - 1) * per_page).limit(per_page)))
+    if filters.overdue:
+        # The late instances are found once, with their statuses, and counted and paged here: each bounded count and
+        # the page would otherwise find them all again. They are as many as there is overdue work.
+        late = session.execute(select(ProcessInstance.id, ProcessInstance.status).where(
+            *conditions, ProcessInstance.status.in_(LIVE_STATUSES), ProcessInstance.id.in_(_late_instances(today))))
+        found = late.all()
+        per_status = Counter(status for _, status in found)
+        counts = {status: min(per_status[status], LIST_CAP + 1) for status in INSTANCE_STATUSES if per_status[status]}
+        chosen = sorted((iid for iid, status in found if not filters.status or status == filters.status),
+                        reverse=True)
+        total = min(len(chosen), LIST_CAP + 1)
+        page_number = max(1, min(filters.page, last_page(total, per_page)))
+        ids = chosen[(page_number - 1) * per_page:page_number * per_page]
+    else:
+        counts = _status_counts(session, conditions, INSTANCE_STATUSES)
+        # The per-status counts already hold the total, with or without a status chosen: no second count.
+        if filters.status:
+            conditions.append(ProcessInstance.status == filters.status)
+            total = counts.get(filters.status, 0)
+        else:
+            total = min(sum(counts.values()), LIST_CAP + 1)
+        page_number = max(1, min(filters.page, last_page(total, per_page)))
+        ids = list(session.scalars(select(ProcessInstance.id).where(*conditions).order_by(ProcessInstance.id.desc())
+                                   .offset((page_number - 1) * per_page).limit(per_page)))
     rows = session.execute(
         select(ProcessInstance.id, ProcessInstance.process_id, ProcessVersion.name, ProcessVersion.version_hash,
                ProcessInstance.status, Case.id, Case.reference, Case.child_first_name, Case.child_last_name,

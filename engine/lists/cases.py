@@ -7,7 +7,6 @@ the list); a test keeps them in step.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, collate, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from engine.lists.case_search import search_clause
 from engine.lists.holder import Holder, holder
 from engine.lists.paging import LIST_CAP, Page, last_page
 from engine.people.roles import NO_CASE_ACCESS_ROLES
@@ -32,57 +32,6 @@ from engine.store.models import (
 )
 
 ACTIVE_INSTANCE_STATUSES = ("running", "waiting_person", "waiting_timer", "failed", "suspended")
-
-
-def search_clause(q: str) -> ColumnElement[bool]:
-    """Cases matching what was typed (any case): the child's first, last or full name or the case reference containing
-    the words; a date of birth (14/5/2015, 14-05-2015, 14 5 2015, 14 May 2015 or 2015-05-14); a postcode, whole or
-    its first part (NS1 4AB, ns14ab, NS1); or a unique pupil number (all 13 characters)."""
-    text = " ".join(q.lower().split())
-    full = func.lower(Case.child_first_name + " " + Case.child_last_name)
-    clauses = [full.contains(text, autoescape=True), func.lower(Case.reference).contains(text, autoescape=True),
-               func.lower(Case.child_last_name + " " + Case.child_first_name).contains(text, autoescape=True)]
-    born = _typed_date(text)
-    if born is not None:
-        clauses.append(Case.date_of_birth == born)
-    compact = text.replace(" ", "").upper()
-    if _UPN.fullmatch(compact):
-        clauses.append(func.upper(Case.upn) == compact)
-    if _OUTWARD.fullmatch(compact):  # the first part only: NS1 is NS1 4AB, never NS12 4AB
-        clauses.append(or_(func.upper(Case.postcode) == compact,
-                           func.upper(Case.postcode).startswith(compact + " ", autoescape=True)))
-    elif _POSTCODE.fullmatch(compact):  # stored with its one space (engine.intake.child_details), typed with or without
-        clauses.append(func.upper(Case.postcode) == f"{compact[:-3]} {compact[-3:]}")
-    return or_(*clauses)
-
-
-_UPN = re.compile(r"[A-Z][0-9]{11}[0-9A-Z]")
-_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
-_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-
-
-def _typed_date(text: str) -> date | None:
-    """A date as people type one in England (day first), or None."""
-    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    if iso:
-        year, month, day = (int(part) for part in iso.groups())
-    else:
-        parts = re.fullmatch(r"(\d{1,2})[ /.\-]+(\d{1,2}|[a-z]+)[ /.\-]+(\d{4})", text)
-        if not parts:
-            return None
-        month_text = parts.group(2)
-        names = [number for number, name in enumerate(_MONTHS, start=1)
-                 if len(month_text) >= 3 and name.startswith(month_text)]
-        month_number = int(month_text) if month_text.isdigit() else (names[0] if names else None)
-        if month_number is None:
-            return None
-        day, month, year = int(parts.group(1)), month_number, int(parts.group(3))
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 # ---- which cases ---------------------------------------------------------------------------------------------------
@@ -126,7 +75,7 @@ def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_
     who = holder(session, user_id)
     matching = select(Case.id).where(visible_cases_clause(who))
     if q and q.strip():
-        matching = matching.where(search_clause(q))
+        matching = matching.where(search_clause(session, q))
     found = list(session.scalars(matching.limit(LIST_CAP + 1)))
     total = len(found)
     page = max(1, min(page, last_page(total, per_page)))
@@ -139,7 +88,7 @@ def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_
         # user can see; ``la_id + 0`` is the same test that no index answers.
         ids_query = select(Case.id).where(visible_cases_clause(who, by_index=False))
         if q and q.strip():
-            ids_query = ids_query.where(search_clause(q))
+            ids_query = ids_query.where(search_clause(session, q))
     ids = list(session.scalars(ids_query.order_by(*by_name).offset((page - 1) * per_page).limit(per_page)))
     open_tasks = (select(func.count(HumanTask.id)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
                   .correlate(Case).scalar_subquery())
@@ -292,5 +241,5 @@ def completed_task_ids(session: Session, instance_id: int) -> list[str]:
 __all__ = [
     "ACTIVE_INSTANCE_STATUSES", "CaseRow", "OpenTask", "PARTY_ROLE_LABELS", "Party", "RouteInstance", "TimelineEntry",
     "case_list", "case_parties", "case_routes", "case_timeline", "child_name_order", "completed_task_ids",
-    "open_tasks_for_case", "search_clause", "staff_can_see_case", "visible_cases_clause",
+    "open_tasks_for_case", "staff_can_see_case", "visible_cases_clause",
 ]

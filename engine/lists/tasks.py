@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.lists.cases import search_clause
+from engine.lists.case_search import search_clause
 from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
 from engine.lists.names import route_names
@@ -203,9 +203,12 @@ def _matching(session: Session, who: Holder, filters: TaskFilters, today: date) 
     if filters.q and filters.q.strip():
         # The cases that match, found once (the search reads every case: names are matched anywhere in them) and
         # named by id, rather than searched again by each of the page's queries or matched task by task.
-        cases = select(Case.id).where(search_clause(filters.q))
+        cases = select(Case.id).where(search_clause(session, filters.q))
         found = list(session.scalars(cases.limit(SEARCH_BY_ID + 1)))
-        query = query.where(HumanTask.case_id.in_(found if len(found) <= SEARCH_BY_ID else cases))
+        # No case found: nothing to list, said so in SQL that no database reads rows for (an empty IN is a subquery
+        # that SQLite tests against every open task).
+        query = query.where(false() if not found else HumanTask.case_id.in_(found if len(found) <= SEARCH_BY_ID
+                                                                              else cases))
     if filters.status in TASK_STATUSES:
         query = query.where(_status_condition(filters.status, today))
     if filters.due_from:

@@ -218,7 +218,7 @@ class Projector:
                     row.missed = True
                     row.missed_at = self.now
                     self.events.append(("deadline_missed", f"Deadline missed: {row.name} (due {row.due_date})",
-                                        {"deadline_id": row.id, "key": row.key}))
+                                        {"deadline_id": row, "key": row.key}))
         # The work a boundary deadline timed is done: met, or done late if the deadline was already missed.
         for row in self._deadlines_by("attached_task_guid", str(task.id)):
             self._meet(row)
@@ -235,7 +235,7 @@ class Projector:
                 ):
                     row.status = "cancelled"
                     self.events.append(("deadline_cancelled", f"Deadline no longer applies: {row.name}",
-                                        {"deadline_id": row.id}))
+                                        {"deadline_id": row}))
         if props.get("opensDeadline"):
             key, _, expression = props["opensDeadline"].partition(":")
             due = calendar.as_date(self.evaluate(task, expression.strip()))
@@ -265,10 +265,10 @@ class Projector:
         row.met_at = self.now
         if row.status == "open":
             row.status = "met"
-            self.events.append(("deadline_met", f"Deadline met: {row.name}", {"deadline_id": row.id}))
+            self.events.append(("deadline_met", f"Deadline met: {row.name}", {"deadline_id": row}))
         else:
             self.events.append(("deadline_done_late", f"Done after its deadline: {row.name}",
-                                {"deadline_id": row.id}))
+                                {"deadline_id": row}))
 
     def _open(self, key: str, name: str, due: date, timer_guid: str | None, attached: str | None) -> Deadline:
         existing = self._open_deadlines(key)
@@ -284,11 +284,10 @@ class Projector:
         row = Deadline(case_id=self.instance.case_id, instance_id=self.instance.id, key=key, name=name,
                        process_id=self.instance.process_id, due_date=due, started_on=calendar.to_london_date(self.now),
                        timer_guid=timer_guid, attached_task_guid=attached, status="open", missed=False)
-        self.session.add(row)
-        self.session.flush()
+        self.session.add(row)  # flushed with the rest; the events name it by its id once it has one (flush_events)
         self._deadlines.append(row)
         self.events.append(("deadline_opened", f"Deadline set: {name} by {due.isoformat()}",
-                            {"deadline_id": row.id, "key": key, "due": due.isoformat()}))
+                            {"deadline_id": row, "key": key, "due": due.isoformat()}))
         return row
 
     # ---- timers --------------------------------------------------------------------------------------------------
@@ -346,12 +345,12 @@ class Projector:
             self.session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "open")
                                  .values(status="cancelled", completed_at=self.now)
                                  .execution_options(synchronize_session="evaluate"))
-        case: Case | None = None
+        case: Any = None
         for guid, task in ready.items():
             if guid in open_rows:
                 continue
-            if case is None:  # read only when a task opens
-                case = self.session.get(Case, self.instance.case_id)
+            if case is None:  # read only when a task opens, and only what _organisation_for needs
+                case = self.session.execute(select(Case.id, Case.la_id).where(Case.id == self.instance.case_id)).one()
             spec = task.task_spec
             role = role_for_lane(spec.lane)
             row = HumanTask(
@@ -397,7 +396,8 @@ class Projector:
                                                                         Deadline.status == "open")):
                 deadline.due_date = calendar.to_london_date(due - _ONE_SECOND)
 
-    def _organisation_for(self, case: Case | None, role: Role | None, task: Task) -> int | None:
+    def _organisation_for(self, case: Any, role: Role | None, task: Task) -> int | None:
+        """``case``: the case, or a row of its id and la_id."""
         if case is None or role is None:
             return None
         explicit = properties_of(task.task_spec).get("organisation")
@@ -456,11 +456,16 @@ class Projector:
                                  "actor_id": self.actor_id, "action": action, "summary": summary, "detail": detail})
 
     def flush_events(self) -> None:
+        if any(isinstance(value, Deadline) and value.id is None
+               for _, _, detail in self.events for value in (detail or {}).values()):
+            self.session.flush()  # once, for the ids of the deadlines this command opened
         for action, summary, detail in self.events:
-            self.audit(action, summary, detail)
+            self.audit(action, summary, {key: value.id if isinstance(value, Deadline) else value
+                                         for key, value in detail.items()} if detail else detail)
         self.events.clear()
         if self._audit_rows:
-            self.session.execute(insert(AuditEvent), self._audit_rows)
+            # Core on the command's connection: the ORM's bulk insert costs more than the statement itself.
+            self.session.connection().execute(insert(AuditEvent.__table__), self._audit_rows)
             self._audit_rows = []
 
 

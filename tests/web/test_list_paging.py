@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from engine.admin import instance_admin
 from engine.admin.instance_admin import InstanceFilters, admin_counts, instance_list
 from engine.lists.cases import case_list
 from engine.lists.paging import LIST_CAP, Page
@@ -181,23 +180,25 @@ def test_the_case_list_counts_to_more_than_1000_and_sorts_names_whatever_their_c
 
 
 def test_admin_counts_and_the_overdue_filter_stop_past_1000(
-        services: Services, engine: WorkflowEngine, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        services: Services, engine: WorkflowEngine, world: World) -> None:
     bulk_tasks(services, engine, world, MANY)
     today, now = engine.clock.today(), engine.clock.now()
     with services.session_factory() as s:
         counts = admin_counts(s, [world.la.id], today)
         listed = instance_list(s, [world.la.id], InstanceFilters(), today, now)
-        overdue_by_id = instance_list(s, [world.la.id], InstanceFilters(overdue=True, per_page=200), today, now)
+        overdue = instance_list(s, [world.la.id], InstanceFilters(overdue=True, per_page=200), today, now)
     assert counts.live == LIST_CAP + 1 and counts.text(counts.live) == "more than 1,000"
     assert listed.page.more and listed.count_text("waiting_person") == "more than 1,000"
-    # Over OVERDUE_BY_ID instances with overdue work, they are read by a subquery: the same rows.
-    monkeypatch.setattr(instance_admin, "OVERDUE_BY_ID", 10)
-    with services.session_factory() as s:
-        overdue_by_subquery = instance_list(s, [world.la.id], InstanceFilters(overdue=True, per_page=200), today, now)
     with services.session_factory() as s:
         late = set(s.scalars(select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_date < today)))
-    assert overdue_by_id.page.total == overdue_by_subquery.page.total == len(late) > 200
-    assert [r.id for r in overdue_by_id.page.rows] == [r.id for r in overdue_by_subquery.page.rows]
+        second = instance_list(s, [world.la.id], InstanceFilters(overdue=True, per_page=200, page=2), today, now)
+        chosen = instance_list(s, [world.la.id], InstanceFilters(overdue=True, status="waiting_person", per_page=200),
+                               today, now)
+        none_failed = instance_list(s, [world.la.id], InstanceFilters(overdue=True, status="failed"), today, now)
+    # The overdue list: exactly the instances with late work, newest first, paged, counted by status.
+    assert overdue.page.total == len(late) > 200 and overdue.status_counts == {"waiting_person": len(late)}
+    assert [r.id for r in overdue.page.rows + second.page.rows] == sorted(late, reverse=True)
+    assert [r.id for r in chosen.page.rows] == sorted(late, reverse=True)[:200] and none_failed.page.rows == []
 
 
 def test_the_pages_say_more_than_1000_and_stop_at_the_cap(
