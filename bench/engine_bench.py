@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from engine.library.registry import ProcessRegistry
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.statutory.clock import FrozenClock, active_clock
+from engine.store import planner_statistics
 from engine.store.db import make_engine, make_session_factory
 from engine.store.migrate import upgrade
 from engine.store.models import Case, HumanTask, Organisation, ProcessInstance
@@ -109,11 +110,15 @@ def _due_date(today: date, i: int) -> date | None:
 
 
 def after_bulk_load(session: Session) -> None:
-    """PostgreSQL: moves each id sequence past the ids the bulk load chose itself (without this the next case or
+    """SQLite: the task lists' planner statistics, as the worker keeps them. PostgreSQL: moves each id sequence past
+    the ids the bulk load chose itself (without this the next case or
     instance the engine creates takes an id the load already used and fails with a duplicate key), then gathers the
     planner's statistics."""
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
+        # SQLite: the statistics the worker's daily job keeps (engine/store/planner_statistics.py), as a day after the load.
+        planner_statistics.refresh(session.connection())
+        session.commit()
         return
     quote = bind.dialect.identifier_preparer.quote
     for model in (Case, ProcessInstance, HumanTask):

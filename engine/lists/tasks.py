@@ -18,9 +18,11 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, o
 from sqlalchemy.orm import Session, aliased
 
 from engine.lists.case_search import search_clause
+from engine.lists.cases import child_name_order
 from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
 from engine.lists.names import route_names
+from engine.lists.outer_first import OuterFirst
 from engine.lists.paging import LIST_CAP, Page, last_page
 from engine.people.access import ACTING_FOR_YOUNG_PERSON, LA_ROLES
 from engine.people.api_tokens import token_accounts
@@ -197,18 +199,11 @@ def _matching(session: Session, who: Holder, filters: TaskFilters, today: date) 
     """The ids of the tasks the list shows, unordered: the joins only when a filter needs them."""
     visible = my_tasks_clause(who) if filters.view == "mine" else team_tasks_clause(who)
     query = select(HumanTask.id).where(HumanTask.status == "open", visible)
+    if filters.q and filters.q.strip():
+        query = _searched(session, query, filters.q)
     if filters.route:
         query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
             ProcessInstance.process_id == filters.route)
-    if filters.q and filters.q.strip():
-        # The cases that match, found once (the search reads every case: names are matched anywhere in them) and
-        # named by id, rather than searched again by each of the page's queries or matched task by task.
-        cases = select(Case.id).where(search_clause(session, filters.q))
-        found = list(session.scalars(cases.limit(SEARCH_BY_ID + 1)))
-        # No case found: nothing to list, said so in SQL that no database reads rows for (an empty IN is a subquery
-        # that SQLite tests against every open task).
-        query = query.where(false() if not found else HumanTask.case_id.in_(found if len(found) <= SEARCH_BY_ID
-                                                                              else cases))
     if filters.status in TASK_STATUSES:
         query = query.where(_status_condition(filters.status, today))
     if filters.due_from:
@@ -216,6 +211,19 @@ def _matching(session: Session, who: Holder, filters: TaskFilters, today: date) 
     if filters.due_to:
         query = query.where(HumanTask.due_date <= filters.due_to)
     return query
+
+
+def _searched(session: Session, query: Select[tuple[int]], q: str) -> Select[tuple[int]]:
+    """``query`` narrowed to the tasks of the cases that match the search, found once and named by id rather than
+    searched again by each of the page's queries. (SQLite reads them by case only with the statistics of
+    engine/store/planner_statistics.py: without them it reads every open task and looks for its case in the list.)"""
+    cases = select(Case.id).where(search_clause(session, q))
+    found = list(session.scalars(cases.limit(SEARCH_BY_ID + 1)))
+    if not found:
+        return query.where(false())  # nothing to list (an empty IN is a subquery SQLite would test on every task)
+    if len(found) > SEARCH_BY_ID:
+        return query.where(HumanTask.case_id.in_(cases))
+    return query.where(HumanTask.case_id.in_(found))
 
 
 def _due_order_ids(session: Session, matching: Select[tuple[int]], today: date, descending: bool, offset: int,
@@ -271,21 +279,32 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
               HumanTask.due_date]
     orders = {
         "due": by_due,
-        "child": [func.lower(Case.child_last_name), func.lower(Case.child_first_name)],
+        # The names as the case list orders them (on SQLite, as ix_case_record_child_sort holds them), then the case.
+        "child": [*child_name_order(session), Case.id],
         "reference": [Case.reference],
         "task": [func.lower(HumanTask.name)],
         "route": [ProcessInstance.process_id],
         "opened": [HumanTask.created_at],
     }
     order = orders.get(filters.sort, by_due)
+    tie = HumanTask.id
     if filters.descending:
         order = [o.desc() for o in order]
-    ordered = query.order_by(*order, HumanTask.id)
+        if filters.sort == "child":
+            tie = HumanTask.id.desc()  # the exact reverse, which the name index can give backwards
+    ordered = query.order_by(*order, tie)
     if total <= LIST_CAP:
         # Every matching task is known: sort those few (the database's own order, so nothing changes).
         page_query = ordered.where(HumanTask.id.in_(found)).offset(offset).limit(per_page)
     elif filters.sort == "due" or filters.sort not in orders:
         page_ids = _due_order_ids(session, matching, today, filters.descending, offset, per_page)
+        page_query = ordered.where(HumanTask.id.in_(page_ids))
+    elif filters.sort == "child" and not filters.route:
+        # Read the children in name order along their index, each one's tasks by case, and stop after the page
+        # (engine/lists/outer_first.py), rather than sort every matching task.
+        page_ids = list(session.scalars(
+            select(HumanTask.id).select_from(OuterFirst(Case, HumanTask, Case.id == HumanTask.case_id))
+            .where(matching.whereclause).order_by(*order, tie).offset(offset).limit(per_page)))
         page_query = ordered.where(HumanTask.id.in_(page_ids))
     else:
         # Sorted by a column of the case, the route or the task: the page's ids first, sorting only the columns the
@@ -297,7 +316,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
             ids = ids.join(Case, Case.id == HumanTask.case_id)
         if filters.route or filters.sort == "route":
             ids = ids.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        page_ids = list(session.scalars(ids.where(matching.whereclause).order_by(*order, HumanTask.id)
+        page_ids = list(session.scalars(ids.where(matching.whereclause).order_by(*order, tie)
                                         .offset(offset).limit(per_page)))
         page_query = ordered.where(HumanTask.id.in_(page_ids))
     rows = session.execute(page_query).all()

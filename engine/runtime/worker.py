@@ -8,7 +8,8 @@ Once a day (the first pass on each London day) it also runs the ``DAILY_JOBS``: 
 fallen due and sending the termly lists of reviews (engine/casework/review_scheduler.py, termly_review_lists.py). Each
 job claims the day in ``daily_job_run`` first, so of several workers only one runs it; after downtime the first pass
 simply runs it for today, and the jobs themselves catch up on what they missed (a review whose start day passed is
-started; a list not yet sent goes).
+started; a list not yet sent goes). It also refreshes SQLite's planner statistics for the task lists
+(engine/store/planner_statistics.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 DAILY_JOBS: tuple[tuple[str, str], ...] = (
     ("start_due_reviews", "engine.casework.review_scheduler:start_due_reviews"),
     ("termly_review_lists", "engine.casework.termly_review_lists:send_termly_review_lists"),
+    ("planner_statistics", "engine.store.planner_statistics:daily_job"),
 )
 
 #: A pass of a long-running worker gives way after this long (the next starts at once), so that the outbox and the

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from engine.store import planner_statistics
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -47,6 +49,7 @@ def _run(engine: Engine, migrate: Callable[[Config], None]) -> None:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if dangling:
                         raise RuntimeError(f"The migration left rows pointing at rows that do not exist: {dangling[:5]}")
+                planner_statistics.refresh(connection)  # the lists' plans, from the first request (SQLite only)
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")

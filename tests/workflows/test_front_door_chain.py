@@ -258,7 +258,8 @@ def test_a_request_runs_through_assessment_plan_drafting_and_the_first_annual_re
     route.check()
     assert route.instances("annual_review") == []
     engine.clock.set(utc(2027, 4, 22, 7))
-    assert run_daily_jobs(engine) == {"start_due_reviews": True, "termly_review_lists": True}
+    assert run_daily_jobs(engine) == {"start_due_reviews": True, "termly_review_lists": True,
+                                      "planner_statistics": True}
     route.check()
     review = route.instance("annual_review")
     assert review.status != "failed", review.last_error
