@@ -130,8 +130,9 @@ class Projector:
     """Writes the projections for one command on one instance."""
 
     def __init__(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
-                 actor_id: int | None, evaluate: Any) -> None:
+                 actor_id: int | None, evaluate: Any, case: Case | None = None) -> None:
         self.session = session
+        self.case = case  # the instance's case when the caller holds it already (a start), else read when needed
         self.instance = instance
         self.wf = wf
         self.now = now
@@ -345,7 +346,7 @@ class Projector:
             self.session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "open")
                                  .values(status="cancelled", completed_at=self.now)
                                  .execution_options(synchronize_session="evaluate"))
-        case: Any = None
+        case: Any = self.case
         for guid, task in ready.items():
             if guid in open_rows:
                 continue

@@ -113,8 +113,9 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                     wf.send_event(message)
                     wf.refresh_timers()
                     wf.do_engine_steps()
+                projector = Projector(session, instance, wf, now, actor.id if actor else None, self._evaluate, case)
                 self._save(session, instance, wf, before, actor, "started", f"Started {version_name or process_id}",
-                           {"process_id": process_id, "version": version_hash})
+                           {"process_id": process_id, "version": version_hash}, projector=projector)
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, then re-raised as InstanceFailed
                 session.rollback()
@@ -127,11 +128,13 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
 
         The checks and the command share one session, so the task, the instance and the version are read once."""
         with self.session_factory() as session:
-            task = session.get(HumanTask, task_id)
-            if task is None:
+            found = session.execute(select(HumanTask, ProcessInstance)
+                                    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                                    .where(HumanTask.id == task_id)).first()  # one read, not two
+            if found is None:
                 raise NotFound("No such task")
+            task, instance = found
             self._check_task_open(session, task, actor)
-            instance = session.get(ProcessInstance, task.instance_id)
             schema = self.form_schema(session, task, instance)
             if schema is not None:
                 validate_form(schema, form_data)

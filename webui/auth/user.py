@@ -132,14 +132,18 @@ def end_other_sessions(user_id: int, reason: str, now: datetime) -> None:
 def load_user(user_id: str) -> WebUser | None:
     """Flask-Login's user loader: the user only while their server-side session is alive.
 
-    Two queries per request: the session row with its user, then the memberships with their organisations."""
+    One query per request: the session row with its user, their memberships and their organisations (a row per
+    membership; the session and user repeat on each)."""
     token = session.get(SESSION_KEY)
     if not token or not user_id.isdigit():
         return None
     s = db()
-    found = s.execute(select(WebSession, User).outerjoin(User, User.id == WebSession.user_id)
-                      .where(WebSession.token_hash == token_hash(token))).first()
-    row, user = found if found is not None else (None, None)
+    found = s.execute(select(WebSession, User, Membership.organisation_id, Membership.role, Organisation)
+                      .outerjoin(User, User.id == WebSession.user_id)
+                      .outerjoin(Membership, Membership.user_id == User.id)
+                      .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+                      .where(WebSession.token_hash == token_hash(token))).all()
+    row, user = (found[0][0], found[0][1]) if found else (None, None)
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None
     now = clock().now()
@@ -161,10 +165,9 @@ def load_user(user_id: str) -> WebUser | None:
         s.commit()
     roles: set[tuple[int | None, str]] = set()
     organisations: dict[int, Organisation] = {}
-    for org_id, role, organisation in s.execute(
-            select(Membership.organisation_id, Membership.role, Organisation)
-            .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
-            .where(Membership.user_id == user.id)):
+    for _, _, org_id, role, organisation in found:
+        if role is None:
+            continue  # no membership at all (the outer join's one row)
         roles.add((org_id, role))
         if organisation is not None:
             organisations[organisation.id] = organisation
