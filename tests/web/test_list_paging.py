@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from engine.admin.instance_admin import InstanceFilters, admin_counts, instance_list
 from engine.lists.cases import case_list
@@ -267,3 +267,11 @@ def test_on_postgresql_the_due_order_pages_and_the_child_sort_match_too(pg_servi
     expected = [t for t, *_ in sorted(tasks, key=lambda r: (r[1].lower(), r[2].lower(), r[3], r[0]),
                                       reverse=descending)]
     assert page.more and [r.id for r in page.rows] == expected[25:50]
+    with pg_services.session_factory() as s:
+        s.execute(text("ANALYZE"))  # as autovacuum would after a load like this one
+        # A page of the children in order reads them along the lower-case name index (migration 0020), not a sort.
+        plan = " | ".join(row[0] for row in s.execute(text(
+            "EXPLAIN SELECT human_task.id FROM case_record JOIN human_task ON case_record.id = human_task.case_id "
+            "WHERE human_task.status = 'open' ORDER BY lower(case_record.child_last_name), "
+            "lower(case_record.child_first_name), case_record.id, human_task.id LIMIT 25 OFFSET 25")))
+    assert "ix_case_record_child_sort_lower" in plan, plan
