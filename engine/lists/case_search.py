@@ -10,6 +10,7 @@ characters have no trigram and are compared case by case; a date, a postcode or 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from sqlalchemy import ColumnElement, bindparam, func, literal_column, or_, select, table
@@ -27,7 +28,7 @@ def search_clause(session: Session, q: str) -> ColumnElement[bool]:
     """Cases matching what was typed (any case): the child's first, last or full name or the case reference containing
     the words; a date of birth (14/5/2015, 14-05-2015, 14 5 2015, 14 May 2015 or 2015-05-14); a postcode, whole or
     its first part (NS1 4AB, ns14ab, NS1); or a unique pupil number (all 13 characters)."""
-    text = " ".join(q.lower().split())
+    text = typed_words(q)
     clauses = [words_clause(session.get_bind().dialect.name, text)]
     born = _typed_date(text)
     if born is not None:
@@ -74,6 +75,12 @@ def _typed_date(text: str) -> date | None:
 
 
 
+def typed_words(q: str) -> str:
+    """What was typed, lower case, with single spaces; a control character counts as a space (a NUL would end the
+    statement PostgreSQL is given, and none can be part of a name or a reference)."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in q).lower().split())
+
+
 def words_clause(dialect: str, text: str) -> ColumnElement[bool]:
     """The child's "first last" or "last first" name, or the case reference, contains ``text`` (lower case, single
     spaces), without regard to case."""
@@ -94,4 +101,4 @@ def words_clause(dialect: str, text: str) -> ColumnElement[bool]:
                                     func.lower(Case.reference))))
 
 
-__all__ = ["INDEXED_FROM", "search_clause", "words_clause"]
+__all__ = ["INDEXED_FROM", "search_clause", "typed_words", "words_clause"]

@@ -44,7 +44,7 @@ def names(services: Services, world: World, q: str) -> list[str]:
 
 def contains(services: Services, world: World, q: str) -> list[str]:
     """The cases of the LA whose names or reference contain what was typed, worked out here in Python."""
-    typed = " ".join(q.lower().split())
+    typed = " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in q).lower().split())
     with services.session_factory() as s:
         cases = s.scalars(select(Case).where(Case.la_id == world.la.id)).all()
         found = [c for c in cases if any(typed in text.lower() for text in (
@@ -54,7 +54,8 @@ def contains(services: Services, world: World, q: str) -> list[str]:
 
 @pytest.mark.parametrize("q", ["amelia", "AMELIA", "lia smi", "smith-jones amelia", "jones", "2026-0103", "tst-2026",
                                "o'neil", "émile o'", "li jo", "jo li", "50%_", "%_o", "0%", "ai am", "lia",
-                               "li", "jo", "zzz", '"amelia"', "amelia\nsmith", "  Amelia   Smith  "])
+                               "li", "jo", "zzz", '"amelia"', "amelia\nsmith", "  Amelia   Smith  ",
+                               "amelia\x00smith", "\x00", "o'\x00neil", "li\x7fjo"])
 def test_the_search_finds_exactly_the_cases_containing_what_was_typed(searched: tuple[Services, World],
                                                                       q: str) -> None:
     services, world = searched

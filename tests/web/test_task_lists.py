@@ -211,5 +211,7 @@ def test_a_long_search_or_odd_characters_are_harmless(as_user: Any, started: int
     assert rows(client.page("/tasks/?q=%25")) == []
     assert rows(client.page("/tasks/?q=_")) == []
     client.page("/tasks/?q=" + "a" * 5000)
+    assert rows(client.page("/tasks/?q=%00")) == rows(client.page("/tasks/?q=")) != []  # a control character is a space
+    client.page("/cases/?q=tay%00lor")
     client.page("/tasks/?page=-1")
     client.page("/tasks/?page=abc")
