@@ -7,13 +7,12 @@ scoped to the cases whose responsible organisation the administrator administers
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.admin.unreadable_routes import READ_STATE
@@ -70,15 +69,6 @@ def overdue_deadline_clause(today: date) -> ColumnElement[bool]:
     """A statutory deadline past its date whose work is not done: still open, or missed and not yet done."""
     return or_(and_(Deadline.status == "open", Deadline.due_date < today),
                and_(Deadline.status == "missed", Deadline.met_at.is_(None)))
-
-
-def _late_instances(today: date) -> Select[Any]:
-    """The instances with an overdue deadline or an open task past its due date, found along the deadline and due
-    date indexes (a correlated test per instance would visit every instance of the authority when few are late)."""
-    late_deadline = select(Deadline.instance_id).where(Deadline.instance_id.is_not(None),
-                                                       overdue_deadline_clause(today))
-    late_task = select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_date < today)
-    return select(union(late_deadline, late_task).subquery().c[0])
 
 
 @dataclass
@@ -151,6 +141,7 @@ class InstanceRow:
     updated_at: datetime
     error: str | None
     overdue: int = 0
+    late_since: date | None = None  # the earliest due date of its unfinished work, when that has passed
 
     @property
     def status_label(self) -> str:
@@ -168,7 +159,8 @@ class InstanceList:
 
 def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters, today: date,
                   now: datetime) -> InstanceList:
-    """One page of instances of the administrator's organisations, newest first, with a count per status."""
+    """One page of instances of the administrator's organisations, newest first (with the overdue filter, the
+    longest overdue first), with a count per status."""
     conditions: list[ColumnElement[bool]] = [_in_scope(org_ids)]
     if filters.route:
         conditions.append(ProcessInstance.process_id == filters.route)
@@ -178,18 +170,16 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
         conditions.append(ProcessInstance.created_at < now - timedelta(days=filters.age_days))
     per_page = filters.per_page
     if filters.overdue:
-        # The late instances are found once, with their statuses, and counted and paged here: each bounded count and
-        # the page would otherwise find them all again. They are as many as there is overdue work.
-        late = session.execute(select(ProcessInstance.id, ProcessInstance.status).where(
-            *conditions, ProcessInstance.status.in_(LIVE_STATUSES), ProcessInstance.id.in_(_late_instances(today))))
-        found = late.all()
-        per_status = Counter(status for _, status in found)
-        counts = {status: min(per_status[status], LIST_CAP + 1) for status in INSTANCE_STATUSES if per_status[status]}
-        chosen = sorted((iid for iid, status in found if not filters.status or status == filters.status),
-                        reverse=True)
-        total = min(len(chosen), LIST_CAP + 1)
+        # Overdue exactly when the earliest due date of the instance's unfinished work (kept by the database:
+        # migration 0021) has passed; the longest overdue first, so a page reads one index range and stops.
+        conditions.append(ProcessInstance.earliest_due < today)
+        counts = _status_counts(session, conditions, LIVE_STATUSES)
+        chosen = [filters.status] if filters.status else list(LIVE_STATUSES)
+        total = min(sum(counts.get(status, 0) for status in chosen), LIST_CAP + 1)
         page_number = max(1, min(filters.page, last_page(total, per_page)))
-        ids = chosen[(page_number - 1) * per_page:page_number * per_page]
+        ids = list(session.scalars(select(ProcessInstance.id).where(*conditions, ProcessInstance.status.in_(chosen))
+                                   .order_by(ProcessInstance.earliest_due, ProcessInstance.id)
+                                   .offset((page_number - 1) * per_page).limit(per_page))) if total else []
     else:
         counts = _status_counts(session, conditions, INSTANCE_STATUSES)
         # The per-status counts already hold the total, with or without a status chosen: no second count.
@@ -204,12 +194,16 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
     rows = session.execute(
         select(ProcessInstance.id, ProcessInstance.process_id, ProcessVersion.name, ProcessVersion.version_hash,
                ProcessInstance.status, Case.id, Case.reference, Case.child_first_name, Case.child_last_name,
-               ProcessInstance.created_at, ProcessInstance.updated_at, ProcessInstance.last_error)
+               ProcessInstance.created_at, ProcessInstance.updated_at, ProcessInstance.last_error,
+               ProcessInstance.earliest_due)
         .join(Case, Case.id == ProcessInstance.case_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .where(ProcessInstance.id.in_(ids)).order_by(ProcessInstance.id.desc())).all() if ids else []
+        .where(ProcessInstance.id.in_(ids))).all() if ids else []
+    place = {iid: n for n, iid in enumerate(ids)}
     out = [InstanceRow(r[0], r[1], r[2] or r[1], r[3][:10], r[4], r[5], r[6], f"{r[7]} {r[8]}", r[9], r[10],
-                       (r[11] or {}).get("message") if r[4] == "failed" else None) for r in rows]
+                       (r[11] or {}).get("message") if r[4] == "failed" else None,
+                       late_since=r[12] if r[12] is not None and r[12] < today else None)
+           for r in sorted(rows, key=lambda r: place[r[0]])]
     late = _overdue_per_instance(session, [r.id for r in out], today)
     for row in out:
         row.overdue = late.get(row.id, 0)

@@ -185,7 +185,11 @@ ACTIVE_STATUSES = ("running", "waiting_person", "waiting_timer")
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_status_timer", "status", "next_timer_due"),)
+    __table_args__ = (
+        Index("ix_process_instance_status_timer", "status", "next_timer_due"),
+        Index("ix_process_instance_earliest_due", "earliest_due", "id"),
+        Index("ix_process_instance_status_earliest_due", "status", "earliest_due", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -204,6 +208,9 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The earliest due date of the instance's unfinished work (an open or missed-and-unmet deadline, an open task);
+    # overdue exactly when before today. Written only by the database's triggers (migration 0021), never by the ORM.
+    earliest_due: Mapped[date | None] = mapped_column(Date, deferred=True)
 
     case: Mapped[Case] = relationship()
     version: Mapped[ProcessVersion] = relationship()
@@ -221,10 +228,12 @@ class HumanTask(Base):
         Index("ix_human_task_open_role_org", "status", "role", "organisation_id"),
         # The task lists' due order, read as index ranges (engine.lists.tasks._due_order_ids).
         Index("ix_human_task_status_due", "status", "due_date", "id"),
+        # Read by instance, and by instance and status in due order to keep process_instance.earliest_due.
+        Index("ix_human_task_instance_status_due", "instance_id", "status", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     task_guid: Mapped[str] = mapped_column(String(36))
     process_id: Mapped[str] = mapped_column(String(100))
@@ -261,7 +270,7 @@ class Timer(Base):
     __table_args__ = (UniqueConstraint("instance_id", "task_guid", name="uq_timer_instance_guid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     task_guid: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(100))
@@ -276,11 +285,15 @@ class Deadline(Base):
     """A statutory deadline on a case: due date, met or missed, and any timescale exception claimed."""
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_case_key", "case_id", "key"),)
+    __table_args__ = (
+        Index("ix_deadline_case_key", "case_id", "key"),
+        # Read by instance, and by instance and status in due order to keep process_instance.earliest_due.
+        Index("ix_deadline_instance_status_due", "instance_id", "status", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     key: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     process_id: Mapped[str | None] = mapped_column(String(100))

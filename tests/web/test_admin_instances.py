@@ -90,6 +90,9 @@ def test_home_counts_failed_and_overdue_and_links_into_the_list(as_user: Any, en
     assert [a.get_text(" ", strip=True).split()[0] for a in listed.select("tbody td:first-child a")] == [str(failed)]
     overdue = admin.page("/admin/instances?overdue=1")
     assert [a.get_text(" ", strip=True).split()[0] for a in overdue.select("tbody td:first-child a")] == [str(second)]
+    assert text_of(overdue.select_one("#instance-order")) == "The longest overdue first."
+    assert text_of(overdue.select_one("td[data-label=Overdue]")) == "2 since 13 Apr 2026"  # the missed deadline and its task
+    assert admin.page("/admin/instances").select_one("#instance-order") is None
     # Another authority's admin sees none of it, and nobody else gets in.
     other = as_user("other_admin").page("/admin/")
     assert text_of(other.select_one("#count-failed")).startswith("0 failed")

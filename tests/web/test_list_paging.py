@@ -190,15 +190,20 @@ def test_admin_counts_and_the_overdue_filter_stop_past_1000(
     assert counts.live == LIST_CAP + 1 and counts.text(counts.live) == "more than 1,000"
     assert listed.page.more and listed.count_text("waiting_person") == "more than 1,000"
     with services.session_factory() as s:
-        late = set(s.scalars(select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_date < today)))
+        # Each instance has one open task and no deadline: its due date is the instance's earliest due date.
+        due_of = dict(s.execute(select(HumanTask.instance_id, HumanTask.due_date).where(
+            HumanTask.status == "open", HumanTask.due_date < today)).all())
+        late = sorted(due_of, key=lambda iid: (due_of[iid], iid))
         second = instance_list(s, [world.la.id], InstanceFilters(overdue=True, per_page=200, page=2), today, now)
         chosen = instance_list(s, [world.la.id], InstanceFilters(overdue=True, status="waiting_person", per_page=200),
                                today, now)
         none_failed = instance_list(s, [world.la.id], InstanceFilters(overdue=True, status="failed"), today, now)
-    # The overdue list: exactly the instances with late work, newest first, paged, counted by status.
+    # The overdue list: exactly the instances with late work, the longest overdue first (then by instance), paged,
+    # counted by status.
     assert overdue.page.total == len(late) > 200 and overdue.status_counts == {"waiting_person": len(late)}
-    assert [r.id for r in overdue.page.rows + second.page.rows] == sorted(late, reverse=True)
-    assert [r.id for r in chosen.page.rows] == sorted(late, reverse=True)[:200] and none_failed.page.rows == []
+    assert [r.id for r in overdue.page.rows + second.page.rows] == late
+    assert [r.late_since for r in overdue.page.rows] == [due_of[iid] for iid in late[:200]]
+    assert [r.id for r in chosen.page.rows] == late[:200] and none_failed.page.rows == []
 
 
 def test_the_pages_say_more_than_1000_and_stop_at_the_cap(
