@@ -19,6 +19,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,6 +46,7 @@ from engine.runtime.serializer import StateSerializer
 from engine.runtime.timer_pass import TimerPass
 from engine.statutory import calendar
 from engine.statutory.clock import Clock, active_clock
+from engine.store.db import lost_to_contention
 from engine.store.models import ACTIVE_STATUSES, AuditEvent, Case, HumanTask, Incident, Message, ProcessInstance, User
 
 log = logging.getLogger(__name__)
@@ -339,6 +341,14 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             except (TaskAlreadyCompleted, NotAllowed, FormInvalid, InvalidState, ConcurrentUpdate):
                 session.rollback()
                 raise
+            except DBAPIError as exc:
+                session.rollback()
+                if not lost_to_contention(exc):
+                    raise self._record_incident(instance_id, command, args, exc, actor, loaded_revision) from exc
+                # Another transaction held a row this one needed (two routes of one case meeting the same deadline,
+                # say): nothing is wrong with the route, so no incident; the person or the worker tries again.
+                raise ConcurrentUpdate("Someone else changed this case at the same moment; nothing was saved. "
+                                       "Try again.") from exc
             except Exception as exc:  # noqa: BLE001 - any failure inside the workflow becomes an incident
                 session.rollback()
                 raise self._record_incident(instance_id, command, args, exc, actor, loaded_revision) from exc

@@ -124,3 +124,19 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+#: PostgreSQL's SQLSTATEs for losing to another transaction: a serialization failure, a deadlock, a lock not got in
+#: time. Trying again may well succeed; nothing about the work itself is wrong.
+_CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def lost_to_contention(exc: BaseException) -> bool:
+    """True when ``exc`` (as SQLAlchemy raised it) means another transaction held what this one needed: PostgreSQL
+    chose it as a deadlock's victim or it waited past a lock timeout, or SQLite stayed busy past its timeout."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    if getattr(orig, "sqlstate", None) in _CONTENTION_STATES:
+        return True
+    return type(orig).__name__ == "OperationalError" and "database is locked" in str(orig)
