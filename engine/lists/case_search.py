@@ -4,7 +4,8 @@ postcode or a unique pupil number.
 The names and references are found through a trigram index where there is one (migration 0019): on SQLite the FTS5
 table ``case_search`` that triggers keep in step with the cases, on PostgreSQL GIN indexes on the very expressions
 compared here. So a search at 100,000 cases reads the cases that match, not every case. On SQLite fewer than three
-characters have no trigram and are compared case by case; a date, a postcode or a pupil number is compared as typed.
+characters have no trigram and are compared case by case, column by column; a date, a postcode or a pupil number is
+compared as typed.
 """
 
 from __future__ import annotations
@@ -90,8 +91,14 @@ def words_clause(dialect: str, text: str) -> ColumnElement[bool]:
         matching = select(literal_column("rowid")).select_from(SEARCH_TABLE).where(
             literal_column("case_search").op("MATCH")(bindparam("search_phrase", phrase, unique=True)))
         return Case.id.in_(matching)
-    space = literal_column("' '")  # in the SQL itself, as in the PostgreSQL indexes' expressions
     pattern = "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    if dialect == "sqlite":
+        # Too short for a trigram, so every case is read: the plain columns, whose LIKE ignores case as lower() does
+        # on SQLite (ASCII letters only), cost a sixth of building and lowering the two full names for each. Fewer
+        # than three characters hold no space (typed_words keeps none at either end), so none spans two names.
+        return or_(*(column.like(bindparam("search_pattern", pattern, unique=True), escape="/")
+                     for column in (Case.child_first_name, Case.child_last_name, Case.reference)))
+    space = literal_column("' '")  # in the SQL itself, as in the PostgreSQL indexes' expressions
     # On PostgreSQL the pattern is written into the statement, so the planner sees it and can use a trigram index
     # for any plan it keeps (a bound pattern it cannot see in a reused plan).
     literal = dialect == "postgresql"
