@@ -34,16 +34,8 @@ from engine.people.api_tokens import token_accounts
 from engine.people.roles import Role
 from engine.statutory.clock import Clock
 from engine.store.db import instance_dir
-from engine.store.models import (
-    AuditEvent,
-    CaseParty,
-    Document,
-    HumanTask,
-    Membership,
-    OrganisationNotice,
-    OutboxEmail,
-    User,
-)
+from engine.store.models import AuditEvent, CaseParty, Document, HumanTask, Membership, User
+from engine.store.outbox import OrganisationNotice, OutboxEmail
 
 log = logging.getLogger(__name__)
 

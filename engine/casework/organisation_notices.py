@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine.lists.holder import Holder
 from engine.people.roles import Role
-from engine.store.models import OrganisationNotice
+from engine.store.outbox import OrganisationNotice
 
 
 def _staff_organisations(who: Holder) -> set[int]:

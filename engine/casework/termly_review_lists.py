@@ -18,7 +18,8 @@ from engine.casework import documents, notifications
 from engine.casework.review_scheduler import DueReview, due_reviews
 from engine.casework.review_terms import TERM_DATES, Term, term_window, terms_to_send
 from engine.statutory import calendar
-from engine.store.models import Organisation, OrganisationNotice
+from engine.store.models import Organisation
+from engine.store.outbox import OrganisationNotice
 
 if TYPE_CHECKING:
     from engine.runtime.workflow_engine import WorkflowEngine

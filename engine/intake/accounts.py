@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from engine.errors import FormInvalid, NotFound
 from engine.people.passwords import MIN_LENGTH, hash_password
 from engine.people.roles import Role
-from engine.store.models import AuditEvent, Membership, OutboxEmail, User
+from engine.store.models import AuditEvent, Membership, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AccountToken
 
 TOKEN_DAYS = 7

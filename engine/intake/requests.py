@@ -18,7 +18,8 @@ from engine.errors import FormInvalid, InvalidState, NotFound
 from engine.intake.accounts import family_account, send_set_password_link
 from engine.intake.questions import CHANNELS, COLUMNS, check_all, first_page_with_problems
 from engine.statutory import calendar
-from engine.store.models import AuditEvent, Organisation, OutboxEmail, User
+from engine.store.models import AuditEvent, Organisation, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 
 #: Weeks the LA has to decide whether to assess (reg 5(1)); the needs assessment route carries the same figure.

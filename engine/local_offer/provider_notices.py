@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from engine.casework.notifications import ORGANISATION_NOTICE_PATH, SUBJECTS
 from engine.people.roles import Role
 from engine.store.local_offer import LocalOfferProposal
-from engine.store.models import Membership, OrganisationNotice, OutboxEmail, User
+from engine.store.models import Membership, User
+from engine.store.outbox import OrganisationNotice, OutboxEmail
 
 #: The roles whose holders keep an organisation's Local Offer entries: a setting's SENCO, a health body's staff, a
 #: charity's or other service's staff.

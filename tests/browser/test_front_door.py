@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.statutory.clock import FrozenClock
-from engine.store.models import Case, CaseParty, OutboxEmail, ProcessInstance, User
+from engine.store.models import Case, CaseParty, ProcessInstance, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 from tests.browser.conftest import LiveServer, screenshot
 from tests.browser.test_journey import fast_password_hashing, sign_in, sign_out  # noqa: F401  (the fixture is used)

@@ -25,7 +25,8 @@ from engine.intake.requests import (
 )
 from engine.people.passwords import verify_password
 from engine.runtime.services import Services
-from engine.store.models import Case, CaseParty, OutboxEmail, ProcessInstance, User
+from engine.store.models import Case, CaseParty, ProcessInstance, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 from tests.conftest import World, real_routes
 

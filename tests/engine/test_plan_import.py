@@ -16,7 +16,8 @@ from engine.casework import plans
 from engine.errors import InvalidState
 from engine.intake import plan_import
 from engine.runtime.services import Services
-from engine.store.models import AuditEvent, Case, CaseParty, Deadline, Organisation, OutboxEmail, PlanVersion, User
+from engine.store.models import AuditEvent, Case, CaseParty, Deadline, Organisation, PlanVersion, User
+from engine.store.outbox import OutboxEmail
 from tests.conftest import World
 
 HEADER = ("child_first_name,child_last_name,date_of_birth,upn,postcode,address,la_code,setting_code,plan_issued_on,"

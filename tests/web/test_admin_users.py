@@ -21,7 +21,8 @@ from engine.people.users import (
     set_active,
 )
 from engine.runtime.services import Services
-from engine.store.models import AuditEvent, Membership, Organisation, User, WebSession
+from engine.store.models import AuditEvent, Membership, Organisation, User
+from engine.store.sign_in import WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, text_of
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import User, WebSession
+from engine.store.models import User
+from engine.store.sign_in import WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, make_app, soup, text_of
 

@@ -17,7 +17,8 @@ from engine.intake.requests import record_request
 from engine.people.roles import Role
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import Case, CaseParty, HumanTask, Membership, OutboxEmail, ProcessInstance, User
+from engine.store.models import Case, CaseParty, HumanTask, Membership, ProcessInstance, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 from tests.conftest import World, real_routes
 from tests.web.conftest import Client, soup, text_of

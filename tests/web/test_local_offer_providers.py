@@ -17,7 +17,8 @@ from engine.people.users import ORGANISATION_KIND_LABELS, create_organisation, c
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
 from engine.store.local_offer import LocalOfferProposal
-from engine.store.models import Organisation, OrganisationNotice, OutboxEmail
+from engine.store.models import Organisation
+from engine.store.outbox import OrganisationNotice, OutboxEmail
 from tests.conftest import PASSWORD, World, real_routes
 from tests.web.conftest import Client, text_of
 from tests.web.test_local_offer import EVIL, add_entry

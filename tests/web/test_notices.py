@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.runtime.services import Services
-from engine.store.models import OrganisationNotice
+from engine.store.outbox import OrganisationNotice
 from tests.conftest import World
 from tests.web.conftest import text_of
 

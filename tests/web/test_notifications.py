@@ -25,7 +25,8 @@ from engine.casework.notifications import (
 from engine.runtime.services import Services
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.statutory.clock import FrozenClock
-from engine.store.models import OutboxEmail, User
+from engine.store.models import User
+from engine.store.outbox import OutboxEmail
 from tests.conftest import World
 from tests.web.conftest import open_task
 from tests.web.test_cases import add_document

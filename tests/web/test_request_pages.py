@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import Membership, OutboxEmail, User
+from engine.store.models import Membership, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 from tests.conftest import World
 from tests.web.conftest import Client, make_app, soup, text_of

@@ -9,7 +9,8 @@ from engine.intake.accounts import family_account, send_set_password_link
 from engine.people.passwords import verify_password
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import AuditEvent, OutboxEmail, User
+from engine.store.models import AuditEvent, User
+from engine.store.outbox import OutboxEmail
 from tests.conftest import World
 from tests.web.conftest import Client, soup, text_of
 from tests.web.test_request_pages import CHECK, PARENT, begin, fill

@@ -16,7 +16,8 @@ from engine.people.roles import Role
 from engine.people.users import create_user
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
-from engine.store.models import Membership, User, WebSession
+from engine.store.models import Membership, User
+from engine.store.sign_in import WebSession
 from tests.conftest import PASSWORD, World
 from tests.web.conftest import Client, make_app, soup, text_of
 from tests.web.test_admin_users import confirm

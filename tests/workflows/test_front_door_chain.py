@@ -30,7 +30,8 @@ from engine.intake.requests import decide_by, save_answers, start_draft, submit_
 from engine.runtime.services import Services
 from engine.runtime.worker import run_daily_jobs, run_once
 from engine.statutory import calendar
-from engine.store.models import AuditEvent, Case, CaseParty, OutboxEmail, ProcessInstance, User
+from engine.store.models import AuditEvent, Case, CaseParty, ProcessInstance, User
+from engine.store.outbox import OutboxEmail
 from engine.store.requests import AssessmentRequest
 from tests.conftest import World, real_routes
 from tests.workflows.drivers import CaseDriver

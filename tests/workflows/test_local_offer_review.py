@@ -27,7 +27,8 @@ from engine.local_offer import entries, proposals, review_route
 from engine.runtime.services import Services
 from engine.statutory.clock import FrozenClock
 from engine.store.local_offer import LocalOfferEntry, LocalOfferProposal
-from engine.store.models import AuditEvent, OrganisationNotice, OutboxEmail, ProcessVersion
+from engine.store.models import AuditEvent, ProcessVersion
+from engine.store.outbox import OrganisationNotice, OutboxEmail
 from tests.conftest import World, real_routes
 from tests.workflows import flow_coverage
 

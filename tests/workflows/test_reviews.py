@@ -1022,7 +1022,7 @@ def test_the_termly_list_goes_two_weeks_before_the_term_once_to_each_organisatio
     Zoe's (issued 10 January 2026: due 10 January 2027) belongs to the Spring 2027 list, not this one.
     """
     from engine.runtime.worker import run_once
-    from engine.store.models import OrganisationNotice, OutboxEmail
+    from engine.store.outbox import OrganisationNotice, OutboxEmail
 
     eli = new_case(services, world, "Eli", "2014-01-10", setting=False)
     zoe = new_case(services, world, "Zoe", "2014-02-10")

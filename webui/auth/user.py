@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from engine.lists.holder import Holder, family_case_ids
 from engine.people.access import remember_roles
 from engine.people.roles import Role
-from engine.store.models import Membership, Organisation, User, WebSession
+from engine.store.models import Membership, Organisation, User
+from engine.store.sign_in import WebSession
 from webui.context import clock, db
 
 SESSION_KEY = "sid"
