@@ -21,3 +21,8 @@ def page_number(value: str | None) -> int:
     """A page number from the query string: 1 unless a positive whole number was given."""
     number = whole_number(value)
     return number if number and number > 0 else 1
+
+
+def cursor(value: str | None) -> str | None:
+    """A keyset paging cursor from the query string (engine/lists/keyset.py reads and checks it), or None."""
+    return (value or "")[:1000] or None

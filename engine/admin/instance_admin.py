@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.admin.unreadable_routes import READ_STATE
+from engine.lists.keyset import Key, Run, after_row, ordered, page_beyond
 from engine.lists.paging import LIST_CAP, Page, bounded_count, last_page
 from engine.people.roles import Role
 from engine.store.models import (
@@ -125,6 +126,8 @@ class InstanceFilters:
     age_days: int | None = None
     page: int = 1
     per_page: int = 25
+    after: str | None = None  # past the numbered pages: cursors as in the task lists (engine/lists/keyset.py)
+    before: str | None = None
 
 
 @dataclass
@@ -175,11 +178,9 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
         conditions.append(ProcessInstance.earliest_due < today)
         counts = _status_counts(session, conditions, LIVE_STATUSES)
         chosen = [filters.status] if filters.status else list(LIVE_STATUSES)
+        conditions.append(ProcessInstance.status.in_(chosen))
         total = min(sum(counts.get(status, 0) for status in chosen), LIST_CAP + 1)
-        page_number = max(1, min(filters.page, last_page(total, per_page)))
-        ids = list(session.scalars(select(ProcessInstance.id).where(*conditions, ProcessInstance.status.in_(chosen))
-                                   .order_by(ProcessInstance.earliest_due, ProcessInstance.id)
-                                   .offset((page_number - 1) * per_page).limit(per_page))) if total else []
+        keys: tuple[Key, ...] = (Key(ProcessInstance.earliest_due, date), Key(ProcessInstance.id, int))
     else:
         counts = _status_counts(session, conditions, INSTANCE_STATUSES)
         # The per-status counts already hold the total, with or without a status chosen: no second count.
@@ -188,9 +189,22 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
             total = counts.get(filters.status, 0)
         else:
             total = min(sum(counts.values()), LIST_CAP + 1)
-        page_number = max(1, min(filters.page, last_page(total, per_page)))
-        ids = list(session.scalars(select(ProcessInstance.id).where(*conditions).order_by(ProcessInstance.id.desc())
-                                   .offset((page_number - 1) * per_page).limit(per_page)))
+        keys = (Key(ProcessInstance.id, int, descending=True),)
+    last = last_page(total, per_page, LIST_CAP)
+    page_number = max(1, min(filters.page, last))
+    matching = select(ProcessInstance.id).where(*conditions)
+    runs = [Run(None, keys)]
+    after = before = None
+    here: dict[str, str] = {}
+    if total > LIST_CAP and (filters.after or filters.before):
+        past = page_beyond(session, matching, runs, filters.after, filters.before, filters.page, last, per_page)
+        page_number, ids, after, before = past.page, past.ids, past.after, past.before
+        here = past.here
+    else:
+        ids = list(session.scalars(matching.order_by(*ordered(keys)).offset((page_number - 1) * per_page)
+                                   .limit(per_page))) if total else []
+        if total > LIST_CAP and page_number == last and ids:
+            after = after_row(session, matching, runs, ProcessInstance.id, ids[-1])
     rows = session.execute(
         select(ProcessInstance.id, ProcessInstance.process_id, ProcessVersion.name, ProcessVersion.version_hash,
                ProcessInstance.status, Case.id, Case.reference, Case.child_first_name, Case.child_last_name,
@@ -207,7 +221,8 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
     late = _overdue_per_instance(session, [r.id for r in out], today)
     for row in out:
         row.overdue = late.get(row.id, 0)
-    return InstanceList(Page(out, total, page_number, per_page, cap=LIST_CAP), counts)
+    return InstanceList(Page(out, total, page_number, per_page, cap=LIST_CAP, after=after, before=before,
+                             beyond=page_number > last, here=here), counts)
 
 
 def _overdue_per_instance(session: Session, ids: list[int], today: date) -> dict[int, int]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.lists.case_search import search_clause
 from engine.lists.holder import Holder, holder
+from engine.lists.keyset import Key, Run, after_row, page_beyond
 from engine.lists.paging import LIST_CAP, Page, last_page
 from engine.people.roles import NO_CASE_ACCESS_ROLES
 from engine.store.models import (
@@ -69,17 +70,25 @@ class CaseRow:
     open_tasks: int
 
 
-def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_page: int = 25) -> Page[CaseRow]:
+def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_page: int = 25,
+              after: str | None = None, before: str | None = None) -> Page[CaseRow]:
     """The cases a member of staff can see, searched by child's name or case reference, in order of the child's name:
-    counted up to ``LIST_CAP``, and paged no deeper."""
+    counted up to ``LIST_CAP``, with numbered pages no deeper, and past them pages found by keyset paging
+    (``after`` or ``before``, engine/lists/keyset.py; a cursor that cannot be read raises ``BadCursor``)."""
     who = holder(session, user_id)
     matching = select(Case.id).where(visible_cases_clause(who))
     if q and q.strip():
         matching = matching.where(search_clause(session, q))
     found = list(session.scalars(matching.limit(LIST_CAP + 1)))
     total = len(found)
-    page = max(1, min(page, last_page(total, per_page)))
+    last = last_page(total, per_page, LIST_CAP)
+    asked = page
+    page = max(1, min(page, last))
     by_name = [*child_name_order(session), Case.id]
+    runs = [Run(None, (*(Key(name, str) for name in child_name_order(session)), Key(Case.id, int)))]
+    later = earlier = None
+    beyond = False
+    here: dict[str, str] = {}
     if total <= LIST_CAP:
         ids_query = select(Case.id).where(Case.id.in_(found))
     else:
@@ -89,14 +98,21 @@ def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_
         ids_query = select(Case.id).where(visible_cases_clause(who, by_index=False))
         if q and q.strip():
             ids_query = ids_query.where(search_clause(session, q))
-    ids = list(session.scalars(ids_query.order_by(*by_name).offset((page - 1) * per_page).limit(per_page)))
+    if total > LIST_CAP and (after or before):
+        past = page_beyond(session, ids_query, runs, after, before, asked, last, per_page)
+        page, ids, later, earlier, beyond = past.page, past.ids, past.after, past.before, True
+        here = past.here
+    else:
+        ids = list(session.scalars(ids_query.order_by(*by_name).offset((page - 1) * per_page).limit(per_page)))
+        if total > LIST_CAP and page == last and ids:
+            later = after_row(session, ids_query, runs, Case.id, ids[-1])  # "Next" goes on past the numbered pages
     open_tasks = (select(func.count(HumanTask.id)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
                   .correlate(Case).scalar_subquery())
     rows = session.execute(select(Case, Organisation.name, open_tasks.label("open_tasks"))
                            .join(Organisation, Organisation.id == Case.la_id)
                            .where(Case.id.in_(ids)).order_by(*by_name)).all() if ids else []
     return Page([CaseRow(c.id, c.reference, c.child_name, la, c.status, c.stage, n or 0) for c, la, n in rows],
-                total, page, per_page, cap=LIST_CAP)
+                total, page, per_page, cap=LIST_CAP, after=later, before=earlier, beyond=beyond, here=here)
 
 
 def child_name_order(session: Session) -> list[Any]:

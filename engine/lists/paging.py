@@ -2,15 +2,15 @@
 which page this is.
 
 Lists never count every matching row: at a council's scale (100,000 open tasks) counting them cost more than reading
-the page. A count stops at ``LIST_CAP + 1`` rows (``bounded_count``), the page says "more than 1,000", and the pages
-offered stop at the cap (searching or filtering finds the rest), so no page reads more than ``LIST_CAP`` rows before
-its own.
+the page. A count stops at ``LIST_CAP + 1`` rows (``bounded_count``), the page says "more than 1,000", and the numbered pages
+stop at the cap, so no page reads more than ``LIST_CAP`` rows before its own. Past them, "Next" goes on by keyset
+paging (engine/lists/keyset.py).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -39,6 +39,12 @@ class Page(Generic[T]):
     page: int
     per_page: int
     cap: int | None = None  # None: the total was counted exactly, whatever its size
+    #: Keyset paging past the numbered pages (engine/lists/keyset.py): the cursor for the page after this one, the
+    #: cursor for the page before it when that page is not a numbered one, and whether a cursor found this page.
+    after: str | None = None
+    before: str | None = None
+    beyond: bool = False
+    here: dict[str, str] = field(default_factory=dict)  # the cursor that found this page, as its link gives it
 
     @property
     def more(self) -> bool:
@@ -53,10 +59,12 @@ class Page(Generic[T]):
 
     @property
     def first_index(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+        return 0 if self.total == 0 or (self.beyond and not self.rows) else (self.page - 1) * self.per_page + 1
 
     @property
     def last_index(self) -> int:
+        if self.beyond:
+            return max(0, self.first_index + len(self.rows) - 1)
         return min(self.total, self.page * self.per_page)
 
     @property

@@ -21,6 +21,7 @@ from engine.lists.case_search import search_clause
 from engine.lists.cases import child_name_order
 from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
+from engine.lists.keyset import Key, Run, after_row, ordered, page_beyond
 from engine.lists.names import route_names
 from engine.lists.outer_first import OuterFirst
 from engine.lists.paging import LIST_CAP, Page, last_page
@@ -133,6 +134,8 @@ class TaskFilters:
     descending: bool = False
     page: int = 1
     per_page: int = 25
+    after: str | None = None  # past the numbered pages: the cursor of the row before the page (engine/lists/keyset.py)
+    before: str | None = None  # ... or of the row after it
 
 
 @dataclass
@@ -226,44 +229,77 @@ def _searched(session: Session, query: Select[tuple[int]], q: str) -> Select[tup
     return query.where(HumanTask.case_id.in_(found))
 
 
-def _due_order_ids(session: Session, matching: Select[tuple[int]], today: date, descending: bool, offset: int,
-                   limit: int) -> list[int]:
-    """One page of ``matching`` in the list's due order, read along the (status, due date) index.
+def _runs(session: Session, filters: TaskFilters, today: date) -> list[Run]:
+    """The list's order as runs of keys (engine/lists/keyset.py), for the sorts read without one ORDER BY of
+    everything: by due date (three runs) and, for keyset paging past the numbered pages, every sort.
 
     The due order puts overdue work first, then the rest by date, undated last; one ORDER BY of that shape can use
-    no index, so the database would sort every matching task for each page. The order is instead read as three
-    runs, each an index range in (due date, id) order: overdue tasks without an exception claimed, the other dated
-    tasks (an overdue one with an exception claimed waits with them, earliest first), and the undated ones. Descending
-    reverses the runs and the dates but, as before, not the id that breaks ties."""
+    no index, so the database would sort every matching task for each page. It is read instead as three runs, each
+    an index range in (due date, id) order: overdue tasks without an exception claimed, the other dated tasks (an
+    overdue one with an exception claimed waits with them, earliest first), and the undated ones. Descending reverses
+    the runs and the dates but, as in the one ORDER BY, not the id that breaks ties (except by child: there the
+    exact reverse, which the name index can give backwards)."""
+    down = filters.descending
+    task_id = Key(HumanTask.id, int)
+    if filters.sort == "child":
+        names = [Key(name, str, down) for name in child_name_order(session)]
+        return [Run(None, (*names, Key(Case.id, int, down), Key(HumanTask.id, int, down)))]
+    by_column = {"reference": Key(Case.reference, str, down), "task": Key(func.lower(HumanTask.name), str, down),
+                 "route": Key(ProcessInstance.process_id, str, down), "opened": Key(HumanTask.created_at, datetime, down)}
+    if filters.sort in by_column:
+        return [Run(None, (by_column[filters.sort], task_id))]
     claimed = _exception_claimed()
-    runs: list[tuple[ColumnElement[bool], list[Any]]] = [
-        (and_(HumanTask.due_date < today, ~claimed), [HumanTask.due_date, HumanTask.id]),
-        (and_(HumanTask.due_date.is_not(None), or_(HumanTask.due_date >= today, claimed)),
-         [HumanTask.due_date, HumanTask.id]),
-        (HumanTask.due_date.is_(None), [HumanTask.id]),
-    ]
-    if descending:
-        runs = [(where, [order[0].desc(), *order[1:]] if len(order) == 2 else order) for where, order in runs[::-1]]
+    dated = (Key(HumanTask.due_date, date, down), task_id)
+    runs = [Run(and_(HumanTask.due_date < today, ~claimed), dated),
+            Run(and_(HumanTask.due_date.is_not(None), or_(HumanTask.due_date >= today, claimed)), dated),
+            Run(HumanTask.due_date.is_(None), (task_id,))]
+    return runs[::-1] if down else runs
+
+
+def _due_order_ids(session: Session, matching: Select[tuple[int]], runs: list[Run], offset: int,
+                   limit: int) -> list[int]:
+    """One page of ``matching`` in the list's due order, read run by run along the (status, due date) index."""
     wanted = offset + limit
     ids: list[int] = []
-    for where, order in runs:
-        ids.extend(session.scalars(matching.where(where).order_by(*order).limit(wanted - len(ids))))
+    for run in runs:
+        assert run.where is not None
+        ids.extend(session.scalars(matching.where(run.where).order_by(*ordered(run.keys))
+                                   .limit(wanted - len(ids))))
         if len(ids) >= wanted:
             break
     return ids[offset:wanted]
 
 
+def _ids_query(filters: TaskFilters, matching: Select[tuple[int]]) -> Select[tuple[int]]:
+    """The matching task ids with the joins the sort and the filters need, and no more: the instance rows hold the
+    saved state, so joining 100,000 of them reads far more pages than the tasks themselves. Sorted by child (and no
+    route chosen), the children are read in name order along their index, each one's tasks by case, so that a page
+    stops after its rows (engine/lists/outer_first.py) rather than sort every matching task."""
+    if filters.sort == "child" and not filters.route:
+        return select(HumanTask.id).select_from(OuterFirst(Case, HumanTask, Case.id == HumanTask.case_id)).where(
+            matching.whereclause)
+    ids = select(HumanTask.id)
+    if filters.sort in ("child", "reference"):
+        ids = ids.join(Case, Case.id == HumanTask.case_id)
+    if filters.route or filters.sort == "route":
+        ids = ids.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    return ids.where(matching.whereclause)
+
+
 def task_list(session: Session, user_id: int, filters: TaskFilters, today: date) -> Page[TaskRow]:
     """One page of the user's tasks ("mine") or their team's ("team"), filtered, searched and sorted.
 
-    The total is counted up to ``LIST_CAP`` (more says "more than 1,000") and pages reach no deeper than that."""
+    The total is counted up to ``LIST_CAP`` (more says "more than 1,000") and numbered pages reach no deeper than
+    that; past them the pages go on by keyset paging (``filters.after`` or ``filters.before``; a cursor that cannot be
+    read raises ``BadCursor``)."""
     who = holder(session, user_id)
     fam = family_case_ids(session, user_id)
     per_page = max(1, min(filters.per_page, 200))
     matching = _matching(session, who, filters, today)
     found = list(session.scalars(matching.limit(LIST_CAP + 1)))
     total = len(found)
-    page = max(1, min(filters.page, last_page(total, per_page)))
+    numbered = last_page(total, per_page, LIST_CAP)
+    page = max(1, min(filters.page, numbered))
     offset = (page - 1) * per_page
     assignee = aliased(User)
     status = _status_expression(today).label("status")
@@ -292,33 +328,32 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
         order = [o.desc() for o in order]
         if filters.sort == "child":
             tie = HumanTask.id.desc()  # the exact reverse, which the name index can give backwards
-    ordered = query.order_by(*order, tie)
+    ordered_query = query.order_by(*order, tie)
+    runs = _runs(session, filters, today)
+    after = before = None
+    beyond = False
+    here: dict[str, str] = {}
     if total <= LIST_CAP:
         # Every matching task is known: sort those few (the database's own order, so nothing changes).
-        page_query = ordered.where(HumanTask.id.in_(found)).offset(offset).limit(per_page)
-    elif filters.sort == "due" or filters.sort not in orders:
-        page_ids = _due_order_ids(session, matching, today, filters.descending, offset, per_page)
-        page_query = ordered.where(HumanTask.id.in_(page_ids))
-    elif filters.sort == "child" and not filters.route:
-        # Read the children in name order along their index, each one's tasks by case, and stop after the page
-        # (engine/lists/outer_first.py), rather than sort every matching task.
-        page_ids = list(session.scalars(
-            select(HumanTask.id).select_from(OuterFirst(Case, HumanTask, Case.id == HumanTask.case_id))
-            .where(matching.whereclause).order_by(*order, tie).offset(offset).limit(per_page)))
-        page_query = ordered.where(HumanTask.id.in_(page_ids))
+        page_query = ordered_query.where(HumanTask.id.in_(found)).offset(offset).limit(per_page)
     else:
-        # Sorted by a column of the case, the route or the task: the page's ids first, sorting only the columns the
-        # order needs (the status and the assignee of 25 rows, not of every task).
-        # Each join only when the sort or a filter needs it: the instance rows hold the saved state, so joining
-        # 100,000 of them reads far more pages than the tasks themselves.
-        ids = select(HumanTask.id)
-        if filters.sort in ("child", "reference"):
-            ids = ids.join(Case, Case.id == HumanTask.case_id)
-        if filters.route or filters.sort == "route":
-            ids = ids.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        page_ids = list(session.scalars(ids.where(matching.whereclause).order_by(*order, tie)
-                                        .offset(offset).limit(per_page)))
-        page_query = ordered.where(HumanTask.id.in_(page_ids))
+        ids = _ids_query(filters, matching)
+        if filters.after or filters.before:
+            # Past the numbered pages: the page next to the row the link names (engine/lists/keyset.py).
+            past = page_beyond(session, ids, runs, filters.after, filters.before, filters.page, numbered,
+                                per_page)
+            page, page_ids, after, before, beyond = past.page, past.ids, past.after, past.before, True
+            here = past.here
+        elif filters.sort == "due" or filters.sort not in orders:
+            page_ids = _due_order_ids(session, matching, runs, offset, per_page)
+        else:
+            # Sorted by a column of the case, the route or the task: the page's ids first, sorting only the columns
+            # the order needs (the status and the assignee of 25 rows, not of every task).
+            page_ids = list(session.scalars(ids.order_by(*order, tie).offset(offset).limit(per_page)))
+        if not beyond and page == numbered and page_ids:
+            # The last numbered page: "Next" goes on after its last row.
+            after = after_row(session, ids, runs, HumanTask.id, page_ids[-1])
+        page_query = ordered_query.where(HumanTask.id.in_(page_ids))
     rows = session.execute(page_query).all()
     names = route_names(session)
     clocks = assessment_clocks(session, {row[0].case_id for row in rows}, today)
@@ -334,7 +369,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
                                                              or who.administers(task.organisation_id)),
             detail=task.detail, route_failed=instance_status == "failed", clock=clocks.get(task.case_id),
         ))
-    return Page(out, total, page, per_page, cap=LIST_CAP)
+    return Page(out, total, page, per_page, cap=LIST_CAP, after=after, before=before, beyond=beyond, here=here)
 
 
 def task_status(session: Session, task: HumanTask, today: date) -> str:

@@ -216,7 +216,7 @@ def test_the_pages_say_more_than_1000_and_stop_at_the_cap(
     assert caseworker.get("/tasks/team?page=41", status=302).headers["Location"] == "/tasks/team?page=40"
     last = caseworker.page("/tasks/team?page=40")
     assert "Showing 976 to 1000 of more than 1,000 tasks." in text_of(last)
-    assert "Only the first 1,000 are listed" in text_of(last.select_one("#list-capped"))
+    assert "The pages are numbered up to the first 1,000" in text_of(last.select_one("#list-capped"))
     assert "More than 1,000 cases: showing 1 to 25." in text_of(caseworker.page("/cases/"))
     instances = admin.page("/admin/instances")
     assert "of more than 1,000 instances." in text_of(instances.select_one("#instance-count"))

@@ -27,6 +27,7 @@ from webui.access import staff
 from webui.admin.common import admin_orgs, arg_int, bp
 from webui.cases.routes import bpmn_files, defines
 from webui.context import db, engine, now, today
+from webui.numbers import cursor
 
 PER_PAGE = 25
 
@@ -69,7 +70,8 @@ def instances() -> ResponseReturnValue:
                               version_id=int(chosen["version"]) if chosen["version"] else None,
                               status=chosen["status"] or None, overdue=bool(chosen["overdue"]),
                               age_days=int(chosen["age"]) if chosen["age"] else None,
-                              page=arg_int("page", 1) or 1, per_page=PER_PAGE)
+                              page=arg_int("page", 1) or 1, per_page=PER_PAGE, after=cursor(request.args.get("after")),
+                              before=cursor(request.args.get("before")))
     result = instance_list(db(), orgs, filters, today(), now())
     return render_template("admin/instances.html", result=result, page=result.page, chosen=chosen,
                            routes=route_names(db()), versions=route_versions(db()), statuses=INSTANCE_STATUSES,

@@ -32,7 +32,7 @@ NOT_FOUND = (401, 404, 429)
 def cases() -> ResponseReturnValue:
     args = load_query(schemas.CaseSearchArgs)
     q = " ".join(args["q"].split())
-    found = case_list(db(), user().id, q or None, args["page"], per_page=args["limit"])
+    found = case_list(db(), user().id, q or None, args["page"], per_page=args["limit"], after=args["after"])
     return engine_page(schemas.CaseRow, found)
 
 

@@ -52,13 +52,18 @@ def one(schema: type[Schema], item: Any, status: int = 200) -> Response:
 
 
 def page_of(schema: type[Schema], items: Sequence[Any], *, page: int, limit: int, total: int,
-            pages: int | None = None, capped: bool = False) -> Response:
+            pages: int | None = None, capped: bool = False, after: str | None = None,
+            beyond: bool = False) -> Response:
     """One page: its items, where it is, how many there are, and the link to the next page (also as a ``Link``
     header, RFC 8288) or null on the last. ``capped``: the list stopped counting (engine/lists/paging.py), so
-    ``total`` means "more than" and the pages stop there."""
+    ``total`` means "more than" and the numbered pages stop there; past them ``after`` is where the next page starts
+    (keyset paging, engine/lists/keyset.py) and ``beyond`` says this page is one of those."""
     last = pages if pages is not None else max(1, -(-total // limit))
     args = {**request.args.to_dict(), **(request.view_args or {}), "page": page + 1, "limit": limit}
-    next_url = url_for(str(request.endpoint), **args) if page < last else None
+    args.pop("after", None)
+    if after:
+        args["after"] = after
+    next_url = url_for(str(request.endpoint), **args) if after or (not beyond and page < last) else None
     response = json_response({"items": schema(many=True).dump(items), "page": page, "limit": limit, "total": total,
                               "total_is_at_least": capped, "next": next_url})
     if next_url:
@@ -70,7 +75,7 @@ def engine_page(schema: type[Schema], found: Page[Any]) -> Response:
     """A page of one of the engine's lists (engine.lists), as the engine cut it (it may have moved a page asked for
     past the end back to the last one)."""
     return page_of(schema, found.rows, page=found.page, limit=found.per_page, total=found.total, pages=found.pages,
-                   capped=found.more)
+                   capped=found.more, after=found.after, beyond=found.beyond)
 
 
 def slice_page(schema: type[Schema], items: Sequence[Any], page: int, limit: int) -> Response:

@@ -8,6 +8,7 @@ import logging
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from engine.lists.keyset import BadCursor
 from webui.api.blueprint import bp
 from webui.problem_json import MEDIA_TYPE, TITLES, problem_response
 
@@ -27,6 +28,11 @@ class ApiProblem(Exception):
 @bp.errorhandler(ApiProblem)
 def _api_problem(error: ApiProblem) -> Response:
     return problem_response(error.status, error.detail, errors=error.errors, headers=error.headers)
+
+
+@bp.errorhandler(BadCursor)
+def _bad_cursor(error: BadCursor) -> Response:
+    return problem_response(400, str(error), errors={"after": "Not a position in this list"})
 
 
 @bp.errorhandler(HTTPException)

@@ -27,13 +27,19 @@ class PageArgs(Schema):
                            metadata={"description": f"Items per page, at most {MAX_LIMIT}"})
 
 
-class CaseSearchArgs(PageArgs):
+class CursorPageArgs(PageArgs):
+    after = fields.String(load_default=None, validate=validate.Length(max=1000), metadata={
+        "description": "Past the first 1,000 items: where the page starts, as the `next` link of the page before gives "
+                       "it (keyset paging; with it, `page` only numbers the page)"})
+
+
+class CaseSearchArgs(CursorPageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=100), metadata={
         "description": "The child's name, the case reference, a date of birth (14/05/2015 or 2015-05-14), a postcode "
                        "(whole or its first part) or a unique pupil number, as the web search takes them"})
 
 
-class TaskListArgs(PageArgs):
+class TaskListArgs(CursorPageArgs):
     view = fields.String(load_default="mine", validate=validate.OneOf(["mine", "team"]), metadata={
         "description": "mine: the tasks the token may act on; team: its role's tasks in its organisation"})
     q = fields.String(load_default="", validate=validate.Length(max=100))

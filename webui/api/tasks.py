@@ -30,7 +30,7 @@ from webui.tasks.form_page import EMPTY_FORM, ROUTE_STOPPED
 def tasks() -> ResponseReturnValue:
     args = load_query(schemas.TaskListArgs)
     filters = TaskFilters(view=args["view"], route=args["route"] or None, q=" ".join(args["q"].split()) or None,
-                          page=args["page"], per_page=args["limit"])
+                          page=args["page"], per_page=args["limit"], after=args["after"])
     found = task_list(db(), user().id, filters, today())
     return engine_page(schemas.TaskRow, found)
 

@@ -29,7 +29,7 @@ from webui.access import staff
 from webui.cases.blueprint import bp, can_claim_exceptions, can_export_package, case_or_404
 from webui.cases.starts import start_links
 from webui.context import db, engine, today
-from webui.numbers import page_number
+from webui.numbers import cursor, page_number
 from webui.sanitize import clean_html
 
 
@@ -39,8 +39,10 @@ def index() -> ResponseReturnValue:
     """The cases you can see, searched by child's name or case reference."""
     q = " ".join((request.args.get("q") or "").split())[:100]
     page_arg = request.args.get("page", "1")
-    page = case_list(db(), current_user.id, q or None, page_number(page_arg))
-    return render_template("cases/index.html", page=page, q=q)
+    page = case_list(db(), current_user.id, q or None, page_number(page_arg), after=cursor(request.args.get("after")),
+                     before=cursor(request.args.get("before")))
+    return render_template("cases/index.html", page=page, q=q,
+                           url_for_list=lambda **changes: url_for("cases.index", q=q or None, **changes))
 
 
 @bp.get("/<int:case_id>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -11,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from engine.lists.keyset import BadCursor
 from webui.access import public
 from webui.problem_json import problem_response
 
@@ -72,6 +74,15 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/error.html", title="This form has expired",
                                message="For your security, forms expire when you sign out or when they are left "
                                        "for a long time. Go back, reload the page and try again."), 400
+
+    @app.errorhandler(BadCursor)
+    def bad_page_link(error: BadCursor) -> ResponseReturnValue:
+        if request.path.startswith(API_PREFIX):
+            return problem_response(400, str(error))
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("after", "before", "page")]
+        first = request.path + (f"?{urlencode(kept)}" if kept else "")  # the same list, its search and filters
+        return render_template("errors/error.html", title="This page link is not valid", message=str(error),
+                               first_page=first), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -26,7 +26,7 @@ from engine.people.roles import Role
 from engine.store.models import Case, HumanTask, Organisation
 from webui.access import staff
 from webui.context import db, engine, today
-from webui.numbers import page_number, whole_number
+from webui.numbers import cursor, page_number, whole_number
 from webui.security import safe_next
 from webui.tasks.blueprint import bp
 
@@ -54,7 +54,8 @@ def _filters(view: str) -> tuple[TaskFilters, dict[str, str]]:
     page = args.get("page", "1")
     filters = TaskFilters(view=view, route=chosen["route"] or None, status=chosen["status"] or None,
                           q=chosen["q"] or None, sort=chosen["sort"], descending=chosen["order"] == "desc",
-                          page=min(page_number(page), 100_000))
+                          page=min(page_number(page), 100_000), after=cursor(args.get("after")),
+                          before=cursor(args.get("before")))
     day = today()
     if chosen["due"] == "today":
         filters.due_from = filters.due_to = day
@@ -69,7 +70,7 @@ def _list_page(view: str) -> ResponseReturnValue:
     filters, chosen = _filters(view)
     filters.per_page = current_app.config["TASKS_PER_PAGE"]
     page = task_list(db(), current_user.id, filters, today())
-    if page.total and filters.page > page.pages:
+    if page.total and filters.page > page.pages and not page.beyond:
         return redirect(_url(view, chosen, page=page.pages))
     return render_template("tasks/list.html", view=view, page=page, chosen=chosen, routes=route_names(db()),
                            after=_just_done(), who_has=who_has,

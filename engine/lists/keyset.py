@@ -1,0 +1,197 @@
+"""Reading a list past its counted pages: keyset paging.
+
+Numbered pages stop at ``LIST_CAP`` rows (engine/lists/paging.py), because an OFFSET reads every row before the page.
+Past them a page is found from the row next to it: the link to the next page carries the sort values of the last
+row shown ("after"), the link to the previous page those of the first ("before"), and the database reads the page from
+there along the sort's index, however deep it is. The links' rows and those of the numbered pages come in the same
+order, so "Next" from the last numbered page goes on exactly where it stopped.
+
+A list's order is one or more runs read one after the other (the task lists' due order is three: overdue, dated,
+undated), each ordered by its keys, the last of which is unique. A cursor names the run and the values of its keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, true, tuple_
+from sqlalchemy.orm import Session
+
+
+class BadCursor(ValueError):
+    """A page link whose position could not be read (cut short, edited, or from another list)."""
+
+    def __init__(self) -> None:
+        super().__init__("This link to a page of the list is not valid: it may have been cut short. "
+                         "Start again from the first page.")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key: what is compared, which way, and the Python type of its values (a cursor's values are checked
+    against it before they reach the database)."""
+
+    expr: Any
+    kind: type
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Run:
+    """Rows of the list matching ``where`` (None: every row), in the order of ``keys``."""
+
+    where: ColumnElement[bool] | None
+    keys: tuple[Key, ...]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    run: int
+    values: tuple[Any, ...]
+
+
+@dataclass
+class KeysetPage:
+    ids: list[int]
+    first: Cursor | None  # of the first row: for the page before
+    last: Cursor | None  # of the last row: for the page after
+    more: bool  # rows follow this page (reading forwards), or precede it (reading backwards)
+
+
+# ---- cursors as text -------------------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if kind is datetime and isinstance(value, dict) and isinstance(value.get("t"), str):
+        return datetime.fromisoformat(value["t"])
+    if kind is date and isinstance(value, dict) and isinstance(value.get("d"), str):
+        return date.fromisoformat(value["d"])
+    if kind in (int, str) and type(value) is kind:
+        return value
+    raise TypeError(kind)
+
+
+def encode(cursor: Cursor) -> str:
+    """The cursor as a short, URL-safe text."""
+    raw = json.dumps([cursor.run, *(_plain(v) for v in cursor.values)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(text: str, runs: Sequence[Run]) -> Cursor:
+    """The cursor ``encode`` wrote for this list, or ``BadCursor``."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        run = raw[0]
+        if not isinstance(raw, list) or type(run) is not int or not 0 <= run < len(runs):
+            raise BadCursor
+        keys = runs[run].keys
+        if len(raw) != len(keys) + 1:
+            raise BadCursor
+        return Cursor(run, tuple(_typed(v, key.kind) for v, key in zip(raw[1:], keys, strict=True)))
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, binascii.Error, OverflowError):
+        raise BadCursor from None
+
+
+# ---- reading a page --------------------------------------------------------------------------------------------------
+
+def _beyond(keys: Sequence[Key], values: Sequence[Any], backwards: bool) -> ColumnElement[bool]:
+    """Rows after ``values`` in the keys' order (before them when ``backwards``): the first key that differs decides.
+    Keys all read one way compare as one row value, which the database reads as one index range; mixed ones (a
+    descending date, then the id ascending) as the first key that differs."""
+    if len({k.descending for k in keys}) == 1:
+        row, marks = tuple_(*(k.expr for k in keys)), tuple_(*(literal(v) for v in values))
+        return row < marks if keys[0].descending != backwards else row > marks
+    options = []
+    for n, key in enumerate(keys):
+        later = (key.expr < values[n]) if key.descending != backwards else (key.expr > values[n])
+        options.append(and_(*(k.expr == v for k, v in zip(keys[:n], values[:n], strict=True)), later))
+    return or_(*options)
+
+
+def ordered(keys: Sequence[Key], backwards: bool = False) -> list[Any]:
+    """ORDER BY terms for the keys, or for reading them backwards."""
+    return [k.expr.desc() if k.descending != backwards else k.expr.asc() for k in keys]
+
+
+def read_page(session: Session, ids: Select[Any], runs: Sequence[Run], cursor: Cursor, backwards: bool,
+              limit: int) -> KeysetPage:
+    """The ``limit`` rows of ``ids`` (a select of the row id, with the joins and conditions of the list) just after
+    ``cursor``, or just before it when ``backwards``, in the list's order."""
+    found: list[tuple[int, Cursor]] = []
+    order = range(cursor.run, -1, -1) if backwards else range(cursor.run, len(runs))
+    for number in order:
+        run = runs[number]
+        query = ids.add_columns(*(k.expr for k in run.keys))
+        if run.where is not None:
+            query = query.where(run.where)
+        if number == cursor.run:
+            query = query.where(_beyond(run.keys, cursor.values, backwards))
+        wanted = limit + 1 - len(found)
+        for row in session.execute(query.order_by(*ordered(run.keys, backwards)).limit(wanted)):
+            found.append((row[0], Cursor(number, tuple(row[1:]))))
+        if len(found) > limit:
+            break
+    more = len(found) > limit
+    found = found[:limit]
+    if backwards:
+        found.reverse()
+    return KeysetPage([i for i, _ in found], found[0][1] if found else None, found[-1][1] if found else None, more)
+
+
+def cursor_of(session: Session, ids: Select[Any], runs: Sequence[Run], id_column: Any, row_id: int) -> Cursor | None:
+    """The cursor of one row of the list (None if it is not in it): the run it belongs to and its key values."""
+    for number, run in enumerate(runs):
+        query = ids.add_columns(*(k.expr for k in run.keys)).where(id_column == row_id,
+                                                                   true() if run.where is None else run.where)
+        row = session.execute(query.limit(1)).first()
+        if row is not None:
+            return Cursor(number, tuple(row[1:]))
+    return None
+
+
+@dataclass
+class Beyond:
+    """A page past the numbered ones: its number, its rows' ids, and the cursors for the links either side (None
+    where there is nothing after it, or where the page before it is a numbered one)."""
+
+    page: int
+    ids: list[int]
+    after: str | None
+    before: str | None
+    here: dict[str, str]  # the cursor that found the page: {"after": ...} or {"before": ...}
+
+
+def page_beyond(session: Session, ids: Select[Any], runs: Sequence[Run], after: str | None, before: str | None,
+                asked: int, last_numbered: int, per_page: int) -> Beyond:
+    """The page a link past the numbered pages asks for: rows after the ``after`` cursor, or before ``before``.
+    ``asked`` is the page number the link carries (to say "showing 1,001 to 1,025")."""
+    read = read_page(session, ids, runs, decode(after or before or "", runs), backwards=not after, limit=per_page)
+    page = max(asked, last_numbered + 1)
+    # Read forwards, the rows before the page are those the reader came from; read backwards, those after it.
+    later = encode(read.last) if read.last is not None and (read.more or not after) else None
+    earlier = (encode(read.first) if read.first is not None and (read.more or after) and page - 1 > last_numbered
+               else None)
+    return Beyond(page, read.ids, later, earlier, {"after": after} if after else {"before": before or ""})
+
+
+def after_row(session: Session, ids: Select[Any], runs: Sequence[Run], id_column: Any, row_id: int) -> str | None:
+    """The cursor for the page after the row ``row_id`` (the last of the last numbered page)."""
+    mark = cursor_of(session, ids, runs, id_column, row_id)
+    return encode(mark) if mark is not None else None
+
+
+__all__ = ["BadCursor", "Beyond", "Cursor", "Key", "KeysetPage", "Run", "after_row", "cursor_of", "decode", "encode",
+           "ordered", "page_beyond", "read_page"]
