@@ -243,11 +243,14 @@ def _step(wf) -> None:
 
 
 def timer_throughput(engine: WorkflowEngine, la_id: int, count: int = 300) -> float:
-    with engine.session_factory() as s:
-        case = engine.open_case(s, la_id, "Timer", "Case")
-        s.commit()
-        case_id = case.id
-    for _ in range(count):
+    """Due timers fired per second by one worker: ``count`` routes, each on its own case (as a council's are: one
+    case's routes share its deadlines, so 300 routes on one case would hand one "decide" deadline from route to
+    route and open it again at each firing), each waiting on its decision deadline, all due at once."""
+    for n in range(count):
+        with engine.session_factory() as s:
+            case = engine.open_case(s, la_id, f"Timer{n}", "Case")
+            s.commit()
+            case_id = case.id
         iid = engine.start(case_id, "runtime_demo", {"explode": False})
         with engine.session_factory() as s:
             task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from engine.store.models import Organisation, ProcessVersion
 
+_ROUTE_NAMES = select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.is_current).order_by(
+    ProcessVersion.process_id, ProcessVersion.is_current, ProcessVersion.id)  # read on most pages: built once
+
 
 def route_names(session: Session) -> dict[str, str]:
     """Every deployed route's id and its name (from its current version, else its latest)."""
     names: dict[str, str] = {}
-    for pid, name, _current in session.execute(
-        select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.is_current)
-        .order_by(ProcessVersion.process_id, ProcessVersion.is_current, ProcessVersion.id)
-    ):
+    for pid, name, _current in session.execute(_ROUTE_NAMES):
         names[pid] = name or pid
     return names
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.lists.case_search import search_clause
@@ -372,11 +372,14 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
     return Page(out, total, page, per_page, cap=LIST_CAP, after=after, before=before, beyond=beyond, here=here)
 
 
+_EXCEPTION_CLAIMED = select(Deadline.id).where(Deadline.attached_task_guid == bindparam("guid"),
+                                               Deadline.case_id == bindparam("case_id"),
+                                               Deadline.exception_reason.is_not(None)).limit(1)
+
+
 def task_status(session: Session, task: HumanTask, today: date) -> str:
     """The list status of one task (a key of TASK_STATUSES)."""
-    if session.scalar(select(Deadline.id).where(Deadline.attached_task_guid == task.task_guid,
-                                                Deadline.case_id == task.case_id,
-                                                Deadline.exception_reason.is_not(None)).limit(1)):
+    if session.scalar(_EXCEPTION_CLAIMED, {"guid": task.task_guid, "case_id": task.case_id}):
         return "exception"
     if task.due_date is None:
         return "no_date"

@@ -18,11 +18,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.library.registry import form_of, properties_of
 from engine.people.roles import ROLE_PARTY, YOUNG_PERSON, Role, role_for_lane
+from engine.runtime import command_reads as reads
+from engine.runtime import lean_flush
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
 
@@ -174,9 +176,8 @@ class Projector:
         guids = [str(task.id) for task in tasks]
         if not guids:
             return
-        self._deadlines += list(self.session.scalars(select(Deadline).where(
-            ((Deadline.case_id == self.instance.case_id) & Deadline.attached_task_guid.in_(guids))
-            | Deadline.timer_guid.in_(guids))))
+        self._deadlines += list(lean_flush.execute(self.session, reads.DEADLINES_OF_TASKS, Deadline, params={
+            "case_id": self.instance.case_id, "attached": guids, "timers": guids}).scalars())
 
     def _deadlines_by(self, column: str, guid: str) -> list[Deadline]:
         """The deadlines whose ``column`` (timer_guid or attached_task_guid) is ``guid``: those read by
@@ -187,18 +188,21 @@ class Projector:
         found = [row for row in held if getattr(row, column) == guid and row not in self.session.deleted]
         return sorted(found, key=lambda row: (row.id is None, row.id or 0))  # the order a query would give
 
+    def _unfinished(self, key: str) -> list[Deadline]:
+        """The case's deadlines of ``key`` still open or missed, as this command has left them, without a flush: the
+        rows stored so, as the session holds them now, and the rows it has added. A command only moves a deadline on
+        (open to missed, met or cancelled), never back, so no row it changed can have become one of these."""
+        stored = lean_flush.execute(self.session, reads.UNFINISHED_DEADLINES,
+                                    params={"case_id": self.instance.case_id, "key": key}).scalars()
+        added = [row for row in self.session.new if isinstance(row, Deadline)]
+        return [row for row in [*stored, *added] if row.case_id == self.instance.case_id and row.key == key
+                and row.status in ("open", "missed") and row not in self.session.deleted]
+
     def _open_deadlines(self, key: str) -> list[Deadline]:
-        return list(
-            self.session.scalars(
-                select(Deadline).where(Deadline.case_id == self.instance.case_id, Deadline.key == key,
-                                       Deadline.status == "open")
-            )
-        )
+        return [row for row in self._unfinished(key) if row.status == "open"]
 
     def _missed_unfinished(self, key: str) -> list[Deadline]:
-        return list(self.session.scalars(select(Deadline).where(
-            Deadline.case_id == self.instance.case_id, Deadline.key == key,
-            Deadline.status == "missed", Deadline.met_at.is_(None))))
+        return [row for row in self._unfinished(key) if row.status == "missed" and row.met_at is None]
 
     def _deadline_key(self, task: Task, base: str) -> str:
         detail_expr = properties_of(task.task_spec).get("deadlineDetail")
@@ -296,9 +300,8 @@ class Projector:
         # The waiting rows are read as columns and changed with one statement per outcome (see _sync_human_tasks).
         rows = {} if self._started else {
             row.task_guid: row
-            for row in self.session.execute(
-                select(Timer.task_guid, Timer.id, Timer.name, Timer.bpmn_id)
-                .where(Timer.instance_id == self.instance.id, Timer.status == "waiting"))
+            for row in lean_flush.execute(self.session, reads.WAITING_TIMERS, Timer,
+                                          params={"instance_id": self.instance.id})
         }
         for tid, task in after.items():
             if not _waits_on_timer(task) or task.state != TaskState.WAITING:
@@ -328,30 +331,28 @@ class Projector:
                 cancelled.append(row.id)
         for ids, values in ((fired, {"status": "fired", "fired_at": self.now}), (cancelled, {"status": "cancelled"})):
             if ids:
-                self.session.execute(update(Timer).where(Timer.id.in_(ids)).values(**values)
-                                     .execution_options(synchronize_session="evaluate"))
+                lean_flush.update_by_id(self.session, Timer, ids, values)
 
     # ---- human tasks ---------------------------------------------------------------------------------------------
     def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
         # Only the ids and guids of the open rows are read, and the ones no longer waiting are cancelled with one
         # statement: loading each row as an object to change two columns cost more than the rest of the sync.
-        open_rows: dict[str, int] = {} if self._started else dict(self.session.execute(
-            select(HumanTask.task_guid, HumanTask.id).where(HumanTask.instance_id == self.instance.id,
-                                                             HumanTask.status == "open")).all())
+        open_rows: dict[str, int] = {} if self._started else dict(lean_flush.execute(
+            self.session, reads.OPEN_TASKS, HumanTask, params={"instance_id": self.instance.id}).all())
         ready = {str(t.id): t for t in ready_user_tasks(self.wf, self.tasks)}
         gone = [row_id for guid, row_id in open_rows.items() if guid not in ready
                 # the caller records who completed its own task
                 and (completed_user_task is None or guid != str(completed_user_task))]
         if gone:
-            self.session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "open")
-                                 .values(status="cancelled", completed_at=self.now)
-                                 .execution_options(synchronize_session="evaluate"))
+            lean_flush.update_by_id(self.session, HumanTask, gone, {"status": "cancelled", "completed_at": self.now},
+                                    HumanTask.__table__.c.status == "open")
         case: Any = self.case
         for guid, task in ready.items():
             if guid in open_rows:
                 continue
             if case is None:  # read only when a task opens, and only what _organisation_for needs
-                case = self.session.execute(select(Case.id, Case.la_id).where(Case.id == self.instance.case_id)).one()
+                case = lean_flush.execute(self.session, reads.CASE_LA, Case,
+                                          params={"case_id": self.instance.case_id}).one()
             spec = task.task_spec
             role = role_for_lane(spec.lane)
             row = HumanTask(

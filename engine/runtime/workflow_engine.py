@@ -39,6 +39,7 @@ from engine.library.sandbox import make_script_engine
 from engine.library.script_functions import script_globals
 from engine.people.access import can_act_on_task
 from engine.runtime.admin_commands import FINISHED_STATUSES, AdminCommands
+from engine.runtime.command_reads import TASK_WITH_INSTANCE, due_instance
 from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
@@ -50,6 +51,8 @@ from engine.store.db import lost_to_contention
 from engine.store.models import ACTIVE_STATUSES, AuditEvent, Case, HumanTask, Incident, Message, ProcessInstance, User
 
 log = logging.getLogger(__name__)
+#: The timer worker's claim of one listed instance, without and with a row lock (see ``_fire_one``).
+_CLAIM = {lock: due_instance(ACTIVE_STATUSES, lock) for lock in (False, True)}
 
 
 class WorkflowEngine(ProcessVersions, AdminCommands):
@@ -130,9 +133,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
 
         The checks and the command share one session, so the task, the instance and the version are read once."""
         with self.session_factory() as session:
-            found = session.execute(select(HumanTask, ProcessInstance)
-                                    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                                    .where(HumanTask.id == task_id)).first()  # one read, not two
+            found = session.execute(TASK_WITH_INSTANCE, {"task_id": task_id}).first()  # one read, not two
             if found is None:
                 raise NotFound("No such task")
             task, instance = found
@@ -252,12 +253,8 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                   result: TimerPass) -> None:
         """Claims one listed instance if it is still due, and fires its timers (one transaction)."""
         with self.session_factory() as session:
-            query = select(ProcessInstance).where(ProcessInstance.id == instance_id,
-                                                  ProcessInstance.next_timer_due < now,
-                                                  ProcessInstance.status.in_(ACTIVE_STATUSES))
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            instance = session.scalars(query).first()
+            lock = session.bind is not None and session.bind.dialect.name == "postgresql"
+            instance = session.scalars(_CLAIM[lock], {"instance_id": instance_id, "now": now}).first()
             if instance is None:
                 passed.append(instance_id)
                 return

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import UserMixin
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine.lists.holder import Holder, family_case_ids
 from engine.people.access import remember_roles
@@ -130,6 +130,14 @@ def end_other_sessions(user_id: int, reason: str, now: datetime) -> None:
     db().execute(query.values(ended_at=now, ended_reason=reason))
 
 
+#: Built once (every request reads it; building it cost more than running it).
+_SESSION_WITH_USER = (select(WebSession, User, Membership.organisation_id, Membership.role, Organisation)
+                      .outerjoin(User, User.id == WebSession.user_id)
+                      .outerjoin(Membership, Membership.user_id == User.id)
+                      .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+                      .where(WebSession.token_hash == bindparam("token_hash")))
+
+
 def load_user(user_id: str) -> WebUser | None:
     """Flask-Login's user loader: the user only while their server-side session is alive.
 
@@ -139,11 +147,7 @@ def load_user(user_id: str) -> WebUser | None:
     if not token or not user_id.isdigit():
         return None
     s = db()
-    found = s.execute(select(WebSession, User, Membership.organisation_id, Membership.role, Organisation)
-                      .outerjoin(User, User.id == WebSession.user_id)
-                      .outerjoin(Membership, Membership.user_id == User.id)
-                      .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
-                      .where(WebSession.token_hash == token_hash(token))).all()
+    found = s.execute(_SESSION_WITH_USER, {"token_hash": token_hash(token)}).all()
     row, user = (found[0][0], found[0][1]) if found else (None, None)
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from engine.people.roles import Role
 from engine.store.models import Organisation
@@ -45,10 +45,14 @@ def request_or_404(request_id: int) -> AssessmentRequest:
     return row
 
 
+#: Read on every page of an intake officer (the navigation's count): built once.
+_NEW_REQUESTS = select(func.count()).select_from(AssessmentRequest).where(
+    AssessmentRequest.la_id.in_(bindparam("la_ids", expanding=True)), AssessmentRequest.status == "new")
+
+
 def new_request_count() -> int:
     """How many requests wait to be registered in the user's authorities (for the navigation)."""
     la_ids = intake_la_ids()
     if not la_ids:
         return 0
-    return db().scalar(select(func.count()).select_from(AssessmentRequest)
-                       .where(AssessmentRequest.la_id.in_(la_ids), AssessmentRequest.status == "new")) or 0
+    return db().scalar(_NEW_REQUESTS, {"la_ids": la_ids}) or 0

@@ -1,0 +1,48 @@
+"""The reads every command makes, built once with bound parameters.
+
+A statement built for each command costs the building of every comparison in it (SQLAlchemy's operator and coercion
+machinery), several times the database's own work for these one-index reads; these are built at import and only
+their parameters change. Each is what the code that uses it says it reads.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+
+from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, Timer
+
+#: The deadlines completed tasks may fire or meet: timed by them (case_id, attached) or theirs as timers (timers).
+DEADLINES_OF_TASKS = select(Deadline).where(
+    ((Deadline.case_id == bindparam("case_id")) & Deadline.attached_task_guid.in_(bindparam("attached", expanding=True)))
+    | Deadline.timer_guid.in_(bindparam("timers", expanding=True)))
+
+#: A case's deadlines of one key (case_id, key) that are still open or missed: those a task may take over or meet.
+UNFINISHED_DEADLINES = select(Deadline).where(Deadline.case_id == bindparam("case_id"),
+                                              Deadline.key == bindparam("key"),
+                                              Deadline.status.in_(("open", "missed"))).order_by(Deadline.id)
+
+#: An instance's waiting timers and open tasks, as the columns the projection compares (instance_id).
+WAITING_TIMERS = select(Timer.task_guid, Timer.id, Timer.name, Timer.bpmn_id).where(
+    Timer.instance_id == bindparam("instance_id"), Timer.status == "waiting")
+OPEN_TASKS = select(HumanTask.task_guid, HumanTask.id).where(HumanTask.instance_id == bindparam("instance_id"),
+                                                             HumanTask.status == "open")
+
+#: What a new task's organisation needs of its case (case_id).
+CASE_LA = select(Case.id, Case.la_id).where(Case.id == bindparam("case_id"))
+
+
+def due_instance(statuses: tuple[str, ...], lock: bool) -> object:
+    """An instance (instance_id) whose timers are still due (now) and that is still running: the timer worker's claim.
+    ``lock``: FOR UPDATE SKIP LOCKED (PostgreSQL), so that two workers never claim one instance."""
+    query = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"),
+                                          ProcessInstance.next_timer_due < bindparam("now"),
+                                          ProcessInstance.status.in_(statuses))
+    return query.with_for_update(skip_locked=True) if lock else query
+
+
+#: A task with its instance (task_id): what a command on the task reads first.
+TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
+    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+
+__all__ = ["CASE_LA", "DEADLINES_OF_TASKS", "OPEN_TASKS", "TASK_WITH_INSTANCE", "UNFINISHED_DEADLINES",
+           "WAITING_TIMERS", "due_instance"]

@@ -1,0 +1,44 @@
+"""Statements of a command that flush the session first only when its pending changes could alter them.
+
+With autoflush, every query of a command first writes whatever the command has changed so far. Each flush costs
+more than most of the command's statements (the unit of work's fixed overhead), and what a command has pending is
+mostly rows of other tables than the one read: the task just completed when the deadlines are read, a new timer when
+the human tasks are. ``execute`` flushes only when new, changed or deleted rows of the tables named are pending (the
+only changes that could alter what the statement finds or writes), so a command flushes once or twice, at the
+points where it must, and the commit writes the rest together.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
+
+
+def execute(session: Session, statement: Any, *tables: type, params: dict[str, Any] | None = None) -> Result[Any]:
+    """``session.execute(statement, params)``, flushing first only if rows of ``tables`` (mapped classes) are
+    pending."""
+    if any(isinstance(row, tables) for row in chain(session.new, session.dirty, session.deleted)):
+        session.flush()
+    with session.no_autoflush:
+        return session.execute(statement, params)
+
+
+def update_by_id(session: Session, model: Any, ids: list[int], values: dict[str, Any], *where: Any) -> None:
+    """Sets ``values`` on the rows of ``model`` whose id is in ``ids`` (and that match ``where``), as one Core
+    statement: the ORM's bulk UPDATE, which also works out which objects of the session it changes, cost as much as
+    the rest of a timer's firing. Objects of those rows that the session holds are expired, so they read the new
+    values."""
+    if any(isinstance(row, model) for row in chain(session.new, session.dirty, session.deleted)):
+        session.flush()
+    table = model.__table__
+    session.connection().execute(update(table).where(table.c.id.in_(ids), *where).values(**values))
+    held = [row for row in session.identity_map.values() if isinstance(row, model) and row.id in ids]
+    for row in held:
+        session.expire(row, list(values))
+
+
+__all__ = ["execute", "update_by_id"]
