@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
-from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, Timer
+from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, ProcessVersion, Timer
 
 #: The deadlines completed tasks may fire or meet: timed by them (case_id, attached) or theirs as timers (timers).
 DEADLINES_OF_TASKS = select(Deadline).where(
@@ -40,9 +40,17 @@ def due_instance(statuses: tuple[str, ...], lock: bool) -> object:
     return query.with_for_update(skip_locked=True) if lock else query
 
 
+#: What a start needs of its case (case_id): its data for the route, and its authority for the tasks.
+CASE_FOR_START = select(Case.id, Case.reference, Case.child_first_name, Case.child_last_name, Case.date_of_birth,
+                        Case.la_id).where(Case.id == bindparam("case_id"))
+
+#: A route's current version (process_id), its small columns only.
+CURRENT_VERSION = select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version_hash).where(
+    ProcessVersion.process_id == bindparam("process_id"), ProcessVersion.is_current.is_(True)).limit(1)
+
 #: A task with its instance (task_id): what a command on the task reads first.
 TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
     ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
 
-__all__ = ["CASE_LA", "DEADLINES_OF_TASKS", "OPEN_TASKS", "TASK_WITH_INSTANCE", "UNFINISHED_DEADLINES",
-           "WAITING_TIMERS", "due_instance"]
+__all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "OPEN_TASKS", "TASK_WITH_INSTANCE",
+           "UNFINISHED_DEADLINES", "WAITING_TIMERS", "due_instance"]

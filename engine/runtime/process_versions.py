@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import NotFound
 from engine.library.registry import ProcessRegistry
+from engine.runtime.command_reads import CURRENT_VERSION
 from engine.runtime.messages import accepts
 from engine.runtime.serializer import StateSerializer
 from engine.statutory.clock import Clock, active_clock
@@ -111,9 +112,7 @@ class ProcessVersions:
     def current_loaded_version(self, session: Session, process_id: str) -> tuple[LoadedVersion, str | None, str]:
         """The current version of a route, parsed: (loaded, name, version hash), reading only the row's small
         columns once the version is cached."""
-        row = session.execute(select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version_hash)
-                              .where(ProcessVersion.process_id == process_id, ProcessVersion.is_current.is_(True))
-                              .limit(1)).first()
+        row = session.execute(CURRENT_VERSION, {"process_id": process_id}).first()
         if row is None:
             raise NotFound(f"The route {process_id!r} is not deployed")
         loaded = self._versions.get(row.id)

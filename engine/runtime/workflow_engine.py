@@ -39,7 +39,7 @@ from engine.library.sandbox import make_script_engine
 from engine.library.script_functions import script_globals
 from engine.people.access import can_act_on_task
 from engine.runtime.admin_commands import FINISHED_STATUSES, AdminCommands
-from engine.runtime.command_reads import TASK_WITH_INSTANCE, due_instance
+from engine.runtime.command_reads import CASE_FOR_START, TASK_WITH_INSTANCE, due_instance
 from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
@@ -95,7 +95,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         With a message, the route is one that a message starts: its message start event receives it straight away.
         """
         with self.session_factory() as session, active_clock(self.clock):
-            case = session.get(Case, case_id)
+            case = session.execute(CASE_FOR_START, {"case_id": case_id}).first()  # columns: no object to build
             if case is None:
                 raise NotFound("No such case")
             loaded, version_name, version_hash = self.current_loaded_version(session, process_id)
@@ -269,11 +269,12 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                 result.failed.append(instance_id)  # recorded as an incident; it is failed and leaves the queue
 
     # ---- internals -------------------------------------------------------------------------------------------------
-    def _start_data(self, case: Case) -> dict[str, Any]:
+    def _start_data(self, case: Any) -> dict[str, Any]:
+        """``case``: the case, or a row of the columns ``CASE_FOR_START`` reads."""
         return {
             "case_id": case.id,
             "case_reference": case.reference,
-            "child_name": case.child_name,
+            "child_name": f"{case.child_first_name} {case.child_last_name}",  # as Case.child_name
             "date_of_birth": case.date_of_birth.isoformat() if case.date_of_birth else None,
             "la_id": case.la_id,
             "started_on": self.clock.today().isoformat(),
