@@ -242,18 +242,26 @@ def _step(wf) -> None:
     wf.do_engine_steps()
 
 
-def timer_throughput(engine: WorkflowEngine, la_id: int, count: int = 300) -> float:
-    """Due timers fired per second by one worker: ``count`` routes, each on its own case (as a council's are: one
-    case's routes share its deadlines, so 300 routes on one case would hand one "decide" deadline from route to
-    route and open it again at each firing), each waiting on its decision deadline, all due at once."""
+def first_tasks(engine: WorkflowEngine, la_id: int, count: int, prefix: str) -> list[int]:
+    """Starts ``count`` runtime_demo routes, each on a case of its own (as a council's are: one case's routes share
+    its deadlines), and returns the id of each one's first task."""
+    tasks = []
     for n in range(count):
         with engine.session_factory() as s:
-            case = engine.open_case(s, la_id, f"Timer{n}", "Case")
+            case = engine.open_case(s, la_id, f"{prefix}{n}", "Case")
             s.commit()
             case_id = case.id
         iid = engine.start(case_id, "runtime_demo", {"explode": False})
         with engine.session_factory() as s:
-            task_id = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one()
+            tasks.append(s.scalars(select(HumanTask.id).where(HumanTask.instance_id == iid)).one())
+    return tasks
+
+
+def timer_throughput(engine: WorkflowEngine, la_id: int, count: int = 300) -> float:
+    """Due timers fired per second by one worker: ``count`` routes, each on its own case (300 routes on one case
+    would hand one "decide" deadline from route to route and open it again at each firing), each waiting on its
+    decision deadline, all due at once."""
+    for task_id in first_tasks(engine, la_id, count, "Timer"):
         engine.complete_task(task_id, {"concern": "x"})
     assert isinstance(engine.clock, FrozenClock)
     engine.clock.advance(weeks=10)

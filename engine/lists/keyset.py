@@ -79,7 +79,9 @@ def _typed(value: Any, kind: type) -> Any:
         return datetime.fromisoformat(value["t"])
     if kind is date and isinstance(value, dict) and isinstance(value.get("d"), str):
         return date.fromisoformat(value["d"])
-    if kind in (int, str) and type(value) is kind:
+    if kind is int and type(value) is int and -(2**63) <= value < 2**63:  # what a database integer holds
+        return value
+    if kind is str and type(value) is str and "\x00" not in value:  # PostgreSQL refuses a NUL in text
         return value
     raise TypeError(kind)
 

@@ -160,13 +160,16 @@ def test_a_link_that_cannot_be_read_is_refused_with_a_clear_message(
     today = engine.clock.today()
     caseworker = world.users["caseworker"].id
     broken = ["x", "!!!", encode(Cursor(7, (1,))), encode(Cursor(0, ("not a date", 3))), encode(Cursor(2, ("1",))),
-              encode(Cursor(1, (today, 5, 6))), "WzAsMSwyXQ" * 200]
+              encode(Cursor(1, (today, 5, 6))), "WzAsMSwyXQ" * 200, encode(Cursor(0, (today, 10**30)))]
     with services.session_factory() as s:
         for text in broken:
             with pytest.raises(BadCursor):
                 task_list(s, caseworker, TaskFilters(view="team", page=41, after=text), today)
         with pytest.raises(BadCursor):
             case_list(s, caseworker, None, 41, before="%%")
+        with pytest.raises(BadCursor):  # a NUL would reach PostgreSQL as an error
+            task_list(s, caseworker, TaskFilters(view="team", sort="reference", page=41,
+                                                 after=encode(Cursor(0, ("BLK\x00", 1)))), today)
     page = as_user("caseworker").page("/tasks/team?sort=task&page=41&after=x", status=400)
     assert "This page link is not valid" in text_of(page.select_one("h1"))
     assert page.find("a", string="Go to the first page of the list")["href"] == "/tasks/team?sort=task"
