@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.admin.unreadable_routes import READ_STATE
-from engine.lists.keyset import Key, Run, after_row, ordered, page_beyond
-from engine.lists.paging import LIST_CAP, Page, bounded_count, last_page
+from engine.lists.keyset import Key, Run, ordered, paged_ids
+from engine.lists.paging import LIST_CAP, Page, bounded_count
 from engine.people.roles import Role
 from engine.store.models import (
     AuditEvent,
@@ -190,21 +190,12 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
         else:
             total = min(sum(counts.values()), LIST_CAP + 1)
         keys = (Key(ProcessInstance.id, int, descending=True),)
-    last = last_page(total, per_page, LIST_CAP)
-    page_number = max(1, min(filters.page, last))
     matching = select(ProcessInstance.id).where(*conditions)
-    runs = [Run(None, keys)]
-    after = before = None
-    here: dict[str, str] = {}
-    if total > LIST_CAP and (filters.after or filters.before):
-        past = page_beyond(session, matching, runs, filters.after, filters.before, filters.page, last, per_page)
-        page_number, ids, after, before = past.page, past.ids, past.after, past.before
-        here = past.here
-    else:
-        ids = list(session.scalars(matching.order_by(*ordered(keys)).offset((page_number - 1) * per_page)
-                                   .limit(per_page))) if total else []
-        if total > LIST_CAP and page_number == last and ids:
-            after = after_row(session, matching, runs, ProcessInstance.id, ids[-1])
+    paged = paged_ids(session, matching, [Run(None, keys)], ProcessInstance.id, total=total, cap=LIST_CAP,
+                      asked=filters.page, per_page=per_page, after=filters.after, before=filters.before,
+                      numbered=lambda number: list(session.scalars(matching.order_by(*ordered(keys)).offset(
+                          (number - 1) * per_page).limit(per_page))) if total else [])
+    ids = paged.ids
     rows = session.execute(
         select(ProcessInstance.id, ProcessInstance.process_id, ProcessVersion.name, ProcessVersion.version_hash,
                ProcessInstance.status, Case.id, Case.reference, Case.child_first_name, Case.child_last_name,
@@ -221,8 +212,7 @@ def instance_list(session: Session, org_ids: list[int], filters: InstanceFilters
     late = _overdue_per_instance(session, [r.id for r in out], today)
     for row in out:
         row.overdue = late.get(row.id, 0)
-    return InstanceList(Page(out, total, page_number, per_page, cap=LIST_CAP, after=after, before=before,
-                             beyond=page_number > last, here=here), counts)
+    return InstanceList(paged.of(out, total, per_page, LIST_CAP), counts)
 
 
 def _overdue_per_instance(session: Session, ids: list[int], today: date) -> dict[int, int]:

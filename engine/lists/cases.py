@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.lists.case_search import search_clause
 from engine.lists.holder import Holder, holder
-from engine.lists.keyset import Key, Run, after_row, page_beyond
-from engine.lists.paging import LIST_CAP, Page, last_page
+from engine.lists.keyset import Key, Run, ordered, paged_ids
+from engine.lists.paging import LIST_CAP, Page
 from engine.people.roles import NO_CASE_ACCESS_ROLES
 from engine.store.models import (
     AuditEvent,
@@ -81,14 +81,8 @@ def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_
         matching = matching.where(search_clause(session, q))
     found = list(session.scalars(matching.limit(LIST_CAP + 1)))
     total = len(found)
-    last = last_page(total, per_page, LIST_CAP)
-    asked = page
-    page = max(1, min(page, last))
-    by_name = [*child_name_order(session), Case.id]
     runs = [Run(None, (*(Key(name, str) for name in child_name_order(session)), Key(Case.id, int)))]
-    later = earlier = None
-    beyond = False
-    here: dict[str, str] = {}
+    by_name = ordered(runs[0].keys)
     if total <= LIST_CAP:
         ids_query = select(Case.id).where(Case.id.in_(found))
     else:
@@ -98,21 +92,17 @@ def case_list(session: Session, user_id: int, q: str | None, page: int = 1, per_
         ids_query = select(Case.id).where(visible_cases_clause(who, by_index=False))
         if q and q.strip():
             ids_query = ids_query.where(search_clause(session, q))
-    if total > LIST_CAP and (after or before):
-        past = page_beyond(session, ids_query, runs, after, before, asked, last, per_page)
-        page, ids, later, earlier, beyond = past.page, past.ids, past.after, past.before, True
-        here = past.here
-    else:
-        ids = list(session.scalars(ids_query.order_by(*by_name).offset((page - 1) * per_page).limit(per_page)))
-        if total > LIST_CAP and page == last and ids:
-            later = after_row(session, ids_query, runs, Case.id, ids[-1])  # "Next" goes on past the numbered pages
+    paged = paged_ids(session, ids_query, runs, Case.id, total=total, cap=LIST_CAP, asked=page, per_page=per_page,
+                      after=after, before=before, numbered=lambda number: list(session.scalars(
+                          ids_query.order_by(*by_name).offset((number - 1) * per_page).limit(per_page))))
+    ids = paged.ids
     open_tasks = (select(func.count(HumanTask.id)).where(HumanTask.case_id == Case.id, HumanTask.status == "open")
                   .correlate(Case).scalar_subquery())
     rows = session.execute(select(Case, Organisation.name, open_tasks.label("open_tasks"))
                            .join(Organisation, Organisation.id == Case.la_id)
                            .where(Case.id.in_(ids)).order_by(*by_name)).all() if ids else []
-    return Page([CaseRow(c.id, c.reference, c.child_name, la, c.status, c.stage, n or 0) for c, la, n in rows],
-                total, page, per_page, cap=LIST_CAP, after=later, before=earlier, beyond=beyond, here=here)
+    return paged.of([CaseRow(c.id, c.reference, c.child_name, la, c.status, c.stage, n or 0) for c, la, n in rows],
+                    total, per_page, LIST_CAP)
 
 
 def child_name_order(session: Session) -> list[Any]:

@@ -15,13 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, literal, or_, true, tuple_
 from sqlalchemy.orm import Session
+
+from engine.lists.paging import Page, last_page
+
+T = TypeVar("T")
 
 
 class BadCursor(ValueError):
@@ -165,35 +169,43 @@ def cursor_of(session: Session, ids: Select[Any], runs: Sequence[Run], id_column
 
 
 @dataclass
-class Beyond:
-    """A page past the numbered ones: its number, its rows' ids, and the cursors for the links either side (None
-    where there is nothing after it, or where the page before it is a numbered one)."""
+class Paged:
+    """Which rows a page of a list shows (their ids) and the cursors for its links: ``after`` for "Next" past the
+    numbered pages, ``before`` for "Previous" where the page before is not a numbered one; ``beyond``: a cursor found
+    this page, ``here`` that cursor as its link gives it."""
 
     page: int
-    ids: list[int]
-    after: str | None
-    before: str | None
-    here: dict[str, str]  # the cursor that found the page: {"after": ...} or {"before": ...}
+    ids: list[int] = field(default_factory=list)
+    after: str | None = None
+    before: str | None = None
+    beyond: bool = False
+    here: dict[str, str] = field(default_factory=dict)
+
+    def of(self, rows: list[T], total: int, per_page: int, cap: int) -> Page[T]:
+        """The page of ``rows`` (those of ``ids``), as the lists give it."""
+        return Page(rows, total, self.page, per_page, cap=cap, after=self.after, before=self.before,
+                    beyond=self.beyond, here=self.here)
 
 
-def page_beyond(session: Session, ids: Select[Any], runs: Sequence[Run], after: str | None, before: str | None,
-                asked: int, last_numbered: int, per_page: int) -> Beyond:
-    """The page a link past the numbered pages asks for: rows after the ``after`` cursor, or before ``before``.
-    ``asked`` is the page number the link carries (to say "showing 1,001 to 1,025")."""
-    read = read_page(session, ids, runs, decode(after or before or "", runs), backwards=not after, limit=per_page)
-    page = max(asked, last_numbered + 1)
-    # Read forwards, the rows before the page are those the reader came from; read backwards, those after it.
-    later = encode(read.last) if read.last is not None and (read.more or not after) else None
-    earlier = (encode(read.first) if read.first is not None and (read.more or after) and page - 1 > last_numbered
-               else None)
-    return Beyond(page, read.ids, later, earlier, {"after": after} if after else {"before": before or ""})
+def paged_ids(session: Session, ids: Select[Any], runs: Sequence[Run], id_column: Any, *, total: int, cap: int,
+              asked: int, per_page: int, after: str | None, before: str | None,
+              numbered: Callable[[int], list[int]]) -> Paged:
+    """One page of a list counted up to ``cap`` (``total``; more than ``cap`` when past it): the numbered page
+    ``asked`` (its ids read by ``numbered(page)``), or, past the numbered pages, the page next to the row an ``after``
+    or ``before`` cursor names. The last numbered page of a list longer than ``cap`` links on past it."""
+    last = last_page(total, per_page, cap)
+    if total > cap and (after or before):
+        read = read_page(session, ids, runs, decode(after or before or "", runs), backwards=not after, limit=per_page)
+        page = max(asked, last + 1)  # the number the link carries, to say "showing 1,001 to 1,025"
+        # Read forwards, the rows before the page are those the reader came from; read backwards, those after it.
+        later = encode(read.last) if read.last is not None and (read.more or not after) else None
+        earlier = encode(read.first) if read.first is not None and (read.more or after) and page - 1 > last else None
+        return Paged(page, read.ids, later, earlier, True, {"after": after} if after else {"before": before or ""})
+    page = max(1, min(asked, last))
+    found = numbered(page)
+    mark = cursor_of(session, ids, runs, id_column, found[-1]) if total > cap and page == last and found else None
+    return Paged(page, found, encode(mark) if mark is not None else None)
 
 
-def after_row(session: Session, ids: Select[Any], runs: Sequence[Run], id_column: Any, row_id: int) -> str | None:
-    """The cursor for the page after the row ``row_id`` (the last of the last numbered page)."""
-    mark = cursor_of(session, ids, runs, id_column, row_id)
-    return encode(mark) if mark is not None else None
-
-
-__all__ = ["BadCursor", "Beyond", "Cursor", "Key", "KeysetPage", "Run", "after_row", "cursor_of", "decode", "encode",
-           "ordered", "page_beyond", "read_page"]
+__all__ = ["BadCursor", "Cursor", "Key", "KeysetPage", "Paged", "Run", "cursor_of", "decode", "encode", "ordered",
+           "paged_ids", "read_page"]

@@ -21,7 +21,7 @@ from engine.lists.case_search import search_clause
 from engine.lists.cases import child_name_order
 from engine.lists.clock import AssessmentClock, assessment_clocks
 from engine.lists.holder import Holder, family_case_ids, holder
-from engine.lists.keyset import Key, Run, after_row, ordered, page_beyond
+from engine.lists.keyset import Key, Paged, Run, ordered, paged_ids
 from engine.lists.names import route_names
 from engine.lists.outer_first import OuterFirst
 from engine.lists.paging import LIST_CAP, Page, last_page
@@ -298,9 +298,6 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
     matching = _matching(session, who, filters, today)
     found = list(session.scalars(matching.limit(LIST_CAP + 1)))
     total = len(found)
-    numbered = last_page(total, per_page, LIST_CAP)
-    page = max(1, min(filters.page, numbered))
-    offset = (page - 1) * per_page
     assignee = aliased(User)
     status = _status_expression(today).label("status")
     query = (
@@ -310,50 +307,35 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
     )
-    # By due date, overdue work comes first of all (a task with an exception claimed waits with the rest).
-    by_due = [case((_status_expression(today) == "overdue", 0), else_=1), HumanTask.due_date.is_(None),
-              HumanTask.due_date]
-    orders = {
-        "due": by_due,
-        # The names as the case list orders them (on SQLite, as ix_case_record_child_sort holds them), then the case.
-        "child": [*child_name_order(session), Case.id],
-        "reference": [Case.reference],
-        "task": [func.lower(HumanTask.name)],
-        "route": [ProcessInstance.process_id],
-        "opened": [HumanTask.created_at],
-    }
-    order = orders.get(filters.sort, by_due)
-    tie = HumanTask.id
-    if filters.descending:
-        order = [o.desc() for o in order]
-        if filters.sort == "child":
-            tie = HumanTask.id.desc()  # the exact reverse, which the name index can give backwards
-    ordered_query = query.order_by(*order, tie)
     runs = _runs(session, filters, today)
-    after = before = None
-    beyond = False
-    here: dict[str, str] = {}
+    by_due = filters.sort not in TASK_SORTS or filters.sort == "due"
+    if by_due:
+        # As one ORDER BY: overdue work first of all (a task with an exception claimed waits with the rest), then
+        # by date, undated last; descending reverses all but the id that breaks ties.
+        terms = [case((_status_expression(today) == "overdue", 0), else_=1), HumanTask.due_date.is_(None),
+                 HumanTask.due_date]
+        order = [*(t.desc() if filters.descending else t for t in terms), HumanTask.id]
+    else:
+        order = ordered(runs[0].keys)
+    ordered_query = query.order_by(*order)
     if total <= LIST_CAP:
         # Every matching task is known: sort those few (the database's own order, so nothing changes).
-        page_query = ordered_query.where(HumanTask.id.in_(found)).offset(offset).limit(per_page)
+        paged = Paged(max(1, min(filters.page, last_page(total, per_page, LIST_CAP))))
+        page_query = ordered_query.where(HumanTask.id.in_(found)).offset((paged.page - 1) * per_page).limit(per_page)
     else:
         ids = _ids_query(filters, matching)
-        if filters.after or filters.before:
-            # Past the numbered pages: the page next to the row the link names (engine/lists/keyset.py).
-            past = page_beyond(session, ids, runs, filters.after, filters.before, filters.page, numbered,
-                                per_page)
-            page, page_ids, after, before, beyond = past.page, past.ids, past.after, past.before, True
-            here = past.here
-        elif filters.sort == "due" or filters.sort not in orders:
-            page_ids = _due_order_ids(session, matching, runs, offset, per_page)
-        else:
+
+        def numbered(number: int) -> list[int]:
+            offset = (number - 1) * per_page
+            if by_due:
+                return _due_order_ids(session, matching, runs, offset, per_page)
             # Sorted by a column of the case, the route or the task: the page's ids first, sorting only the columns
             # the order needs (the status and the assignee of 25 rows, not of every task).
-            page_ids = list(session.scalars(ids.order_by(*order, tie).offset(offset).limit(per_page)))
-        if not beyond and page == numbered and page_ids:
-            # The last numbered page: "Next" goes on after its last row.
-            after = after_row(session, ids, runs, HumanTask.id, page_ids[-1])
-        page_query = ordered_query.where(HumanTask.id.in_(page_ids))
+            return list(session.scalars(ids.order_by(*order).offset(offset).limit(per_page)))
+
+        paged = paged_ids(session, ids, runs, HumanTask.id, total=total, cap=LIST_CAP, asked=filters.page,
+                          per_page=per_page, after=filters.after, before=filters.before, numbered=numbered)
+        page_query = ordered_query.where(HumanTask.id.in_(paged.ids))
     rows = session.execute(page_query).all()
     names = route_names(session)
     clocks = assessment_clocks(session, {row[0].case_id for row in rows}, today)
@@ -369,7 +351,7 @@ def task_list(session: Session, user_id: int, filters: TaskFilters, today: date)
                                                              or who.administers(task.organisation_id)),
             detail=task.detail, route_failed=instance_status == "failed", clock=clocks.get(task.case_id),
         ))
-    return Page(out, total, page, per_page, cap=LIST_CAP, after=after, before=before, beyond=beyond, here=here)
+    return paged.of(out, total, per_page, LIST_CAP)
 
 
 _EXCEPTION_CLAIMED = select(Deadline.id).where(Deadline.attached_task_guid == bindparam("guid"),

@@ -77,8 +77,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(BadCursor)
     def bad_page_link(error: BadCursor) -> ResponseReturnValue:
-        if request.path.startswith(API_PREFIX):
-            return problem_response(400, str(error))
+        # The API's own handler answers its views (webui/api/problems.py); this is the web pages'.
         kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("after", "before", "page")]
         first = request.path + (f"?{urlencode(kept)}" if kept else "")  # the same list, its search and filters
         return render_template("errors/error.html", title="This page link is not valid", message=str(error),
