@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidState, NotFound
-from engine.runtime.projection import Projector, Snapshot, instance_status, next_timer_due
+from engine.runtime.projection import Projector, Snapshot
+from engine.runtime.task_tree import instance_status, next_timer_due
 from engine.statutory.clock import active_clock
 from engine.store.models import ProcessInstance, ProcessVersion, User
 

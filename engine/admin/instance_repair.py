@@ -38,7 +38,8 @@ from engine.library.plain_data import MAX_DEPTH as MAX_DATA_DEPTH
 from engine.library.plain_data import plain_data_problem
 from engine.people.roles import Role
 from engine.runtime.incidents import describe_failure
-from engine.runtime.projection import Projector, is_timer, timer_due
+from engine.runtime.projection import Projector
+from engine.runtime.task_tree import is_timer, timer_due
 from engine.statutory import calendar
 from engine.statutory.clock import active_clock
 from engine.store.models import Case, Deadline, HumanTask, Incident, Membership, Organisation, ProcessInstance, Timer, User

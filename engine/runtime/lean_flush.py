@@ -10,6 +10,7 @@ points where it must, and the commit writes the rest together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -18,10 +19,13 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
 
-def execute(session: Session, statement: Any, *tables: type, params: dict[str, Any] | None = None) -> Result[Any]:
+def execute(session: Session, statement: Any, *tables: type, params: dict[str, Any] | None = None,
+            matters: Callable[[Any], bool] | None = None) -> Result[Any]:
     """``session.execute(statement, params)``, flushing first only if rows of ``tables`` (mapped classes) are
-    pending."""
-    if any(isinstance(row, tables) for row in chain(session.new, session.dirty, session.deleted)):
+    pending; ``matters``, when given, says which of them could change what the statement finds (the caller knows a
+    change it has made and allows for)."""
+    if any(isinstance(row, tables) and (matters is None or matters(row))
+           for row in chain(session.new, session.dirty, session.deleted)):
         session.flush()
     with session.no_autoflush:
         return session.execute(statement, params)
@@ -31,8 +35,11 @@ def update_by_id(session: Session, model: Any, ids: list[int], values: dict[str,
     """Sets ``values`` on the rows of ``model`` whose id is in ``ids`` (and that match ``where``), as one Core
     statement: the ORM's bulk UPDATE, which also works out which objects of the session it changes, cost as much as
     the rest of a timer's firing. Objects of those rows that the session holds are expired, so they read the new
-    values."""
-    if any(isinstance(row, model) for row in chain(session.new, session.dirty, session.deleted)):
+    values.
+
+    Only a changed or deleted object of one of those rows is flushed first (else the flush would write its change
+    over the statement's): a new row has no id yet, so the statement cannot touch it and it waits for the commit."""
+    if any(isinstance(row, model) and row.id in ids for row in chain(session.dirty, session.deleted)):
         session.flush()
     table = model.__table__
     session.connection().execute(update(table).where(table.c.id.in_(ids), *where).values(**values))

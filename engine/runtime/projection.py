@@ -14,8 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, insert, select
@@ -25,6 +23,17 @@ from engine.library.registry import form_of, properties_of
 from engine.people.roles import ROLE_PARTY, YOUNG_PERSON, Role, role_for_lane
 from engine.runtime import command_reads as reads
 from engine.runtime import lean_flush
+from engine.runtime.task_tree import (
+    attached_task,
+    gateway_timer_fired,
+    instance_status,
+    is_gateway_timer,
+    is_timer,
+    next_timer_due,
+    ready_user_tasks,
+    timer_due,
+    waits_on_timer,
+)
 from engine.statutory import calendar
 from engine.store.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
 
@@ -55,77 +64,6 @@ class Snapshot:
     @classmethod
     def of(cls, wf: BpmnWorkflow) -> Snapshot:
         return cls({t.id: t.state for t in wf.get_tasks()})
-
-
-def is_timer(task: Task) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-
-
-def _is_gateway_timer(task: Task) -> bool:
-    """An event-based gateway waiting on a timer among its events.
-
-    SpiffWorkflow moves the events that follow an event-based gateway onto the gateway itself (one
-    MultipleEventDefinition), so the timer waits on the gateway's task and ``waiting_events()`` does not report it
-    as a timer. Its moment is kept in the gateway task's ``event_value`` like a plain timer's.
-    """
-    definition = getattr(task.task_spec, "event_definition", None)
-    return isinstance(definition, MultipleEventDefinition) and any(
-        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
-
-
-def _waits_on_timer(task: Task) -> bool:
-    return is_timer(task) or _is_gateway_timer(task)
-
-
-def _gateway_timer_fired(task: Task) -> bool:
-    return any(isinstance(getattr(e, "event_definition", None), TimerEventDefinition)
-               for e in task.internal_data.get("seen_events", []))
-
-
-def timer_due(task: Task) -> datetime | None:
-    value = task.internal_data.get("event_value")
-    if isinstance(value, str):
-        return TimerEventDefinition.get_datetime(value)
-    return None
-
-
-def next_timer_due(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> datetime | None:
-    """The next moment a timer of the workflow is due; ``tasks``, when given, are all its tasks as they are now (one
-    walk of the tree shared by the projection instead of one per question)."""
-    due = [
-        TimerEventDefinition.get_datetime(e.value)
-        for e in wf.waiting_events()
-        if e.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and isinstance(e.value, str)
-    ]
-    waiting = wf.get_tasks(state=TaskState.WAITING) if tasks is None else [
-        task for task in tasks if task.state == TaskState.WAITING]
-    due += [moment for task in waiting if _is_gateway_timer(task) if (moment := timer_due(task)) is not None]
-    return min(due, default=None)
-
-
-def ready_user_tasks(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> list[Task]:
-    if tasks is None:
-        return list(wf.get_tasks(state=TaskState.READY, manual=True))
-    return [task for task in tasks if task.state == TaskState.READY and task.task_spec.manual]
-
-
-def attached_task(timer: Task) -> Task | None:
-    """The activity a boundary timer is attached to (its sibling under the BoundaryEventSplit)."""
-    parent = timer.parent
-    if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
-        return None
-    name = parent.task_spec.name[: -len(".BoundaryEventSplit")]
-    return next((child for child in parent.children if child.task_spec.name == name), None)
-
-
-def instance_status(wf: BpmnWorkflow, tasks: list[Task] | None = None) -> str:
-    if wf.is_completed():
-        return "completed"
-    if ready_user_tasks(wf, tasks):
-        return "waiting_person"
-    if next_timer_due(wf, tasks) is not None:
-        return "waiting_timer"
-    return "running"
 
 
 class Projector:
@@ -176,8 +114,10 @@ class Projector:
         guids = [str(task.id) for task in tasks]
         if not guids:
             return
+        case_id = self.instance.case_id  # rows pending for other cases (a batch's other firings) cannot be found
         self._deadlines += list(lean_flush.execute(self.session, reads.DEADLINES_OF_TASKS, Deadline, params={
-            "case_id": self.instance.case_id, "attached": guids, "timers": guids}).scalars())
+            "case_id": case_id, "attached": guids, "timers": guids},
+            matters=lambda row: row.case_id == case_id or row.timer_guid in guids).scalars())
 
     def _deadlines_by(self, column: str, guid: str) -> list[Deadline]:
         """The deadlines whose ``column`` (timer_guid or attached_task_guid) is ``guid``: those read by
@@ -300,11 +240,11 @@ class Projector:
         # The waiting rows are read as columns and changed with one statement per outcome (see _sync_human_tasks).
         rows = {} if self._started else {
             row.task_guid: row
-            for row in lean_flush.execute(self.session, reads.WAITING_TIMERS, Timer,
-                                          params={"instance_id": self.instance.id})
+            for row in lean_flush.execute(self.session, reads.WAITING_TIMERS, Timer, params={
+                "instance_id": self.instance.id}, matters=lambda row: row.instance_id == self.instance.id)
         }
         for tid, task in after.items():
-            if not _waits_on_timer(task) or task.state != TaskState.WAITING:
+            if not waits_on_timer(task) or task.state != TaskState.WAITING:
                 continue
             due = timer_due(task)
             if due is None:
@@ -324,7 +264,7 @@ class Projector:
             if task is not None and task.state == TaskState.WAITING:
                 continue
             if task is not None and task.state == TaskState.COMPLETED and (
-                    not _is_gateway_timer(task) or _gateway_timer_fired(task)):
+                    not is_gateway_timer(task) or gateway_timer_fired(task)):
                 fired.append(row.id)
                 self.events.append(("timer_fired", f"Timer fired: {row.name or row.bpmn_id}", {"timer": row.bpmn_id}))
             else:
@@ -337,12 +277,13 @@ class Projector:
     def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
         # Only the ids and guids of the open rows are read, and the ones no longer waiting are cancelled with one
         # statement: loading each row as an object to change two columns cost more than the rest of the sync.
+        # Neither the completed task's own row (left out below) nor other instances' rows need be flushed first.
+        done = str(completed_user_task) if completed_user_task else None
         open_rows: dict[str, int] = {} if self._started else dict(lean_flush.execute(
-            self.session, reads.OPEN_TASKS, HumanTask, params={"instance_id": self.instance.id}).all())
+            self.session, reads.OPEN_TASKS, HumanTask, params={"instance_id": self.instance.id},
+            matters=lambda row: row.instance_id == self.instance.id and row.task_guid != done).all())
         ready = {str(t.id): t for t in ready_user_tasks(self.wf, self.tasks)}
-        gone = [row_id for guid, row_id in open_rows.items() if guid not in ready
-                # the caller records who completed its own task
-                and (completed_user_task is None or guid != str(completed_user_task))]
+        gone = [row_id for guid, row_id in open_rows.items() if guid not in ready and guid != done]  # done: see caller
         if gone:
             lean_flush.update_by_id(self.session, HumanTask, gone, {"status": "cancelled", "completed_at": self.now},
                                     HumanTask.__table__.c.status == "open")
@@ -386,7 +327,7 @@ class Projector:
             row.role = role.value if role else None
             row.organisation_id = self._organisation_for(case, role, task)
             row.due_date = self._due_date(task)
-        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if _waits_on_timer(t)}
+        waiting = {str(t.id): t for t in self.wf.get_tasks(state=TaskState.WAITING) if waits_on_timer(t)}
         for timer in self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id,
                                                               Timer.status == "waiting")):
             task = waiting.get(timer.task_guid)

@@ -44,6 +44,7 @@ from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
 from engine.runtime.serializer import StateSerializer
+from engine.runtime.timer_batch import BATCH_SIZE, fire_batch
 from engine.runtime.timer_pass import TimerPass
 from engine.statutory import calendar
 from engine.statutory.clock import Clock, active_clock
@@ -224,10 +225,11 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         """Fires the timers that are due on up to `limit` instances (leaving out those in ``skip``), saying what
         happened to each.
 
-        The due instances are listed a batch at a time, earliest first (one index range and one sort per batch, not
-        per instance); each is then claimed in its own transaction, which checks that it is still due: with
-        SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once; on any database the
-        revision check makes a second firing of the same timers impossible.
+        The due instances are listed earliest first (one index range and one sort per listing, not per instance),
+        then claimed and fired up to ``BATCH_SIZE`` in one transaction (engine/runtime/timer_batch.py; a batch in
+        which anything fails is undone and fired one instance per transaction). A claim checks that the instance is
+        still due: with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once; on any
+        database the revision check makes a second firing of the same timers impossible.
         """
         now = now or self.clock.now()
         result = TimerPass()
@@ -245,8 +247,17 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                 ))
             if not listed:
                 return result
-            for instance_id in listed:
-                self._fire_one(instance_id, now, seen, passed, result)
+            for start in range(0, len(listed), BATCH_SIZE):
+                batch = listed[start:start + BATCH_SIZE]
+                fired = fire_batch(self, batch, now, self._fire_timers_step, projector_summary("fire_timers")) \
+                    if len(batch) > 1 else None
+                if fired is None:  # one alone, or a batch that was undone: one transaction each
+                    for instance_id in batch:
+                        self._fire_one(instance_id, now, seen, passed, result)
+                    continue
+                seen += fired
+                passed += [instance_id for instance_id in batch if instance_id not in fired]
+                result.fired += fired
         return result
 
     def _fire_one(self, instance_id: int, now: datetime, seen: list[int], passed: list[int],

@@ -206,23 +206,25 @@ def _waiting_decisions(services: Services, world: World, count: int) -> list[int
 
 
 def test_a_conflict_does_not_end_the_pass(services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first instance picked is changed by "another worker" the first time: the pass still fires all 35
-    (before, a batch with a conflict fired fewer than its size and the pass stopped: 19 of 35)."""
+    """The first instance picked is changed by "another worker" at its first two firings (in its batch of 20, which
+    is undone, then on its own): the pass still fires all 35 (before, a batch with a conflict fired fewer than its
+    size and the pass stopped: 19 of 35)."""
     engine = services.engine
     ids = _waiting_decisions(services, world, 35)
     engine.clock.set(datetime(2026, 4, 21, 9, 0, tzinfo=UTC))  # a week after the timers fell due
-    real_run = engine._run
+    real_apply = engine.apply_step
     conflicted: list[int] = []
 
-    def run(session, instance, command, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as _run
-        if not conflicted:
+    def apply(session, instance, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as apply_step
+        if len(conflicted) < 2 and instance.id == ids[0]:
             conflicted.append(instance.id)
             raise ConcurrentUpdate("changed by another worker")
-        return real_run(session, instance, command, *args, **kwargs)
+        return real_apply(session, instance, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "_run", run)
+    monkeypatch.setattr(engine, "apply_step", apply)
     done = run_pass(engine, batch_size=20)
-    assert done.conflicts == conflicted == [ids[0]]
+    assert conflicted == [ids[0], ids[0]]
+    assert done.conflicts == [ids[0]]
     assert sorted(done.fired) == ids and done.failed == []
     assert run_pass(engine, batch_size=20).examined == 0
 
