@@ -7,7 +7,7 @@ their parameters change. Each is what the code that uses it says it reads.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, null, select, union_all
 
 from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, ProcessVersion, Timer
 
@@ -21,11 +21,13 @@ UNFINISHED_DEADLINES = select(Deadline).where(Deadline.case_id == bindparam("cas
                                               Deadline.key == bindparam("key"),
                                               Deadline.status.in_(("open", "missed"))).order_by(Deadline.id)
 
-#: An instance's waiting timers and open tasks, as the columns the projection compares (instance_id).
-WAITING_TIMERS = select(Timer.task_guid, Timer.id, Timer.name, Timer.bpmn_id).where(
-    Timer.instance_id == bindparam("instance_id"), Timer.status == "waiting")
-OPEN_TASKS = select(HumanTask.task_guid, HumanTask.id).where(HumanTask.instance_id == bindparam("instance_id"),
-                                                             HumanTask.status == "open")
+#: An instance's waiting timers and open tasks (instance_id), in one read: the columns the projection compares, each
+#: row marked "timer" or "task" (a task has no name or element id here).
+WAITING_ROWS = union_all(
+    select(literal("timer").label("kind"), Timer.task_guid, Timer.id, Timer.name, Timer.bpmn_id).where(
+        Timer.instance_id == bindparam("instance_id"), Timer.status == "waiting"),
+    select(literal("task"), HumanTask.task_guid, HumanTask.id, null(), null()).where(
+        HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open"))
 
 #: What a new task's organisation needs of its case (case_id).
 CASE_LA = select(Case.id, Case.la_id).where(Case.id == bindparam("case_id"))
@@ -52,5 +54,5 @@ CURRENT_VERSION = select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.
 TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
     ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
 
-__all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "OPEN_TASKS", "TASK_WITH_INSTANCE",
-           "UNFINISHED_DEADLINES", "WAITING_TIMERS", "due_instance"]
+__all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "TASK_WITH_INSTANCE",
+           "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instance"]

@@ -103,8 +103,9 @@ class Projector:
             self._load_deadlines_of(completed)
         for task in completed:
             self._on_completed(task)
-        self._sync_timers(after, before)
-        self._sync_human_tasks(completed_user_task)
+        timers, open_tasks = self._waiting_rows(completed_user_task)
+        self._sync_timers(after, timers)
+        self._sync_human_tasks(completed_user_task, open_tasks)
 
     # ---- deadlines -----------------------------------------------------------------------------------------------
     def _load_deadlines_of(self, tasks: list[Task]) -> None:
@@ -235,14 +236,23 @@ class Projector:
                             {"deadline_id": row, "key": key, "due": due.isoformat()}))
         return row
 
+    def _waiting_rows(self, completed_user_task: UUID | None) -> tuple[dict[str, Any], dict[str, int]]:
+        """The instance's waiting timers (by task guid, the row) and open tasks (by task guid, the id), in one read,
+        as columns: loading each row as an object to change two columns cost more than the rest of the sync. Nothing
+        between this read and the task sync changes a task of the instance. Neither the completed task's own row (the
+        task sync leaves it out) nor other instances' rows need be flushed first."""
+        if self._started:
+            return {}, {}
+        done, instance_id = str(completed_user_task) if completed_user_task else None, self.instance.id
+        rows = lean_flush.execute(self.session, reads.WAITING_ROWS, Timer, HumanTask, params={
+            "instance_id": instance_id}, matters=lambda row: row.instance_id == instance_id and (
+                not isinstance(row, HumanTask) or row.task_guid != done)).all()
+        return ({row.task_guid: row for row in rows if row.kind == "timer"},
+                {row.task_guid: row.id for row in rows if row.kind == "task"})
+
     # ---- timers --------------------------------------------------------------------------------------------------
-    def _sync_timers(self, after: dict[UUID, Task], before: Snapshot) -> None:
-        # The waiting rows are read as columns and changed with one statement per outcome (see _sync_human_tasks).
-        rows = {} if self._started else {
-            row.task_guid: row
-            for row in lean_flush.execute(self.session, reads.WAITING_TIMERS, Timer, params={
-                "instance_id": self.instance.id}, matters=lambda row: row.instance_id == self.instance.id)
-        }
+    def _sync_timers(self, after: dict[UUID, Task], rows: dict[str, Any]) -> None:
+        """Adds the timers now waiting; marks ``rows`` (those that were) fired or cancelled, one statement each."""
         for tid, task in after.items():
             if not waits_on_timer(task) or task.state != TaskState.WAITING:
                 continue
@@ -274,14 +284,10 @@ class Projector:
                 lean_flush.update_by_id(self.session, Timer, ids, values)
 
     # ---- human tasks ---------------------------------------------------------------------------------------------
-    def _sync_human_tasks(self, completed_user_task: UUID | None) -> None:
-        # Only the ids and guids of the open rows are read, and the ones no longer waiting are cancelled with one
-        # statement: loading each row as an object to change two columns cost more than the rest of the sync.
-        # Neither the completed task's own row (left out below) nor other instances' rows need be flushed first.
+    def _sync_human_tasks(self, completed_user_task: UUID | None, open_rows: dict[str, int]) -> None:
+        """Cancels, with one statement, the ``open_rows`` no longer waiting (but the completed task's own, which its
+        command records) and adds the tasks now waiting for a person."""
         done = str(completed_user_task) if completed_user_task else None
-        open_rows: dict[str, int] = {} if self._started else dict(lean_flush.execute(
-            self.session, reads.OPEN_TASKS, HumanTask, params={"instance_id": self.instance.id},
-            matters=lambda row: row.instance_id == self.instance.id and row.task_guid != done).all())
         ready = {str(t.id): t for t in ready_user_tasks(self.wf, self.tasks)}
         gone = [row_id for guid, row_id in open_rows.items() if guid not in ready and guid != done]  # done: see caller
         if gone:
