@@ -42,6 +42,15 @@ def due_instance(statuses: tuple[str, ...], lock: bool) -> object:
     return query.with_for_update(skip_locked=True) if lock else query
 
 
+def due_instances(statuses: tuple[str, ...], lock: bool) -> object:
+    """Those of some instances (ids) whose timers are still due (now) and that are still running: a batch's claim,
+    as ``due_instance``'s for one."""
+    query = select(ProcessInstance).where(ProcessInstance.id.in_(bindparam("ids", expanding=True)),
+                                          ProcessInstance.next_timer_due < bindparam("now"),
+                                          ProcessInstance.status.in_(statuses)).order_by(ProcessInstance.id)
+    return query.with_for_update(skip_locked=True) if lock else query
+
+
 #: What a start needs of its case (case_id): its data for the route, and its authority for the tasks.
 CASE_FOR_START = select(Case.id, Case.reference, Case.child_first_name, Case.child_last_name, Case.date_of_birth,
                         Case.la_id).where(Case.id == bindparam("case_id"))
@@ -55,4 +64,4 @@ TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
     ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
 
 __all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "TASK_WITH_INSTANCE",
-           "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instance"]
+           "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instance", "due_instances"]

@@ -16,13 +16,13 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.library.registry import form_of, properties_of
 from engine.people.roles import ROLE_PARTY, YOUNG_PERSON, Role, role_for_lane
+from engine.runtime import audit_batch, lean_flush
 from engine.runtime import command_reads as reads
-from engine.runtime import lean_flush
 from engine.runtime.task_tree import (
     attached_task,
     gateway_timer_fired,
@@ -35,7 +35,7 @@ from engine.runtime.task_tree import (
     waits_on_timer,
 )
 from engine.statutory import calendar
-from engine.store.models import AuditEvent, Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
+from engine.store.models import Case, CaseParty, Deadline, HumanTask, ProcessInstance, Timer
 
 _ONE_SECOND = timedelta(seconds=1)
 
@@ -189,6 +189,8 @@ class Projector:
             self._open(key.strip(), name, due, timer_guid=None, attached=None)
         for name, target in COMPLETION_HOOKS.items():
             if props.get(name):
+                # A hook may read the trail or open a savepoint: a batch's held audit rows are written first.
+                audit_batch.write(self.session)
                 _hook(target)(self, task, props[name])
 
     def _open_for_timer(self, task: Task, key: str) -> None:
@@ -414,7 +416,7 @@ class Projector:
         self.events.clear()
         if self._audit_rows:
             # Core on the command's connection: the ORM's bulk insert costs more than the statement itself.
-            self.session.connection().execute(insert(AuditEvent.__table__), self._audit_rows)
+            audit_batch.record(self.session, self._audit_rows)
             self._audit_rows = []
 
 

@@ -2,7 +2,8 @@
 
 Firing one instance per transaction paid, for every firing, a connection check-out, BEGIN, the claim, COMMIT and the
 wait for the commit to reach the disk; on PostgreSQL those round trips were as long as the firing itself. A batch
-claims its instances with one statement and commits them together.
+claims its instances with one statement, writes their audit rows with one more (engine/runtime/audit_batch.py)
+and commits them together.
 
 A batch is all or nothing. When anything in it fails (a route's script, a lost race for a row, a revision another
 process moved on), nothing of it is kept and each of its instances is fired again on its own, by the one-at-a-time
@@ -18,9 +19,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.runtime import audit_batch
+from engine.runtime.command_reads import due_instances
 from engine.statutory.clock import Clock, active_clock
 from engine.store.models import ACTIVE_STATUSES, ProcessInstance
 
@@ -30,13 +32,7 @@ log = logging.getLogger(__name__)
 #: enough that a fall-back to one at a time (after a failure) costs little and a commit is not held for long.
 BATCH_SIZE = 20
 
-_CLAIM_MANY = {
-    lock: (lambda query: query.with_for_update(skip_locked=True) if lock else query)(
-        select(ProcessInstance).where(ProcessInstance.id.in_(bindparam("ids", expanding=True)),
-                                      ProcessInstance.next_timer_due < bindparam("now"),
-                                      ProcessInstance.status.in_(ACTIVE_STATUSES)).order_by(ProcessInstance.id))
-    for lock in (False, True)
-}
+_CLAIM_MANY = {lock: due_instances(ACTIVE_STATUSES, lock) for lock in (False, True)}
 
 
 class FiresTimers(Protocol):
@@ -57,15 +53,19 @@ def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callabl
     one on its own."""
     with engine.session_factory() as session, active_clock(engine.clock):
         lock = session.bind is not None and session.bind.dialect.name == "postgresql"
+        audit_batch.start(session)  # the firings' audit rows are written together, before the commit
         try:
             instances = list(session.scalars(_CLAIM_MANY[lock], {"ids": ids, "now": now}))
             for instance in instances:
                 engine.apply_step(session, instance, step, None, "fire_timers", summary, None)
+            audit_batch.write(session)
             session.commit()
         except Exception as exc:  # noqa: BLE001 - any failure: the batch is undone and fired one at a time
             session.rollback()
             log.info("a batch of %s timer firings was undone (%s); firing them one at a time", len(ids), exc)
             return None
+        finally:
+            audit_batch.stop(session)
         return [instance.id for instance in instances]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text
 
+from engine.runtime import audit_batch
 from engine.runtime import workflow_engine as workflow_engine_module
 from engine.runtime.services import Services
 from engine.store.models import AuditEvent, Deadline, HumanTask, Incident, ProcessInstance, Timer
@@ -146,3 +147,31 @@ def test_a_batch_passes_over_an_instance_another_worker_holds(pg_services: Servi
         assert sorted(result.fired) == [iid for iid in ids if iid != held]
         other_worker.rollback()
     assert engine.fire_due(limit=50).fired == [held]
+
+
+def _audit(action: str) -> dict[str, Any]:
+    return {"at": DUE, "case_id": None, "instance_id": None, "actor_id": None, "action": action, "summary": action,
+            "detail": None}
+
+
+def test_a_batch_holds_its_audit_rows_until_written_but_not_inside_a_savepoint(services: Services) -> None:
+    def actions(s: Any) -> list[str]:
+        return list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+    with services.session_factory() as s:
+        audit_batch.record(s, [_audit("alone")])  # no batch: written at once
+        audit_batch.start(s)
+        audit_batch.record(s, [_audit("first"), _audit("second")])
+        assert actions(s) == ["alone"]  # held
+        audit_batch.write(s)  # as the projection does before a completion hook, which may open a savepoint
+        audit_batch.record(s, [_audit("third")])
+        savepoint = s.begin_nested()
+        audit_batch.record(s, [_audit("in a savepoint")])  # written at once, and gone when the savepoint is undone
+        assert actions(s) == ["alone", "first", "second", "in a savepoint"]
+        savepoint.rollback()
+        assert actions(s) == ["alone", "first", "second"]  # "third" is still held, outside the savepoint
+        audit_batch.write(s)
+        audit_batch.stop(s)
+        s.commit()
+    with services.session_factory() as s:
+        assert actions(s) == ["alone", "first", "second", "third"]

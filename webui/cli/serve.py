@@ -35,7 +35,8 @@ def _notifier(services: Services):  # noqa: ANN202
 
 @main.command()
 @click.option("--once", is_flag=True, help="Fire what is due now and exit (for cron).")
-@click.option("--batch", default=20, show_default=True, help="Instances per batch.")
+@click.option("--batch", default=20, show_default=True,
+              help="Due instances taken at a time (fired up to 20 per transaction).")
 @click.option("--recheck", default=5.0, show_default=True, help="Seconds between checks for new work.")
 def worker(once: bool, batch: int, recheck: float) -> None:
     """Run the timer worker."""
