@@ -43,12 +43,13 @@ def due_instance(statuses: tuple[str, ...], lock: bool) -> object:
 
 
 def due_instances(statuses: tuple[str, ...], lock: bool) -> object:
-    """Those of some instances (ids) whose timers are still due (now) and that are still running: a batch's claim,
-    as ``due_instance``'s for one."""
-    query = select(ProcessInstance).where(ProcessInstance.id.in_(bindparam("ids", expanding=True)),
-                                          ProcessInstance.next_timer_due < bindparam("now"),
-                                          ProcessInstance.status.in_(statuses)).order_by(ProcessInstance.id)
-    return query.with_for_update(skip_locked=True) if lock else query
+    """Those of some instances (ids) whose timers are still due (now) and that are still running, each with its
+    case's id and authority (what a new task's organisation needs): a batch's claim, as ``due_instance``'s for one.
+    Only the instances are locked, not their cases."""
+    query = select(ProcessInstance, Case.id, Case.la_id).join(Case, Case.id == ProcessInstance.case_id).where(
+        ProcessInstance.id.in_(bindparam("ids", expanding=True)), ProcessInstance.next_timer_due < bindparam("now"),
+        ProcessInstance.status.in_(statuses)).order_by(ProcessInstance.id)
+    return query.with_for_update(skip_locked=True, of=ProcessInstance) if lock else query
 
 
 #: What a start needs of its case (case_id): its data for the route, and its authority for the tasks.

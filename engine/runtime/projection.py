@@ -72,7 +72,7 @@ class Projector:
     def __init__(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
                  actor_id: int | None, evaluate: Any, case: Case | None = None) -> None:
         self.session = session
-        self.case = case  # the instance's case when the caller holds it already (a start), else read when needed
+        self.case = case  # the instance's case (id, la_id) when the caller holds it already, else read when needed
         self.instance = instance
         self.wf = wf
         self.now = now
@@ -192,6 +192,7 @@ class Projector:
                 # A hook may read the trail or open a savepoint: a batch's held audit rows are written first.
                 audit_batch.write(self.session)
                 _hook(target)(self, task, props[name])
+                self.case = None  # a hook may move the case to another authority: read it again when needed
 
     def _open_for_timer(self, task: Task, key: str) -> None:
         due = timer_due(task)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,13 @@ BATCH_SIZE = 20
 _CLAIM_MANY = {lock: due_instances(ACTIVE_STATUSES, lock) for lock in (False, True)}
 
 
+class CaseAuthority(NamedTuple):
+    """What the projection needs of an instance's case to place the tasks it opens, read with the claim."""
+
+    id: int
+    la_id: int
+
+
 class FiresTimers(Protocol):
     """What a batch needs of the engine (engine/runtime/workflow_engine.py)."""
 
@@ -43,7 +50,7 @@ class FiresTimers(Protocol):
 
     def apply_step(self, session: Session, instance: ProcessInstance, step: Callable[..., None], actor: Any,
                    action: str, summary: str, detail: dict[str, Any] | None,
-                   completed_user_task: Any = None) -> None: ...
+                   completed_user_task: Any = None, case: Any = None) -> None: ...
 
 
 def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callable[..., None],
@@ -55,9 +62,11 @@ def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callabl
         lock = session.bind is not None and session.bind.dialect.name == "postgresql"
         audit_batch.start(session)  # the firings' audit rows are written together, before the commit
         try:
-            instances = list(session.scalars(_CLAIM_MANY[lock], {"ids": ids, "now": now}))
-            for instance in instances:
-                engine.apply_step(session, instance, step, None, "fire_timers", summary, None)
+            claimed = session.execute(_CLAIM_MANY[lock], {"ids": ids, "now": now}).all()
+            instances = [instance for instance, _, _ in claimed]
+            for instance, case_id, la_id in claimed:
+                engine.apply_step(session, instance, step, None, "fire_timers", summary, None,
+                                  case=CaseAuthority(case_id, la_id))
             audit_batch.write(session)
             session.commit()
         except Exception as exc:  # noqa: BLE001 - any failure: the batch is undone and fired one at a time

@@ -365,15 +365,17 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
     def apply_step(self, session: Session, instance: ProcessInstance,
                    step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
                    action: str, summary: str, detail: dict[str, Any] | None,
-                   completed_user_task: UUID | None = None) -> None:
+                   completed_user_task: UUID | None = None, case: Any = None) -> None:
         """Loads the instance, runs ``step`` on it and saves it with its projections, in the caller's transaction.
 
         The caller commits, and decides what a failure means: a command records an incident (``_run``), an
-        administrator's repair changes nothing and says why (engine/admin/instance_repair.py).
+        administrator's repair changes nothing and says why (engine/admin/instance_repair.py). ``case``: the
+        instance's case (its id and la_id) when the caller has read it already.
         """
         wf = self.load_workflow(instance)
         before = Snapshot.of(wf)
-        projector = Projector(session, instance, wf, self.clock.now(), actor.id if actor else None, self._evaluate)
+        projector = Projector(session, instance, wf, self.clock.now(), actor.id if actor else None, self._evaluate,
+                              case)
         step(session, instance, wf, projector)
         self._save(session, instance, wf, before, actor, action, summary, detail, completed_user_task, projector)
 
