@@ -33,19 +33,11 @@ WAITING_ROWS = union_all(
 CASE_LA = select(Case.id, Case.la_id).where(Case.id == bindparam("case_id"))
 
 
-def due_instance(statuses: tuple[str, ...], lock: bool) -> object:
-    """An instance (instance_id) whose timers are still due (now) and that is still running: the timer worker's claim.
-    ``lock``: FOR UPDATE SKIP LOCKED (PostgreSQL), so that two workers never claim one instance."""
-    query = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"),
-                                          ProcessInstance.next_timer_due < bindparam("now"),
-                                          ProcessInstance.status.in_(statuses))
-    return query.with_for_update(skip_locked=True) if lock else query
-
-
 def due_instances(statuses: tuple[str, ...], lock: bool) -> object:
     """Those of some instances (ids) whose timers are still due (now) and that are still running, each with its
-    case's id and authority (what a new task's organisation needs): a batch's claim, as ``due_instance``'s for one.
-    Only the instances are locked, not their cases."""
+    case's id and authority (what a new task's organisation needs): the timer worker's claim, of a batch or of one.
+    ``lock``: FOR UPDATE SKIP LOCKED (PostgreSQL), so that two workers never claim one instance; only the instances
+    are locked, not their cases."""
     query = select(ProcessInstance, Case.id, Case.la_id).join(Case, Case.id == ProcessInstance.case_id).where(
         ProcessInstance.id.in_(bindparam("ids", expanding=True)), ProcessInstance.next_timer_due < bindparam("now"),
         ProcessInstance.status.in_(statuses)).order_by(ProcessInstance.id)
@@ -65,4 +57,4 @@ TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
     ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
 
 __all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "TASK_WITH_INSTANCE",
-           "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instance", "due_instances"]
+           "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instances"]

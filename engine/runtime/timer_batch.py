@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.runtime import audit_batch
 from engine.runtime.command_reads import due_instances
 from engine.statutory.clock import Clock, active_clock
+from engine.store.db import is_postgres
 from engine.store.models import ACTIVE_STATUSES, ProcessInstance
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,12 @@ log = logging.getLogger(__name__)
 #: enough that a fall-back to one at a time (after a failure) costs little and a commit is not held for long.
 BATCH_SIZE = 20
 
-_CLAIM_MANY = {lock: due_instances(ACTIVE_STATUSES, lock) for lock in (False, True)}
+_CLAIM = {lock: due_instances(ACTIVE_STATUSES, lock) for lock in (False, True)}
+
+
+def claim_of(session: Session) -> Any:
+    """The claim for the session's database: with a row lock on PostgreSQL."""
+    return _CLAIM[session.bind is not None and is_postgres(session.bind)]
 
 
 class CaseAuthority(NamedTuple):
@@ -59,10 +65,9 @@ def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callabl
     them together; returns the ids fired. ``None`` when anything failed: nothing was kept, and the caller fires each
     one on its own."""
     with engine.session_factory() as session, active_clock(engine.clock):
-        lock = session.bind is not None and session.bind.dialect.name == "postgresql"
         audit_batch.start(session)  # the firings' audit rows are written together, before the commit
         try:
-            claimed = session.execute(_CLAIM_MANY[lock], {"ids": ids, "now": now}).all()
+            claimed = session.execute(claim_of(session), {"ids": ids, "now": now}).all()
             instances = [instance for instance, _, _ in claimed]
             for instance, case_id, la_id in claimed:
                 engine.apply_step(session, instance, step, None, "fire_timers", summary, None,
@@ -78,4 +83,4 @@ def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callabl
         return [instance.id for instance in instances]
 
 
-__all__ = ["BATCH_SIZE", "FiresTimers", "fire_batch"]
+__all__ = ["BATCH_SIZE", "CaseAuthority", "FiresTimers", "claim_of", "fire_batch"]

@@ -39,21 +39,29 @@ from engine.library.sandbox import make_script_engine
 from engine.library.script_functions import script_globals
 from engine.people.access import can_act_on_task
 from engine.runtime.admin_commands import FINISHED_STATUSES, AdminCommands
-from engine.runtime.command_reads import CASE_FOR_START, TASK_WITH_INSTANCE, due_instance
+from engine.runtime.command_reads import CASE_FOR_START, TASK_WITH_INSTANCE
 from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
 from engine.runtime.serializer import StateSerializer
-from engine.runtime.timer_batch import BATCH_SIZE, fire_batch
+from engine.runtime.timer_batch import BATCH_SIZE, claim_of, fire_batch
 from engine.runtime.timer_pass import TimerPass
 from engine.statutory import calendar
 from engine.statutory.clock import Clock, active_clock
 from engine.store.db import lost_to_contention
-from engine.store.models import ACTIVE_STATUSES, AuditEvent, Case, HumanTask, Incident, Message, ProcessInstance, User
+from engine.store.models import (
+    ACTIVE_STATUSES,
+    AuditEvent,
+    Case,
+    HumanTask,
+    Incident,
+    Message,
+    ProcessInstance,
+    User,
+    full_name,
+)
 
 log = logging.getLogger(__name__)
-#: The timer worker's claim of one listed instance, without and with a row lock (see ``_fire_one``).
-_CLAIM = {lock: due_instance(ACTIVE_STATUSES, lock) for lock in (False, True)}
 
 
 class WorkflowEngine(ProcessVersions, AdminCommands):
@@ -264,8 +272,8 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                   result: TimerPass) -> None:
         """Claims one listed instance if it is still due, and fires its timers (one transaction)."""
         with self.session_factory() as session:
-            lock = session.bind is not None and session.bind.dialect.name == "postgresql"
-            instance = session.scalars(_CLAIM[lock], {"instance_id": instance_id, "now": now}).first()
+            found = session.execute(claim_of(session), {"ids": [instance_id], "now": now}).first()
+            instance = found[0] if found is not None else None
             if instance is None:
                 passed.append(instance_id)
                 return
@@ -285,7 +293,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         return {
             "case_id": case.id,
             "case_reference": case.reference,
-            "child_name": f"{case.child_first_name} {case.child_last_name}",  # as Case.child_name
+            "child_name": full_name(case.child_first_name, case.child_last_name),
             "date_of_birth": case.date_of_birth.isoformat() if case.date_of_birth else None,
             "la_id": case.la_id,
             "started_on": self.clock.today().isoformat(),

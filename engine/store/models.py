@@ -98,6 +98,11 @@ class Membership(Base):
     organisation: Mapped[Organisation | None] = relationship()
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """A child's name as the pages and the routes' data show it (also for a case read as columns)."""
+    return f"{first_name} {last_name}"
+
+
 class Case(Base):
     """One child or young person with one responsible local authority."""
 
@@ -135,7 +140,7 @@ class Case(Base):
 
     @property
     def child_name(self) -> str:
-        return f"{self.child_first_name} {self.child_last_name}"
+        return full_name(self.child_first_name, self.child_last_name)
 
 
 class CaseParty(Base):
