@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.store.models import Organisation, ProcessVersion
@@ -21,6 +21,15 @@ def route_names(session: Session) -> dict[str, str]:
     return names
 
 
+_ROUTE_NAME = select(ProcessVersion.name).where(ProcessVersion.process_id == bindparam("process_id")).order_by(
+    ProcessVersion.is_current.desc(), ProcessVersion.id.desc()).limit(1)
+
+
+def route_name(session: Session, process_id: str) -> str:
+    """One route's name, as ``route_names`` gives it, for a page that shows one route (not every version read)."""
+    return session.scalar(_ROUTE_NAME, {"process_id": process_id}) or process_id
+
+
 def organisations_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Organisation]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
@@ -28,4 +37,4 @@ def organisations_by_id(session: Session, ids: Iterable[int | None]) -> dict[int
     return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))}
 
 
-__all__ = ["organisations_by_id", "route_names"]
+__all__ = ["organisations_by_id", "route_name", "route_names"]

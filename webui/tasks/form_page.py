@@ -22,7 +22,7 @@ from engine.errors import (
 from engine.library.forms import validate_form
 from engine.lists.cases import staff_can_see_case
 from engine.lists.clock import assessment_clock
-from engine.lists.names import route_names
+from engine.lists.names import route_name
 from engine.lists.tasks import TASK_STATUSES, task_status
 from engine.people.access import can_act_on_task, may_see_task_answers
 from engine.people.roles import Role
@@ -76,7 +76,7 @@ def _page_context(task: HumanTask, case: Case) -> dict[str, Any]:
         "route_failed": task.status == "open" and instance.status == "failed",
         # Staff see where the case is in its 20 weeks beside the work (the family's page stays plain).
         "clock": None if family_view else assessment_clock(db(), case.id, today()),
-        "task": task, "case": case, "route_name": route_names(db()).get(instance.process_id, instance.process_id),
+        "task": task, "case": case, "route_name": route_name(db(), instance.process_id),
         "assignee": assignee, "family_view": family_view, "back_url": back, "status": status,
         "status_label": TASK_STATUSES.get(status or "", ""),
     }
