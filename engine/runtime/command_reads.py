@@ -7,6 +7,8 @@ their parameters change. Each is what the code that uses it says it reads.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import bindparam, literal, null, select, union_all
 
 from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, ProcessVersion, Timer
@@ -33,6 +35,14 @@ WAITING_ROWS = union_all(
 CASE_LA = select(Case.id, Case.la_id).where(Case.id == bindparam("case_id"))
 
 
+class CaseAuthority(NamedTuple):
+    """What the projection needs of an instance's case to place the tasks it opens (CASE_LA's columns), when the
+    command has read it with its first read."""
+
+    id: int
+    la_id: int
+
+
 def due_instances(statuses: tuple[str, ...], lock: bool) -> object:
     """Those of some instances (ids) whose timers are still due (now) and that are still running, each with its
     case's id and authority (what a new task's organisation needs): the timer worker's claim, of a batch or of one.
@@ -52,9 +62,10 @@ CASE_FOR_START = select(Case.id, Case.reference, Case.child_first_name, Case.chi
 CURRENT_VERSION = select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version_hash).where(
     ProcessVersion.process_id == bindparam("process_id"), ProcessVersion.is_current.is_(True)).limit(1)
 
-#: A task with its instance (task_id): what a command on the task reads first.
-TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance).join(
-    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+#: A task with its instance and its case's authority (task_id): what a command on the task reads first.
+TASK_WITH_INSTANCE = select(HumanTask, ProcessInstance, Case.la_id).join(
+    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).join(Case, Case.id == ProcessInstance.case_id).where(
+    HumanTask.id == bindparam("task_id"))
 
-__all__ = ["CASE_FOR_START", "CASE_LA", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "TASK_WITH_INSTANCE",
+__all__ = ["CASE_FOR_START", "CASE_LA", "CaseAuthority", "CURRENT_VERSION", "DEADLINES_OF_TASKS", "TASK_WITH_INSTANCE",
            "UNFINISHED_DEADLINES", "WAITING_ROWS", "due_instances"]

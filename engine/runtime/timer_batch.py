@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.runtime import audit_batch
-from engine.runtime.command_reads import due_instances
+from engine.runtime.command_reads import CaseAuthority, due_instances
 from engine.statutory.clock import Clock, active_clock
 from engine.store.db import is_postgres
 from engine.store.models import ACTIVE_STATUSES, ProcessInstance
@@ -39,13 +39,6 @@ _CLAIM = {lock: due_instances(ACTIVE_STATUSES, lock) for lock in (False, True)}
 def claim_of(session: Session) -> Any:
     """The claim for the session's database: with a row lock on PostgreSQL."""
     return _CLAIM[session.bind is not None and is_postgres(session.bind)]
-
-
-class CaseAuthority(NamedTuple):
-    """What the projection needs of an instance's case to place the tasks it opens, read with the claim."""
-
-    id: int
-    la_id: int
 
 
 class FiresTimers(Protocol):
@@ -83,4 +76,4 @@ def fire_batch(engine: FiresTimers, ids: list[int], now: datetime, step: Callabl
         return [instance.id for instance in instances]
 
 
-__all__ = ["BATCH_SIZE", "CaseAuthority", "FiresTimers", "claim_of", "fire_batch"]
+__all__ = ["BATCH_SIZE", "FiresTimers", "claim_of", "fire_batch"]

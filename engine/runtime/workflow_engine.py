@@ -39,7 +39,7 @@ from engine.library.sandbox import make_script_engine
 from engine.library.script_functions import script_globals
 from engine.people.access import can_act_on_task
 from engine.runtime.admin_commands import FINISHED_STATUSES, AdminCommands
-from engine.runtime.command_reads import CASE_FOR_START, TASK_WITH_INSTANCE
+from engine.runtime.command_reads import CASE_FOR_START, TASK_WITH_INSTANCE, CaseAuthority
 from engine.runtime.incidents import describe_failure
 from engine.runtime.process_versions import LoadedVersion, ProcessVersions
 from engine.runtime.projection import Projector, Snapshot, save_instance
@@ -142,10 +142,10 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
 
         The checks and the command share one session, so the task, the instance and the version are read once."""
         with self.session_factory() as session:
-            found = session.execute(TASK_WITH_INSTANCE, {"task_id": task_id}).first()  # one read, not two
+            found = session.execute(TASK_WITH_INSTANCE, {"task_id": task_id}).first()  # one read, not three
             if found is None:
                 raise NotFound("No such task")
-            task, instance = found
+            task, instance, la_id = found
             self._check_task_open(session, task, actor)
             schema = self.form_schema(session, task, instance)
             if schema is not None:
@@ -176,7 +176,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
             try:
                 self._command(task.instance_id, "complete_task", step, actor, expected_revision,
                               args={"task_id": task_id, "form_data": form_data}, completed_user_task=guid,
-                              session=session)
+                              session=session, case=CaseAuthority(instance.case_id, la_id))
             except (ConcurrentUpdate, InvalidState) as exc:
                 # Lost a race in another way than on the instance's revision (the winner ended the route, or a row
                 # it wrote first): when the task is done now, that is what the person is told.
@@ -312,11 +312,13 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
     def _command(self, instance_id: int, command: str,
                  step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
                  expected_revision: int | None = None, args: dict[str, Any] | None = None,
-                 completed_user_task: UUID | None = None, session: Session | None = None) -> None:
+                 completed_user_task: UUID | None = None, session: Session | None = None,
+                 case: CaseAuthority | None = None) -> None:
         """Runs ``step`` on the instance as one command, in a session of its own, or in ``session`` when the caller
-        has already read the instance there (it is not read again)."""
+        has already read the instance there (it is not read again), with its case's authority if read with it."""
         if session is not None:
-            self._command_in(session, instance_id, command, step, actor, expected_revision, args, completed_user_task)
+            self._command_in(session, instance_id, command, step, actor, expected_revision, args, completed_user_task,
+                             case)
             return
         with self.session_factory() as own:
             self._command_in(own, instance_id, command, step, actor, expected_revision, args, completed_user_task)
@@ -324,15 +326,16 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
     def _command_in(self, session: Session, instance_id: int, command: str,
                     step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
                     expected_revision: int | None, args: dict[str, Any] | None,
-                    completed_user_task: UUID | None) -> None:
+                    completed_user_task: UUID | None, case: CaseAuthority | None = None) -> None:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound("No such process instance")
-        self._run(session, instance, command, step, actor, expected_revision, args or {}, completed_user_task)
+        self._run(session, instance, command, step, actor, expected_revision, args or {}, completed_user_task, case)
 
     def _run(self, session: Session, instance: ProcessInstance, command: str,
              step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
-             expected_revision: int | None, args: dict[str, Any], completed_user_task: UUID | None) -> None:
+             expected_revision: int | None, args: dict[str, Any], completed_user_task: UUID | None,
+             case: CaseAuthority | None = None) -> None:
         if instance.status in FINISHED_STATUSES:
             raise InvalidState("This route has already ended")
         if instance.status == "suspended":
@@ -347,7 +350,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         with active_clock(self.clock):
             try:
                 self.apply_step(session, instance, step, actor, command, projector_summary(command), None,
-                                completed_user_task)
+                                completed_user_task, case)
                 session.commit()
             except StaleDataError as exc:
                 session.rollback()
