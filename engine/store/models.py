@@ -217,8 +217,10 @@ class ProcessInstance(Base):
     # overdue exactly when before today. Written only by the database's triggers (migration 0021), never by the ORM.
     earliest_due: Mapped[date | None] = mapped_column(Date, deferred=True)
 
-    case: Mapped[Case] = relationship()
-    version: Mapped[ProcessVersion] = relationship()
+    # Read-only links: the rows are written by their id columns, so a flush has no links to work out (every command
+    # flushes an instance and its tasks, and the unit of work's dependency pass was an eighth of its flush).
+    case: Mapped[Case] = relationship(viewonly=True)
+    version: Mapped[ProcessVersion] = relationship(viewonly=True)
 
     # A concurrent writer that saw an older revision gets StaleDataError instead of silently overwriting.
     __mapper_args__ = {"version_id_col": revision}
@@ -262,10 +264,11 @@ class HumanTask(Base):
     submitted_data: Mapped[dict[str, Any] | None]
     draft_data: Mapped[dict[str, Any] | None]
 
-    case: Mapped[Case] = relationship()
-    instance: Mapped[ProcessInstance] = relationship()
-    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
-    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    # Read-only links, as on ProcessInstance: written by their id columns only.
+    case: Mapped[Case] = relationship(viewonly=True)
+    instance: Mapped[ProcessInstance] = relationship(viewonly=True)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], viewonly=True)
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id], viewonly=True)
 
 
 class Timer(Base):
