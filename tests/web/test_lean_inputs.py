@@ -13,6 +13,7 @@ from flask import Flask
 from markupsafe import Markup
 
 MACROS = {"input": ("govukInput", "ehcInput", "input"), "textarea": ("govukTextarea", "ehcTextarea", "textarea"),
+          "select": ("govukSelect", "ehcSelect", "select"),
           "date": ("govukDateInput", "ehcDateInput", "date-input"), "radios": ("govukRadios", "ehcRadios", "radios"),
           "checkboxes": ("govukCheckboxes", "ehcCheckboxes", "checkboxes")}
 
@@ -64,6 +65,16 @@ def test_textarea_is_govuk_textarea(app: Flask, value: str, rows: int, spellchec
         if spellcheck is not None:
             params["spellcheck"] = spellcheck
         _same(app, "textarea", params)
+
+
+@pytest.mark.parametrize("chosen", [None, "", "2", "3"])
+def test_select_is_govuk_select(app: Flask, chosen: str | None) -> None:
+    options = [("1", "Oak Academy (academy, Someshire)"), ("2", "Elm & Ash <Special> School"), ("3", "Yew \"Free\"")]
+    for label, hint, error, focus in itertools.product(LABELS, HINTS, ERRORS, FOCUS):
+        items = [{"value": "", "text": "Choose one"}] + [
+            {"value": value, "text": text, "selected": value == chosen} for value, text in options]
+        _same(app, "select", {"id": "setting", "name": "setting", "items": items, "label": label, "hint": hint,
+                              "errorMessage": error, "attributes": focus})
 
 
 @pytest.mark.parametrize("parts", [("", "", ""), ("7", "<3", "2026"), (None, None, None)])
