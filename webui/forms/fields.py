@@ -69,6 +69,14 @@ class FormField:
         return field_id(self.path)
 
     @property
+    def select_items(self) -> list[dict[str, Any]]:
+        """A select list's choices as the GOV.UK select takes them, with the answer chosen. Built here rather than in
+        the template, item by item: a directory of settings can hold thousands."""
+        chosen = self.value
+        return [{"value": "", "text": "Choose one"}] + [
+            {"value": o.value, "text": o.text, "selected": o.value == chosen} for o in self.options]
+
+    @property
     def count_name(self) -> str:
         return COUNT_PREFIX + self.path
 

@@ -24,22 +24,28 @@ SETTING_TYPE_LABELS = {
 
 
 def _settings(session: Session) -> list[Option]:
-    las = {o.id: o.name for o in session.scalars(select(Organisation).where(Organisation.kind == "local_authority"))}
-    rows = session.scalars(select(Organisation).where(Organisation.kind == "setting", Organisation.active.is_(True))
+    # Columns, not objects: an authority's directory holds hundreds or thousands of settings, read on each drawing
+    # of a form that names one (2,000 as objects took about 11 ms).
+    las = dict(session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.kind == "local_authority")).all())
+    rows = session.execute(select(Organisation.id, Organisation.name, Organisation.setting_type,
+                                  Organisation.maintaining_la_id)
+                           .where(Organisation.kind == "setting", Organisation.active.is_(True))
                            .order_by(Organisation.name))
     out = []
-    for org in rows:
-        details = [SETTING_TYPE_LABELS.get(org.setting_type or "", org.setting_type or "")]
-        if org.maintaining_la_id in las:
-            details.append(las[org.maintaining_la_id])
-        out.append(Option(str(org.id), f"{org.name} ({', '.join(d for d in details if d)})"))
+    for org_id, name, setting_type, maintaining_la_id in rows:
+        details = [SETTING_TYPE_LABELS.get(setting_type or "", setting_type or "")]
+        if maintaining_la_id in las:
+            details.append(las[maintaining_la_id])
+        out.append(Option(str(org_id), f"{name} ({', '.join(d for d in details if d)})"))
     return out
 
 
 def _active(session: Session, kind: str) -> list[Option]:
-    rows = session.scalars(select(Organisation).where(Organisation.kind == kind, Organisation.active.is_(True))
+    rows = session.execute(select(Organisation.id, Organisation.name)
+                           .where(Organisation.kind == kind, Organisation.active.is_(True))
                            .order_by(Organisation.name))
-    return [Option(str(org.id), org.name) for org in rows]
+    return [Option(str(org_id), name) for org_id, name in rows]
 
 
 def _local_authorities(session: Session) -> list[Option]:
