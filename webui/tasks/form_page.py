@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from engine.errors import (
     ConcurrentUpdate,
@@ -44,19 +45,25 @@ ROUTE_STOPPED = ("Route stopped: an administrator has been told. This task canno
                  "repaired; come back to it then.")
 
 
-def _task_or_404(task_id: int) -> tuple[HumanTask, Case]:
-    """The task, if the user may know it exists: staff who can see its case, or the family for their own tasks.
+#: A task with its case and its instance (task_id): what every task page reads first, in one statement.
+_TASK_CASE_INSTANCE = select(HumanTask, Case, ProcessInstance).join(Case, Case.id == HumanTask.case_id).join(
+    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+
+
+def _task_or_404(task_id: int) -> tuple[HumanTask, Case, ProcessInstance]:
+    """The task, its case and its instance, if the user may know the task exists: staff who can see its case, or the
+    family for their own tasks.
 
     Staff see a family task (read-only unless they can act on it); a family member never sees a staff task."""
-    task = db().get(HumanTask, task_id)
-    case = db().get(Case, task.case_id) if task is not None else None
-    if task is None or case is None:
+    found = db().execute(_TASK_CASE_INSTANCE, {"task_id": task_id}).first()
+    if found is None:
         abort(404)
+    task, case, instance = found
     user = current_user
     if user.is_staff and staff_can_see_case(db(), user.holder, case):
-        return task, case
+        return task, case, instance
     if task.role == Role.FAMILY.value and task.case_id in user.family_cases():
-        return task, case
+        return task, case, instance
     abort(404)
 
 
@@ -86,10 +93,9 @@ def _page_context(task: HumanTask, case: Case) -> dict[str, Any]:
 @signed_in
 def task_page(task_id: int) -> ResponseReturnValue:
     """Fill in and submit a task's form, save it as a draft, or see a task that is done."""
-    task, case = _task_or_404(task_id)
-    # Read once and held for the whole request: the page's context reads it again from the session's identity map,
+    # The instance is held for the whole request: the page's context reads it again from the session's identity map,
     # which keeps only the objects someone still refers to.
-    instance = db().get(ProcessInstance, task.instance_id)
+    task, case, instance = _task_or_404(task_id)
     if task.status != "open":
         if not may_see_task_answers(db(), current_user.record, case, task):
             abort(403)  # need to know: another organisation's answers (advice the family did not agree to share)
@@ -284,7 +290,7 @@ def _done_page(task: HumanTask, case: Case, not_saved: bool = False) -> Response
 @signed_in
 def task_file(task_id: int, token: str) -> ResponseReturnValue:
     """Download a file uploaded with this task (to check it before submitting)."""
-    task, case = _task_or_404(task_id)
+    task, case, _ = _task_or_404(task_id)
     if not may_see_task_answers(db(), current_user.record, case, task):
         abort(403)
     upload = uploads.load(_uploads_dir(), token)
