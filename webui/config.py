@@ -51,6 +51,10 @@ def defaults() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_MINUTES": _int("EHCFLOW_SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("EHCFLOW_SESSION_HOURS", 8),
+        # The cookie is sent again only when the session changes, not with every response: it lasts as long as the
+        # server-side session may (SESSION_ABSOLUTE_HOURS from signing in), and the server keeps the idle limit
+        # (webui/auth/user.py), so a cookie renewed on each request would outlive nothing it guards.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # A form may take a long time to fill in: the CSRF token lives as long as the signed-in session does.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": True,

@@ -178,6 +178,18 @@ def test_session_ends_after_8_hours_whatever_you_do(client: Client, world: World
     assert "expired" in ended
 
 
+def test_a_page_that_changes_nothing_in_the_session_sends_no_cookie(client: Client, world: World) -> None:
+    """The cookie lasts as long as the server-side session may (8 hours from signing in), so it is sent again only
+    when the session changes (a message to show, a sign-out), not with every page."""
+    client.sign_in(world.users["caseworker"].email)
+    client.get("/tasks/")  # the first page may still store what a page keeps (the form token)
+    page = client.get("/tasks/")
+    assert "Set-Cookie" not in page.headers
+    assert world.users["caseworker"].name in text_of(soup(page))  # still signed in
+    signed_out = client.post("/sign-out", {}, status=302)
+    assert "ehcflow_session" in signed_out.headers.get("Set-Cookie", "")
+
+
 def test_deactivating_a_user_ends_their_sessions(client: Client, world: World, services: Services) -> None:
     client.sign_in(world.users["caseworker"].email)
     with services.session_factory() as s:
