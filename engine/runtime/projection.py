@@ -70,7 +70,7 @@ class Projector:
     """Writes the projections for one command on one instance."""
 
     def __init__(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
-                 actor_id: int | None, evaluate: Any, case: Case | None = None) -> None:
+                 actor_id: int | None, evaluate: Any, case: Case | reads.CaseAuthority | None = None) -> None:
         self.session = session
         self.case = case  # the instance's case (id, la_id) when the caller holds it already, else read when needed
         self.instance = instance

@@ -321,7 +321,8 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                              case)
             return
         with self.session_factory() as own:
-            self._command_in(own, instance_id, command, step, actor, expected_revision, args, completed_user_task)
+            self._command_in(own, instance_id, command, step, actor, expected_revision, args, completed_user_task,
+                             case)
 
     def _command_in(self, session: Session, instance_id: int, command: str,
                     step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
@@ -376,7 +377,7 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
     def apply_step(self, session: Session, instance: ProcessInstance,
                    step: Callable[[Session, ProcessInstance, BpmnWorkflow, Projector], None], actor: User | None,
                    action: str, summary: str, detail: dict[str, Any] | None,
-                   completed_user_task: UUID | None = None, case: Any = None) -> None:
+                   completed_user_task: UUID | None = None, case: CaseAuthority | None = None) -> None:
         """Loads the instance, runs ``step`` on it and saves it with its projections, in the caller's transaction.
 
         The caller commits, and decides what a failure means: a command records an incident (``_run``), an

@@ -151,3 +151,17 @@ def test_service_navigation_is_govuk_service_navigation(app: Flask, signed_in: b
         theirs = app.jinja_env.from_string(OLD_NAVIGATION).render(**context)
         mine = app.jinja_env.from_string(ours).render(**context)
     assert _normal(mine) == _normal(theirs)
+
+
+def test_skip_link_and_phase_banner_are_govuk_ones(app: Flask) -> None:
+    """The layout's written-out skip link and phase banner (base.html) are what the GOV.UK macros give."""
+    source = ('{% from "govuk_frontend_jinja/components/skip-link/macro.html" import govukSkipLink %}'
+              '{% from "govuk_frontend_jinja/components/phase-banner/macro.html" import govukPhaseBanner %}'
+              "{{ govukSkipLink({'href': '#main-content', 'text': 'Skip to main content'}) }}@@"
+              "{{ govukPhaseBanner({'tag': {'text': 'Beta'}, 'html': 'This is a new service. Tell your SEND team if "
+              "something does not work as you expect.'}) }}")
+    with app.test_request_context():
+        skip_link, phase_banner = app.jinja_env.from_string(source).render().split("@@")
+    page = _normal(app.test_client().get("/cookies").get_data(as_text=True))
+    assert _normal(skip_link) in page
+    assert _normal(phase_banner) in page
