@@ -179,11 +179,13 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                               session=session, case=CaseAuthority(instance.case_id, la_id))
             except (ConcurrentUpdate, InvalidState) as exc:
                 # Lost a race in another way than on the instance's revision (the winner ended the route, or a row
-                # it wrote first): when the task is done now, that is what the person is told.
-                with self.session_factory() as fresh:
-                    row = fresh.get(HumanTask, task_id)
-                    if row is not None and row.status != "open":
-                        raise TaskAlreadyCompleted(self._already_done(fresh, row)) from exc
+                # it wrote first): when the task is done now, that is what the person is told. Read again in this
+                # session, its transaction ended first: a second session here would hold a second connection, and
+                # with many people refused at once every connection would wait for another (the pool runs dry).
+                session.rollback()
+                session.refresh(task)
+                if task.status != "open":
+                    raise TaskAlreadyCompleted(self._already_done(session, task)) from exc
                 raise
             if not inspect(task).expired_attributes:
                 return task  # as committed (the sessions do not expire what they loaded), without reading it again

@@ -313,6 +313,28 @@ def test_claim_release_and_reassign(services: Services, world: World, started: i
     assert open_task(services, "UT_register").assignee_id == world.users["caseworker"].id
 
 
+@pytest.fixture
+def one_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool of one connection that gives up after a second (set before ``services`` makes the pool)."""
+    monkeypatch.setenv("EHCFLOW_DB_POOL_SIZE", "1")
+    monkeypatch.setenv("EHCFLOW_DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("EHCFLOW_DB_POOL_TIMEOUT", "1")
+
+
+def test_a_refused_completion_holds_one_connection(one_connection: None, services: Services, world: World,
+                                                   started: int) -> None:
+    """Refused on the route's state, the completion reads the task again to say why in the session it has: a second
+    session would wait for the pool's only connection, as fifty people refused at once would wait for each other's."""
+    assert services.db.pool.size() == 1  # type: ignore[attr-defined]
+    engine = services.engine
+    task_id = open_task(services, "UT_register").id
+    engine.suspend(started, world.users["admin"], "checking data")
+    with pytest.raises(InvalidState, match="suspended"):
+        engine.complete_task(task_id, {"concern": "x"})
+    engine.resume(started, world.users["admin"])
+    assert engine.complete_task(task_id, {"concern": "x"}).status == "completed"
+
+
 def test_suspend_resume_terminate(services: Services, world: World, started: int) -> None:
     engine = services.engine
     admin = world.users["admin"]
