@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import SettingInvalid
@@ -56,19 +58,54 @@ POOL_SETTINGS: dict[str, tuple[str, int, int]] = {
 }
 
 
+#: ``EHCFLOW_DB_PING_AFTER_IDLE``: a PostgreSQL connection that has waited in the pool this many seconds is tried with
+#: a round trip before a request gets it (0: every time), and replaced if the server has dropped it.
+PING_SETTING = ("EHCFLOW_DB_PING_AFTER_IDLE", 10, 0)
+
+
+def _whole_number(name: str, default: int, least: int) -> int:
+    text = (os.environ.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < least:
+        raise SettingInvalid(f"{name} must be a whole number of at least {least}, not {text!r}")
+    return int(text)
+
+
 def pool_settings() -> dict[str, int]:
     """The pool's size, overflow and timeout from the settings; a value that is not a whole number in range stops the
     start with a message (SettingInvalid), before anything connects."""
-    chosen: dict[str, int] = {}
-    for keyword, (name, default, least) in POOL_SETTINGS.items():
-        text = (os.environ.get(name) or "").strip()
-        if not text:
-            chosen[keyword] = default
-            continue
-        if not text.isdigit() or int(text) < least:
-            raise SettingInvalid(f"{name} must be a whole number of at least {least}, not {text!r}")
-        chosen[keyword] = int(text)
-    return chosen
+    return {keyword: _whole_number(*setting) for keyword, setting in POOL_SETTINGS.items()}
+
+
+_IDLE_SINCE = "ehcflow_idle_since"
+
+
+def _ping_after_idle(engine: Engine, seconds: int) -> None:
+    """Tries a pooled connection before handing it out only when it has been idle ``seconds`` or more.
+
+    SQLAlchemy's pre-ping tries every one, a round trip on each of the two or three connections a request takes in
+    turn; a connection handed back a moment ago is alive. One that waited longer may have been dropped (the server
+    restarted, a firewall's idle limit): the ping finds out and the pool replaces it, and every connection pooled
+    before it, unseen by the request. A connection dropped within ``seconds`` of its last use fails its request once
+    and is replaced, as SQLAlchemy does with any lost connection."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError(f"a pooled database connection was lost: {error}") from error
+            raise
 
 
 def _uses_pool(url: str) -> bool:
@@ -106,6 +143,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """The engine for ``url`` (the configured database when not given); ``kwargs`` override the pool settings."""
     url = normalise_url(url or default_database_url())
     pool = pool_settings()  # a bad setting stops the start here, like a bad synchronous setting below
+    ping_after = _whole_number(*PING_SETTING)
     if _uses_pool(url):
         kwargs = {**pool, **kwargs}
     if url.startswith("sqlite"):
@@ -114,7 +152,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(synchronous))
     else:
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_after_idle(engine, ping_after)
     return engine
 
 

@@ -1,4 +1,5 @@
-"""The connection pool is a setting: its size, its overflow and how long a request waits for a connection."""
+"""The connection pool is a setting: its size, its overflow, how long a request waits for a connection, and after how
+long idle a PostgreSQL connection is tried before it is handed out."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import SettingInvalid
 from engine.store.db import make_engine
+from tests.conftest import postgres_url
 from webui.cli import main
 
-SETTINGS = ("EHCFLOW_DB_POOL_SIZE", "EHCFLOW_DB_MAX_OVERFLOW", "EHCFLOW_DB_POOL_TIMEOUT")
+SETTINGS = ("EHCFLOW_DB_POOL_SIZE", "EHCFLOW_DB_MAX_OVERFLOW", "EHCFLOW_DB_POOL_TIMEOUT", "EHCFLOW_DB_PING_AFTER_IDLE")
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +52,7 @@ def test_a_database_in_memory_has_no_pool_to_size(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(("name", "value", "least"), [
     ("EHCFLOW_DB_POOL_SIZE", "0", 1), ("EHCFLOW_DB_POOL_SIZE", "ten", 1), ("EHCFLOW_DB_MAX_OVERFLOW", "-1", 0),
-    ("EHCFLOW_DB_POOL_TIMEOUT", "2.5", 1), ("EHCFLOW_DB_POOL_TIMEOUT", "0", 1),
+    ("EHCFLOW_DB_POOL_TIMEOUT", "2.5", 1), ("EHCFLOW_DB_POOL_TIMEOUT", "0", 1), ("EHCFLOW_DB_PING_AFTER_IDLE", "-1", 0),
 ])
 def test_a_bad_value_stops_the_start_with_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           name: str, value: str, least: int) -> None:
@@ -60,3 +64,64 @@ def test_a_bad_value_stops_the_start_with_a_clear_message(tmp_path: Path, monkey
     monkeypatch.delenv("DATABASE_URL", raising=False)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 1 and f"{name} must be a whole number" in result.output
+
+
+def _postgres() -> str:
+    url = postgres_url()
+    if url is None:
+        print("SKIP postgres test: TEST_DATABASE_URL is not set or PostgreSQL does not answer there")
+        pytest.skip("TEST_DATABASE_URL is not set or PostgreSQL does not answer there")
+    return url
+
+
+def _backend(db: Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(text("select pg_backend_pid()")).scalar_one())
+
+
+def _drop(url: str, pid: int) -> None:
+    """What a server restart or a firewall's idle limit does to one connection."""
+    other = make_engine(url, pool_size=1, max_overflow=0)
+    with other.connect() as conn:
+        assert conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    other.dispose()
+
+
+def _count_pings(db: Engine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    pings: list[object] = []
+    real = db.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(db.dialect, "do_ping", counted)
+    return pings
+
+
+def test_a_connection_dropped_while_idle_is_replaced_unseen(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = _postgres()
+    monkeypatch.setenv("EHCFLOW_DB_PING_AFTER_IDLE", "0")  # every connection handed back counts as idle
+    db = make_engine(url, pool_size=1, max_overflow=0)
+    pings = _count_pings(db, monkeypatch)
+    first = _backend(db)
+    assert pings == []  # a new connection is not tried
+    _drop(url, first)
+    second = _backend(db)  # no error: the ping found the connection gone and the pool opened another
+    assert second != first and len(pings) == 1
+    db.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_tried_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = _postgres()
+    monkeypatch.setenv("EHCFLOW_DB_PING_AFTER_IDLE", "3600")
+    db = make_engine(url, pool_size=1, max_overflow=0)
+    pings = _count_pings(db, monkeypatch)
+    first = _backend(db)
+    assert _backend(db) == first and pings == []  # the same connection, without a round trip to try it
+    # Dropped within the idle limit, it fails the one request that meets it; the next has a new connection.
+    _drop(url, first)
+    with pytest.raises(OperationalError):
+        _backend(db)
+    assert _backend(db) != first
+    db.dispose()
