@@ -53,14 +53,19 @@ def release_db() -> None:
     What the view has written so far is committed, as it would be at the end of the view (a view never leaves writes
     for an engine command to see or to undo: the command could not see them on PostgreSQL, and would wait for their
     lock on SQLite). Loaded objects stay loaded (the sessions do not expire on commit); the next read takes a
-    connection again. A transaction that has already failed is left for the view to roll back.
+    connection again. A transaction that has already failed can only be rolled back, and is: its connection too must
+    go back before another is taken (the view's own rollback afterwards does nothing more).
     """
     session: Session | None = g.get("db")
     if session is None:
         return
     transaction = session.get_transaction()
-    if transaction is not None and transaction.is_active:
+    if transaction is None:
+        return
+    if transaction.is_active:
         session.commit()
+    else:
+        session.rollback()
 
 
 def _one_connection_per_request(session: Session, transaction: SessionTransaction) -> None:

@@ -20,14 +20,16 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from engine.people.roles import Role
 from engine.people.users import create_user
 from engine.runtime.services import Services
-from engine.store.models import HumanTask, Incident, Organisation, ProcessInstance
+from engine.store.models import AuditEvent, HumanTask, Incident, Organisation, ProcessInstance
 from tests.conftest import PASSWORD, World, deploy_files
 from tests.web.conftest import DATA, ROUTE, Client, make_app, open_task, soup, text_of
 from tests.web.test_task_forms import VALID
+from webui.context import db
 
 PEOPLE = 50
 
@@ -151,6 +153,20 @@ def test_a_request_holds_one_connection_while_the_command_runs(as_user: Any, ser
     monkeypatch.setattr(engine, "load_workflow", load_and_count)
     client.post(f"/tasks/{task.id}", VALID, status=302)
     assert held == [1]
+
+
+def test_a_failed_request_transaction_gives_its_connection_back_before_a_command(app: Flask,
+                                                                                services: Services) -> None:
+    """A view whose own write failed still holds its connection until it rolls back; a command started meanwhile
+    takes its connection only after the request's has gone back."""
+    with app.test_request_context("/"):
+        request_session = db()
+        request_session.add(AuditEvent(action="noted", summary="no time given"))  # the database refuses it
+        with pytest.raises(IntegrityError):
+            request_session.flush()
+        with services.session_factory() as command:
+            command.execute(select(1))
+            assert services.db.pool.checkedout() == 1  # type: ignore[attr-defined]
 
 
 def test_the_last_to_send_is_told_even_when_the_first_ended_the_route(as_user: Any, services: Services, world: World,
