@@ -74,14 +74,20 @@ def postgres_url() -> str | None:
     return url
 
 
-@pytest.fixture
-def pg_services(clock: FrozenClock) -> Iterator[Services]:
+def require_postgres() -> str:
+    """TEST_DATABASE_URL when PostgreSQL answers there; otherwise the test is skipped, with the reason printed."""
     url = postgres_url()
     if url is None:
         reason = ("TEST_DATABASE_URL is not set" if not os.environ.get("TEST_DATABASE_URL")
                   else f"PostgreSQL is not reachable at {os.environ['TEST_DATABASE_URL']}")
         print(f"SKIP postgres test: {reason}")
         pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def pg_services(clock: FrozenClock) -> Iterator[Services]:
+    url = require_postgres()
     db = make_engine(url, pool_size=10)
     with db.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

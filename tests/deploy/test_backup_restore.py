@@ -26,7 +26,7 @@ from engine.statutory.clock import FrozenClock
 from engine.store.db import make_engine
 from engine.store.migrate import pending, upgrade
 from engine.store.models import HumanTask, ProcessInstance
-from tests.conftest import World, deploy_files, postgres_url
+from tests.conftest import World, deploy_files, require_postgres
 from tests.web.conftest import DATA, ROUTE, Client, make_app, open_task, soup
 from tests.web.test_task_forms import VALID
 from webui.cli import main
@@ -45,11 +45,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'service.sqlite3'}", f"sqlite:///{tmp_path / 'restored' / 'ehcflow.sqlite3'}"
         return
-    url = postgres_url()
-    if url is None:
-        reason = "TEST_DATABASE_URL is not set or PostgreSQL is not reachable there"
-        print(f"SKIP postgres test: {reason}")
-        pytest.skip(reason)
+    url = require_postgres()
     names = [f"ehcflow_backup_{os.getpid()}_{which}" for which in ("service", "restored")]
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -35,7 +35,7 @@ from engine.runtime.workflow_engine import WorkflowEngine
 from engine.statutory.clock import FrozenClock
 from engine.store.db import make_engine, make_session_factory
 from engine.store.models import AuditEvent, HumanTask
-from tests.conftest import PASSWORD, ROOT, World, postgres_url
+from tests.conftest import PASSWORD, ROOT, World, require_postgres
 from tests.engine.test_runtime import deploy_demo
 
 pytestmark = pytest.mark.postgres
@@ -47,11 +47,7 @@ INSTANCES = 12
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A database of its own (the web processes and workers connect to it by URL), and the processes' settings."""
-    url = postgres_url()
-    if url is None:
-        reason = "TEST_DATABASE_URL is not set or PostgreSQL is not reachable there"
-        print(f"SKIP postgres test: {reason}")
-        pytest.skip(reason)
+    url = require_postgres()
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))

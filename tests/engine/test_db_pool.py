@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.errors import SettingInvalid
 from engine.store.db import make_engine
-from tests.conftest import postgres_url
+from tests.conftest import require_postgres
 from webui.cli import main
 
 SETTINGS = ("EHCFLOW_DB_POOL_SIZE", "EHCFLOW_DB_MAX_OVERFLOW", "EHCFLOW_DB_POOL_TIMEOUT", "EHCFLOW_DB_PING_AFTER_IDLE")
@@ -66,14 +66,6 @@ def test_a_bad_value_stops_the_start_with_a_clear_message(tmp_path: Path, monkey
     assert result.exit_code == 1 and f"{name} must be a whole number" in result.output
 
 
-def _postgres() -> str:
-    url = postgres_url()
-    if url is None:
-        print("SKIP postgres test: TEST_DATABASE_URL is not set or PostgreSQL does not answer there")
-        pytest.skip("TEST_DATABASE_URL is not set or PostgreSQL does not answer there")
-    return url
-
-
 def _backend(db: Engine) -> int:
     with db.connect() as conn:
         return int(conn.execute(text("select pg_backend_pid()")).scalar_one())
@@ -100,7 +92,7 @@ def _count_pings(db: Engine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 def test_a_connection_dropped_while_idle_is_replaced_unseen(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = _postgres()
+    url = require_postgres()
     monkeypatch.setenv("EHCFLOW_DB_PING_AFTER_IDLE", "0")  # every connection handed back counts as idle
     db = make_engine(url, pool_size=1, max_overflow=0)
     pings = _count_pings(db, monkeypatch)
@@ -113,7 +105,7 @@ def test_a_connection_dropped_while_idle_is_replaced_unseen(monkeypatch: pytest.
 
 
 def test_a_connection_used_a_moment_ago_is_not_tried_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = _postgres()
+    url = require_postgres()
     monkeypatch.setenv("EHCFLOW_DB_PING_AFTER_IDLE", "3600")
     db = make_engine(url, pool_size=1, max_overflow=0)
     pings = _count_pings(db, monkeypatch)

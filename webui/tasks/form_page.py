@@ -108,7 +108,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
         draft = task.draft_data or {}
         raw = draft.get("raw") if isinstance(draft.get("raw"), dict) else to_raw(schema, {})
         return _render(task, case, schema, raw, {}, draft_saved_at=draft.get("saved_at"))
-    if instance is not None and instance.status == "failed":
+    if instance.status == "failed":
         # The page showed the form disabled; answers sent from an older page are kept on it, not sent.
         return _render(task, case, schema, clean_raw(schema, request.form.lists()), {}, problem=ROUTE_STOPPED)
     return _post(task, case, schema)
