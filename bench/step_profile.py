@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -83,7 +84,9 @@ class Stepper:
             raise RuntimeError(f"the task page answered {page.status_code}")
 
 
-def _signed_in(open_tasks: int, workdir: Path) -> Stepper:
+def signed_in_stepper(open_tasks: int, workdir: Path, prepare: Callable[[Flask], None] | None = None) -> Stepper:
+    """A caseworker signed in to the app (test client) on a new looping route, ``open_tasks`` others stored;
+    ``prepare`` may add to the app before its first request."""
     url = f"sqlite:///{workdir}/step.sqlite3"
     engine, la_id = setup(url)
     add_cases(engine, la_id, open_tasks)
@@ -91,6 +94,8 @@ def _signed_in(open_tasks: int, workdir: Path) -> Stepper:
     instance_id = _looping_instance(engine, la_id)
     app = create_app({"SECRET_KEY": "bench-" + "x" * 32, "SESSION_COOKIE_SECURE": False,
                       "INSTANCE_PATH": str(workdir / "instance")}, services=build(url))
+    if prepare is not None:
+        prepare(app)
     client = app.test_client()
     token = Stepper._token(client.get("/sign-in").text)
     answer = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
@@ -141,7 +146,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, metavar="N", help="print cProfile's N heaviest entries instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ehcflow-step-") as folder:
-        stepper = _signed_in(args.open_tasks, Path(folder))
+        stepper = signed_in_stepper(args.open_tasks, Path(folder))
         for _ in range(30):
             stepper.step()
         if args.profile:

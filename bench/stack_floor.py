@@ -1,0 +1,190 @@
+"""What the headline step's stack costs at the least (run on demand, never by the test suite):
+
+    .venv/bin/python -m bench.stack_floor [--steps 300] [--open-tasks 2000]
+
+The headline step (post the looping route's open task, then open the next task's page; issue 16's goal: 5 ms of
+server CPU) stands on SpiffWorkflow, Flask (with Flask-Login, Flask-WTF and Jinja) and SQLAlchemy, the stack EHC Flow
+is built on. This measures, in one process and one spell, what each of those costs for its share of a step with
+none of EHC Flow's own work, next to the real step measured the same way (Flask's test client, as
+``bench.step_profile``):
+
+- SpiffWorkflow alone, no database: restore the looping route's saved state, complete its open task, run on until
+  it waits, serialize it again (the state EHC Flow saves, so the same size);
+- a signed-in POST (with its CSRF token) and a signed-in GET to views added for this run that do nothing, and a
+  GET of a page that is only the GOV.UK layout (header, navigation, footer) with an empty body: what every
+  request and every page costs before its own work (the session cookie, the user read from the database, the
+  CSRF check, the security headers, the layout);
+- the database through the ORM: read the open task with its instance, update the task, insert the next one, save
+  the instance's state (the real state's size) guarded by its revision, add an audit row, commit: the least a
+  completion reads and writes, at the database's durability.
+
+Their sum is the floor under the step on this machine; the step less the floor is EHC Flow's own work. CPU time
+(``time.process_time``), mean per step. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, render_template
+from SpiffWorkflow import TaskState
+from sqlalchemy import insert, select
+
+from bench.step_profile import Stepper, signed_in_stepper
+from engine.runtime.workflow_engine import WorkflowEngine
+from engine.store.models import AuditEvent, Case, HumanTask, ProcessInstance
+from webui.access import signed_in
+
+EMPTY, LAYOUT = "/bench-floor/empty", "/bench-floor/layout"
+
+
+def add_floor_views(app: Flask) -> None:
+    """Views that do nothing but what every signed-in request does (added to this run's app only)."""
+    bare_page = app.jinja_env.from_string('{% extends "base.html" %}')  # compiled once, as a template file is
+
+    @signed_in
+    def empty() -> str:
+        return ""
+
+    @signed_in
+    def layout() -> str:
+        return render_template(bare_page)
+
+    app.add_url_rule(EMPTY, "bench_floor_empty", empty, methods=["GET", "POST"])
+    app.add_url_rule(LAYOUT, "bench_floor_layout", layout)
+
+
+def _per_call(action: Callable[[], object], count: int) -> float:
+    """Mean CPU in ms of ``action``, after a tenth as many calls to warm up."""
+    for _ in range(max(5, count // 10)):
+        action()
+    began = time.process_time()
+    for _ in range(count):
+        action()
+    return (time.process_time() - began) * 1000 / count
+
+
+@dataclass
+class SpiffOnly:
+    """The looping route's state, stepped by SpiffWorkflow alone."""
+
+    engine: WorkflowEngine
+    state: str
+    spec: object
+    subprocess_specs: object
+
+    def step(self) -> None:
+        wf = self.engine.serializer.loads(self.state, self.spec, self.subprocess_specs)
+        wf.script_engine = self.engine.script_engine
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.set_data(note="floor " + "x" * 40)
+        task.run()
+        wf.do_engine_steps()
+        self.state = self.engine.serializer.dumps(wf)
+
+
+def spiff_only(stepper: Stepper) -> SpiffOnly:
+    engine = stepper.engine
+    with engine.session_factory() as s:
+        instance = s.get(ProcessInstance, stepper.instance_id)
+        assert instance is not None
+        loaded = engine.version_by_id(s, instance.process_version_id)
+        return SpiffOnly(engine, instance.state, loaded.spec, loaded.subprocess_specs)
+
+
+class StoreOnly:
+    """The least a completion reads and writes, through the ORM, on its own instance (a copy of the real one)."""
+
+    def __init__(self, engine: WorkflowEngine, instance_id: int) -> None:
+        self.engine = engine
+        with engine.session_factory() as s:
+            original = s.get(ProcessInstance, instance_id)
+            assert original is not None
+            # A case of its own, so that the real step's pages (which read the case's routes) do not see the copy.
+            la_id = s.scalar(select(Case.la_id).where(Case.id == original.case_id))
+            case = engine.open_case(s, la_id, "Floor", "Store")
+            task = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                     HumanTask.status == "open")).one()
+            self.state = original.state
+            copy = ProcessInstance(**{c.key: getattr(original, c.key) for c in ProcessInstance.__table__.columns
+                                      if c.key not in ("id", "case_id")}, case_id=case.id)
+            s.add(copy)
+            s.flush()
+            self.instance_id, self.case_id = copy.id, copy.case_id
+            self.task_columns = {c.key: getattr(task, c.key) for c in HumanTask.__table__.columns
+                                 if c.key not in ("id", "instance_id", "case_id")}
+            self.task_columns["case_id"] = case.id
+            s.add(HumanTask(**self.task_columns, instance_id=copy.id))
+            s.commit()
+        self.n = 0
+
+    def step(self) -> None:
+        self.n += 1
+        now = self.engine.clock.now()
+        with self.engine.session_factory() as s:
+            task, instance = s.execute(
+                select(HumanTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(HumanTask.instance_id == self.instance_id, HumanTask.status == "open")).one()
+            task.status, task.completed_at, task.submitted_data = "completed", now, {"note": f"floor {self.n}"}
+            s.add(HumanTask(**{**self.task_columns, "task_guid": f"floor-{self.n:032d}", "created_at": now},
+                            instance_id=self.instance_id))
+            # A different state each time, so that no write is skipped; the same size as the real one.
+            instance.state = f"{self.n:08d}" + self.state[8:]
+            instance.revision += 1
+            instance.updated_at = now
+            s.flush()
+            s.connection().execute(insert(AuditEvent.__table__), [{
+                "at": now, "case_id": self.case_id, "instance_id": self.instance_id, "actor_id": None,
+                "action": "completed", "summary": "Floor step", "detail": None}])
+            s.commit()
+
+
+def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
+    client = stepper.client
+    token = stepper.token
+    step = _per_call(stepper.step, steps)  # first, before the parts add anything to the database
+    spiff, store = spiff_only(stepper), StoreOnly(stepper.engine, stepper.instance_id)
+
+    def post_empty() -> None:
+        if client.post(EMPTY, data={"note": "x" * 40, "csrf_token": token}).status_code != 200:
+            raise RuntimeError("the empty view refused the post")
+
+    def get(path: str) -> Callable[[], None]:
+        def fetch() -> None:
+            if client.get(path).status_code != 200:
+                raise RuntimeError(f"{path} did not answer 200")
+        return fetch
+
+    parts = [
+        ("SpiffWorkflow alone: restore, complete, run on, serialize", _per_call(spiff.step, steps)),
+        ("a signed-in POST (CSRF checked) to a view that does nothing", _per_call(post_empty, steps)),
+        ("a signed-in GET of the GOV.UK layout with an empty body", _per_call(get(LAYOUT), steps)),
+        ("the database (ORM): read the task, write a completion, commit", _per_call(store.step, steps)),
+    ]
+    floor = sum(ms for _, ms in parts)
+    return [*parts, ("the floor (their sum)", floor), ("the step (bench.step_profile's)", step),
+            ("EHC Flow's own work (the step less the floor)", step - floor),
+            ("for comparison: a signed-in GET to a view that does nothing", _per_call(get(EMPTY), steps))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.stack_floor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=300, help="calls measured of each part (after a tenth to warm)")
+    parser.add_argument("--open-tasks", type=int, default=2000, help="other open tasks bulk-loaded first")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ehcflow-floor-") as folder:
+        stepper = signed_in_stepper(args.open_tasks, Path(folder), prepare=add_floor_views)
+        figures = measure(stepper, args.steps)
+    print(f"CPU per step, mean of {args.steps} (ms)\n\n| part | ms |\n|---|---|")
+    for label, ms in figures:
+        print(f"| {label} | {ms:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
