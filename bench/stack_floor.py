@@ -18,7 +18,9 @@ none of EHC Flow's own work, next to the real step measured the same way (Flask'
   the instance's state (the real state's size) guarded by its revision, add an audit row, commit: the least a
   completion reads and writes, at the database's durability.
 
-Their sum is the floor under the step on this machine; the step less the floor is EHC Flow's own work. CPU time
+Their sum is the floor under the step on this machine; the step less the floor is EHC Flow's own work. The engine's
+own completion (``complete_task``, no web) is given beside its share of the floor (SpiffWorkflow and the database's
+part). CPU time
 (``time.process_time``), mean per step. Nothing here asserts a timing.
 """
 
@@ -35,6 +37,7 @@ from flask import Flask, render_template
 from SpiffWorkflow import TaskState
 from sqlalchemy import insert, select
 
+from bench.http_loop import open_task_id
 from bench.step_profile import Stepper, signed_in_stepper
 from engine.runtime.workflow_engine import WorkflowEngine
 from engine.store.models import AuditEvent, Case, HumanTask, ProcessInstance
@@ -144,6 +147,25 @@ class StoreOnly:
             s.commit()
 
 
+def engine_completion(stepper: Stepper, steps: int) -> float:
+    """Mean CPU in ms of the engine's own complete_task (no web) on another looping route of the same case's
+    authority, the open task's id read outside the measured call."""
+    engine = stepper.engine
+    with engine.session_factory() as s:
+        instance = s.get(ProcessInstance, stepper.instance_id)
+        assert instance is not None
+        case_id = instance.case_id
+    instance_id = engine.start(case_id, "looping", {"steps": 0, "limit": 1_000_000})
+    spent = 0.0
+    for n in range(steps + steps // 10):
+        task_id = open_task_id(engine, instance_id)
+        began = time.process_time()
+        engine.complete_task(task_id, {"note": f"engine {n} " + "x" * 40})
+        if n >= steps // 10:
+            spent += time.process_time() - began
+    return spent * 1000 / steps
+
+
 def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
     client = stepper.client
     token = stepper.token
@@ -167,8 +189,11 @@ def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
         ("the database (ORM): read the task, write a completion, commit", _per_call(store.step, steps)),
     ]
     floor = sum(ms for _, ms in parts)
+    engine_floor = parts[0][1] + parts[3][1]
     return [*parts, ("the floor (their sum)", floor), ("the step (bench.step_profile's)", step),
             ("EHC Flow's own work (the step less the floor)", step - floor),
+            ("the engine's completion alone (no web)", engine_completion(stepper, steps)),
+            ("its floor: SpiffWorkflow alone and the database's part", engine_floor),
             ("for comparison: a signed-in GET to a view that does nothing", _per_call(get(EMPTY), steps))]
 
 
