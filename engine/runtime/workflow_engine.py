@@ -48,7 +48,7 @@ from engine.runtime.timer_batch import BATCH_SIZE, claim_of, fire_batch
 from engine.runtime.timer_pass import TimerPass
 from engine.statutory import calendar
 from engine.statutory.clock import Clock, active_clock
-from engine.store.db import lost_to_contention
+from engine.store.db import lost_to_contention, reserve_id
 from engine.store.models import (
     ACTIVE_STATUSES,
     AuditEvent,
@@ -88,9 +88,12 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
         case = Case(reference=reference or "", child_first_name=first_name.strip(), child_last_name=last_name.strip(),
                     date_of_birth=calendar.as_date(date_of_birth) if date_of_birth else None, la_id=la_id,
                     status="open", created_at=now)
+        reserved = None if reference else reserve_id(session, Case.__tablename__)
+        if reserved is not None:  # PostgreSQL: written once, with its reference (see reserve_id)
+            case.id, case.reference = reserved, f"EHC-{now.year}-{reserved:05d}"
         session.add(case)
         session.flush()
-        if not reference:
+        if not case.reference:
             case.reference = f"EHC-{now.year}-{case.id:05d}"
         session.add(AuditEvent(at=now, case_id=case.id, actor_id=actor.id if actor else None, action="case_opened",
                                summary=f"Case {case.reference} opened"))

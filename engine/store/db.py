@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -163,6 +163,20 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
+
+
+def reserve_id(session: Session, table: str) -> int | None:
+    """On PostgreSQL, the next id of ``table``, taken from its sequence now so that the row can be inserted with it;
+    None elsewhere (SQLite gives a row its id as it inserts it).
+
+    For rows whose unique reference is made from their id: inserted with it, such a row never holds a placeholder
+    reference, which every other transaction inserting the same placeholder would wait on until this one ended."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.execute(_NEXT_ID, {"table": table}).scalar_one())
 
 
 #: PostgreSQL's SQLSTATEs for losing to another transaction: a serialization failure, a deadlock, a lock not got in
