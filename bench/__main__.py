@@ -16,7 +16,10 @@ as a browser would, then measures the engine alone in this process. Prints one J
 - task_list_p95_ms / team_list_p95_ms / case_list_p95_ms / case_search_p95_ms (a name found among the cases) /
   case_search_none_p95_ms (a name found nowhere) / admin_list_p95_ms / admin_home_p95_ms at task_list_open_tasks open
   tasks (each with a running instance and its case), client wall time through the server;
-- timers_per_s (one worker), starts_per_s (open a case and start its route), durability and the load at the time.
+- timers_per_s (one worker), starts_per_s (open a case and start its route), durability and the load at the time;
+- stack_floor_ms, step_over_floor, engine_floor_ms, engine_over_floor: what SpiffWorkflow, Flask and SQLAlchemy cost
+  for a step's share with none of EHC Flow's own work, and the step (floor_step_cpu_ms) and the engine's completion
+  (floor_engine_complete_ms) over it, measured together in-process on SQLite (bench/stack_floor.py).
 Progress goes to stderr. Nothing here asserts a timing.
 """
 
@@ -37,40 +40,19 @@ from pathlib import Path
 from bench.engine_bench import add_cases, setup, timer_throughput
 from bench.headline import complete_with_sizes, durability, p, starts_per_second, write_floor
 from bench.http_loop import Browser, Server, page_times, step_loop
-from engine.people.roles import Role
-from engine.people.users import create_user
+from bench.people import PASSWORD, looping_instance, people
+from bench.stack_floor import headline_figures
 from engine.runtime.workflow_engine import WorkflowEngine
-from engine.store.models import Organisation
-
-PASSWORD = "bench-password-not-secret"
 
 
 def _say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _people(engine: WorkflowEngine, la_id: int) -> tuple[str, str]:
-    with engine.session_factory() as s:
-        la = s.get(Organisation, la_id)
-        worker = create_user(s, "caseworker@bench.example", "Bench Caseworker", PASSWORD, engine.clock,
-                             [(la, Role.CASEWORKER)])
-        admin = create_user(s, "admin@bench.example", "Bench Admin", PASSWORD, engine.clock, [(la, Role.ADMIN)])
-        s.commit()
-        return worker.email, admin.email
-
-
-def _looping_instance(engine: WorkflowEngine, la_id: int) -> int:
-    with engine.session_factory() as s:
-        case = engine.open_case(s, la_id, "Loop", "Http")
-        s.commit()
-        case_id = case.id
-    return engine.start(case_id, "looping", {"steps": 0, "limit": 1_000_000})
-
-
 def _http(url: str, workdir: Path, engine: WorkflowEngine, la_id: int, steps: int, samples: int,
           series: str | None, kind: str) -> dict[str, float]:
-    worker_email, admin_email = _people(engine, la_id)
-    instance_id, warm_id = _looping_instance(engine, la_id), _looping_instance(engine, la_id)
+    worker_email, admin_email = people(engine, la_id)
+    instance_id, warm_id = looping_instance(engine, la_id), looping_instance(engine, la_id)
     server = Server(url, workdir, kind)
     try:
         worker, admin = Browser(server.port), Browser(server.port)
@@ -159,6 +141,9 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     _say(f"starts ({starts}) and timers ({timers})")
     figures["starts_per_s"] = round(starts_per_second(engine, la_id, starts), 1)
     figures["timers_per_s"] = round(timer_throughput(engine, la_id, timers), 1)
+    _say("the stack's floor under the step (in-process, SQLite)")
+    (workdir / "floor").mkdir()
+    figures.update(headline_figures(workdir / "floor", 150 if args.quick else 300))
 
     figures.update({
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",

@@ -44,6 +44,8 @@ from engine.store.models import AuditEvent, Case, HumanTask, ProcessInstance
 from webui.access import signed_in
 
 EMPTY, LAYOUT = "/bench-floor/empty", "/bench-floor/layout"
+FLOOR, STEP = "the floor (their sum)", "the step (bench.step_profile's)"
+ENGINE, ENGINE_FLOOR = "the engine's completion alone (no web)", "its floor: SpiffWorkflow alone and the database's part"
 
 
 def add_floor_views(app: Flask) -> None:
@@ -190,11 +192,21 @@ def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
     ]
     floor = sum(ms for _, ms in parts)
     engine_floor = parts[0][1] + parts[3][1]
-    return [*parts, ("the floor (their sum)", floor), ("the step (bench.step_profile's)", step),
-            ("EHC Flow's own work (the step less the floor)", step - floor),
-            ("the engine's completion alone (no web)", engine_completion(stepper, steps)),
-            ("its floor: SpiffWorkflow alone and the database's part", engine_floor),
+    return [*parts, (FLOOR, floor), (STEP, step), ("EHC Flow's own work (the step less the floor)", step - floor),
+            (ENGINE, engine_completion(stepper, steps)), (ENGINE_FLOOR, engine_floor),
             ("for comparison: a signed-in GET to a view that does nothing", _per_call(get(EMPTY), steps))]
+
+
+def headline_figures(workdir: Path, steps: int, open_tasks: int = 2000) -> dict[str, float]:
+    """The floor figures for the headline benchmark (``python -m bench``), measured on a SQLite database of their own
+    in ``workdir``: the step and the engine's completion, each with its floor and their ratio."""
+    stepper = signed_in_stepper(open_tasks, workdir, prepare=add_floor_views)
+    figures = dict(measure(stepper, steps))
+    step, floor = figures[STEP], figures[FLOOR]
+    completion, engine_floor = figures[ENGINE], figures[ENGINE_FLOOR]
+    return {"floor_step_cpu_ms": round(step, 2), "stack_floor_ms": round(floor, 2),
+            "step_over_floor": round(step / floor, 3), "floor_engine_complete_ms": round(completion, 2),
+            "engine_floor_ms": round(engine_floor, 2), "engine_over_floor": round(completion / engine_floor, 3)}
 
 
 def main() -> None:

@@ -32,9 +32,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from bench.__main__ import PASSWORD, _looping_instance, _people
 from bench.engine_bench import add_cases, setup
 from bench.http_loop import open_task_id
+from bench.people import PASSWORD, looping_instance, people
 from engine.runtime import projection, workflow_engine
 from engine.runtime.services import build
 from engine.runtime.workflow_engine import WorkflowEngine
@@ -90,8 +90,8 @@ def signed_in_stepper(open_tasks: int, workdir: Path, prepare: Callable[[Flask],
     url = f"sqlite:///{workdir}/step.sqlite3"
     engine, la_id = setup(url)
     add_cases(engine, la_id, open_tasks)
-    email, _ = _people(engine, la_id)
-    instance_id = _looping_instance(engine, la_id)
+    email, _ = people(engine, la_id)
+    instance_id = looping_instance(engine, la_id)
     app = create_app({"SECRET_KEY": "bench-" + "x" * 32, "SESSION_COOKIE_SECURE": False,
                       "INSTANCE_PATH": str(workdir / "instance")}, services=build(url))
     if prepare is not None:
