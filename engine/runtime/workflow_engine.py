@@ -64,6 +64,11 @@ from engine.store.models import (
 log = logging.getLogger(__name__)
 
 
+def _case_reference(opened: datetime, case_id: int) -> str:
+    """A new case's reference, made from the year it was opened and its id."""
+    return f"EHC-{opened.year}-{case_id:05d}"
+
+
 class WorkflowEngine(ProcessVersions, AdminCommands):
     """The engine's surface. The web UI, the CLI and the timer worker all go through it.
 
@@ -89,12 +94,12 @@ class WorkflowEngine(ProcessVersions, AdminCommands):
                     date_of_birth=calendar.as_date(date_of_birth) if date_of_birth else None, la_id=la_id,
                     status="open", created_at=now)
         reserved = None if reference else reserve_id(session, Case.__tablename__)
-        if reserved is not None:  # PostgreSQL: written once, with its reference (see reserve_id)
-            case.id, case.reference = reserved, f"EHC-{now.year}-{reserved:05d}"
+        if reserved is not None:  # PostgreSQL: the id known now, so the row is written once (see reserve_id)
+            case.id, case.reference = reserved, _case_reference(now, reserved)
         session.add(case)
         session.flush()
-        if not case.reference:
-            case.reference = f"EHC-{now.year}-{case.id:05d}"
+        if not case.reference:  # SQLite: the id came with the insert
+            case.reference = _case_reference(now, case.id)
         session.add(AuditEvent(at=now, case_id=case.id, actor_id=actor.id if actor else None, action="case_opened",
                                summary=f"Case {case.reference} opened"))
         return case

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,12 +64,12 @@ PING_SETTING = ("EHCFLOW_DB_PING_AFTER_IDLE", 10, 0)
 
 
 def _whole_number(name: str, default: int, least: int) -> int:
-    text = (os.environ.get(name) or "").strip()
-    if not text:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
         return default
-    if not text.isdigit() or int(text) < least:
-        raise SettingInvalid(f"{name} must be a whole number of at least {least}, not {text!r}")
-    return int(text)
+    if not value.isdigit() or int(value) < least:
+        raise SettingInvalid(f"{name} must be a whole number of at least {least}, not {value!r}")
+    return int(value)
 
 
 def pool_settings() -> dict[str, int]:
@@ -161,8 +161,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "postgresql"
 
 
 _NEXT_ID = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
@@ -174,7 +174,7 @@ def reserve_id(session: Session, table: str) -> int | None:
 
     For rows whose unique reference is made from their id: inserted with it, such a row never holds a placeholder
     reference, which every other transaction inserting the same placeholder would wait on until this one ended."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session.get_bind()):
         return None
     return int(session.execute(_NEXT_ID, {"table": table}).scalar_one())
 
