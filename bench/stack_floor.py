@@ -45,6 +45,7 @@ from webui.access import signed_in
 
 EMPTY, LAYOUT = "/bench-floor/empty", "/bench-floor/layout"
 FLOOR, STEP = "the floor (their sum)", "the step (bench.step_profile's)"
+EMPTY_GET = "for comparison: a signed-in GET to a view that does nothing"
 ENGINE, ENGINE_FLOOR = "the engine's completion alone (no web)", "its floor: SpiffWorkflow alone and the database's part"
 
 
@@ -64,14 +65,22 @@ def add_floor_views(app: Flask) -> None:
     app.add_url_rule(LAYOUT, "bench_floor_layout", layout)
 
 
-def _per_call(action: Callable[[], object], count: int) -> float:
-    """Mean CPU in ms of ``action``, after a tenth as many calls to warm up."""
-    for _ in range(max(5, count // 10)):
+#: How a part is measured: meter(label, action, count, before) is the mean cost of ``action`` per call over
+#: ``count`` calls, after a tenth as many to warm up; ``before``, if given, runs before each call, unmeasured.
+Meter = Callable[[str, Callable[[], object], int, Callable[[], object] | None], float]
+
+
+def cpu_ms(label: str, action: Callable[[], object], count: int, before: Callable[[], object] | None = None) -> float:
+    """Mean CPU in ms (``time.process_time``) per call of ``action``."""
+    spent = 0.0
+    for n in range(max(5, count // 10) + count):
+        if before is not None:
+            before()
+        began = time.process_time()
         action()
-    began = time.process_time()
-    for _ in range(count):
-        action()
-    return (time.process_time() - began) * 1000 / count
+        if n >= max(5, count // 10):
+            spent += time.process_time() - began
+    return spent * 1000 / count
 
 
 @dataclass
@@ -149,29 +158,32 @@ class StoreOnly:
             s.commit()
 
 
-def engine_completion(stepper: Stepper, steps: int) -> float:
-    """Mean CPU in ms of the engine's own complete_task (no web) on another looping route of the same case's
-    authority, the open task's id read outside the measured call."""
+def engine_completion(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> float:
+    """The engine's own complete_task (no web) on another looping route of the same case's authority, the open
+    task's id read outside the measured call."""
     engine = stepper.engine
     with engine.session_factory() as s:
         instance = s.get(ProcessInstance, stepper.instance_id)
         assert instance is not None
         case_id = instance.case_id
     instance_id = engine.start(case_id, "looping", {"steps": 0, "limit": 1_000_000})
-    spent = 0.0
-    for n in range(steps + steps // 10):
-        task_id = open_task_id(engine, instance_id)
-        began = time.process_time()
-        engine.complete_task(task_id, {"note": f"engine {n} " + "x" * 40})
-        if n >= steps // 10:
-            spent += time.process_time() - began
-    return spent * 1000 / steps
+    held = {"task_id": 0, "n": 0}
+
+    def find() -> None:
+        held["task_id"], held["n"] = open_task_id(engine, instance_id), held["n"] + 1
+
+    def complete() -> None:
+        engine.complete_task(held["task_id"], {"note": f"engine {held['n']} " + "x" * 40})
+
+    return meter(ENGINE, complete, steps, find)
 
 
-def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
+def measure(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> list[tuple[str, float]]:
+    """Each part's mean cost per call (CPU ms with the default meter), with the floor, the step and their
+    difference, and the engine's completion beside its share of the floor."""
     client = stepper.client
     token = stepper.token
-    step = _per_call(stepper.step, steps)  # first, before the parts add anything to the database
+    step = meter(STEP, stepper.step, steps, None)  # first, before the parts add anything to the database
     spiff, store = spiff_only(stepper), StoreOnly(stepper.engine, stepper.instance_id)
 
     def post_empty() -> None:
@@ -184,17 +196,16 @@ def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
                 raise RuntimeError(f"{path} did not answer 200")
         return fetch
 
-    parts = [
-        ("SpiffWorkflow alone: restore, complete, run on, serialize", _per_call(spiff.step, steps)),
-        ("a signed-in POST (CSRF checked) to a view that does nothing", _per_call(post_empty, steps)),
-        ("a signed-in GET of the GOV.UK layout with an empty body", _per_call(get(LAYOUT), steps)),
-        ("the database (ORM): read the task, write a completion, commit", _per_call(store.step, steps)),
-    ]
+    parts = [(label, meter(label, action, steps, None)) for label, action in (
+        ("SpiffWorkflow alone: restore, complete, run on, serialize", spiff.step),
+        ("a signed-in POST (CSRF checked) to a view that does nothing", post_empty),
+        ("a signed-in GET of the GOV.UK layout with an empty body", get(LAYOUT)),
+        ("the database (ORM): read the task, write a completion, commit", store.step))]
     floor = sum(ms for _, ms in parts)
     engine_floor = parts[0][1] + parts[3][1]
     return [*parts, (FLOOR, floor), (STEP, step), ("EHC Flow's own work (the step less the floor)", step - floor),
-            (ENGINE, engine_completion(stepper, steps)), (ENGINE_FLOOR, engine_floor),
-            ("for comparison: a signed-in GET to a view that does nothing", _per_call(get(EMPTY), steps))]
+            (ENGINE, engine_completion(stepper, steps, meter)), (ENGINE_FLOOR, engine_floor),
+            (EMPTY_GET, meter(EMPTY_GET, get(EMPTY), steps, None))]
 
 
 def headline_figures(workdir: Path, steps: int, open_tasks: int = 2000) -> dict[str, float]:
