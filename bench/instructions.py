@@ -28,10 +28,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-from bench.stack_floor import ENGINE, ENGINE_FLOOR, FLOOR, STEP, Meter, add_floor_views, measure
+from bench.stack_floor import (
+    ENGINE,
+    ENGINE_FLOOR,
+    FLOOR,
+    FLOOR_PARTS,
+    SPIFF,
+    STEP,
+    STORE,
+    Part,
+    Runner,
+    add_floor_views,
+    measure,
+)
 from bench.step_profile import signed_in_stepper
 
 _DUMP = re.compile(r"^desc: Trigger: Client Request: (\S+)\s*$", re.M)
@@ -61,30 +72,31 @@ def _requests(workdir: Path) -> ctypes.CDLL:
     return ctypes.CDLL(str(library))
 
 
-def counter(requests: ctypes.CDLL) -> Meter:
-    """A ``bench.stack_floor`` meter that counts ``count`` calls of ``action`` (``before`` each, not counted) and
-    dumps the total under the label's key; the parent reads the figure from the dump, so this returns 0."""
+def counter(requests: ctypes.CDLL) -> Runner:
+    """A ``bench.stack_floor`` runner that counts each part's ``count`` calls in a loop of its own (the count does not
+    depend on what ran before, as the time does) and dumps the total under the part's key (``before`` each call is
+    not counted); the parent reads the figures from the dumps, so this returns zeros."""
 
-    def counted(label: str, action: Callable[[], object], count: int,
-                before: Callable[[], object] | None = None) -> float:
-        for _ in range(max(5, count // 10)):
+    def counted(parts: list[Part], count: int) -> dict[str, float]:
+        for label, action, before in parts:
+            for _ in range(max(5, count // 10)):
+                if before is not None:
+                    before()
+                action()
+            requests.start()
             if before is not None:
-                before()
-            action()
-        requests.start()
-        if before is not None:
-            requests.toggle()  # off: only the actions are counted
-        requests.zero()
-        for _ in range(count):
-            if before is not None:
-                before()
-                requests.toggle()
-            action()
-            if before is not None:
-                requests.toggle()
-        requests.stop()
-        requests.dump(_key(label).encode())
-        return 0.0
+                requests.toggle()  # off: only the actions are counted
+            requests.zero()
+            for _ in range(count):
+                if before is not None:
+                    before()
+                    requests.toggle()
+                action()
+                if before is not None:
+                    requests.toggle()
+            requests.stop()
+            requests.dump(_key(label).encode())
+        return dict.fromkeys((label for label, _, _ in parts), 0.0)
 
     return counted
 
@@ -131,9 +143,8 @@ def run(steps: int, open_tasks: int) -> list[tuple[str, float]]:
         labels = json.loads((workdir / "labels.json").read_text())
         per_call = _per_call(workdir, steps)
     counts = {label: per_call[_key(label)] for label in labels if _key(label) in per_call}
-    parts = [label for label in labels[:labels.index(FLOOR)]]
-    counts[FLOOR] = sum(counts[label] for label in parts)
-    counts[ENGINE_FLOOR] = counts[parts[0]] + counts[parts[3]]
+    counts[FLOOR] = sum(counts[label] for label in FLOOR_PARTS)
+    counts[ENGINE_FLOOR] = counts[SPIFF] + counts[STORE]
     counts["EHC Flow's own work (the step less the floor)"] = counts[STEP] - counts[FLOOR]
     return [(label, counts[label]) for label in labels]
 

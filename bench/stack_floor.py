@@ -20,8 +20,10 @@ none of EHC Flow's own work, next to the real step measured the same way (Flask'
 
 Their sum is the floor under the step on this machine; the step less the floor is EHC Flow's own work. The engine's
 own completion (``complete_task``, no web) is given beside its share of the floor (SpiffWorkflow and the database's
-part). CPU time (``time.process_time``), mean per step. ``python -m bench`` reports the same figures
-(``headline_figures``). Nothing here asserts a timing.
+part). CPU time (``time.process_time``), mean per step, the parts called in turn (one call of each per round, so
+that each finds the caches as the others leave them, as inside a step). ``python -m bench`` reports the same figures
+(``headline_figures``); ``python -m bench.instructions`` counts the same parts in instructions. Nothing here asserts
+a timing.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ from webui.access import signed_in
 EMPTY, LAYOUT = "/bench-floor/empty", "/bench-floor/layout"
 FLOOR, STEP = "the floor (their sum)", "the step (bench.step_profile's)"
 EMPTY_GET = "for comparison: a signed-in GET to a view that does nothing"
+SPIFF = "SpiffWorkflow alone: restore, complete, run on, serialize"
+POST = "a signed-in POST (CSRF checked) to a view that does nothing"
+LAYOUT_GET = "a signed-in GET of the GOV.UK layout with an empty body"
+STORE = "the database (ORM): read the task, write a completion, commit"
+FLOOR_PARTS = (SPIFF, POST, LAYOUT_GET, STORE)
 ENGINE, ENGINE_FLOOR = "the engine's completion alone (no web)", "its floor: SpiffWorkflow alone and the database's part"
 
 
@@ -65,22 +72,29 @@ def add_floor_views(app: Flask) -> None:
     app.add_url_rule(LAYOUT, "bench_floor_layout", layout)
 
 
-#: How a part is measured: meter(label, action, count, before) is the mean cost of ``action`` per call over
-#: ``count`` calls, after a tenth as many to warm up; ``before``, if given, runs before each call, unmeasured.
-Meter = Callable[[str, Callable[[], object], int, Callable[[], object] | None], float]
+#: A part measured: its label, the call measured, and what runs before each call unmeasured (or None).
+Part = tuple[str, Callable[[], object], Callable[[], object] | None]
+#: How parts are measured: runner(parts, count) gives each label's mean cost per call over ``count`` calls, after a
+#: tenth as many (at least 5) to warm up.
+Runner = Callable[[list[Part], int], dict[str, float]]
 
 
-def cpu_ms(label: str, action: Callable[[], object], count: int, before: Callable[[], object] | None = None) -> float:
-    """Mean CPU in ms (``time.process_time``) per call of ``action``."""
-    spent = 0.0
-    for n in range(max(5, count // 10) + count):
-        if before is not None:
-            before()
-        began = time.process_time()
-        action()
-        if n >= max(5, count // 10):
-            spent += time.process_time() - began
-    return spent * 1000 / count
+def cpu_in_turn(parts: list[Part], count: int) -> dict[str, float]:
+    """Mean CPU in ms (``time.process_time``) per call of each part, the parts called in turn, one call each per
+    round, as a step runs them one after another: each finds the processor's caches as the others left them, as
+    in a real step, and every part sees the same moments of the machine's spell. (Each part in a loop of its own
+    would run hot, its code and data in the caches, and cost less than it does inside a step.)"""
+    warm = max(5, count // 10)
+    spent = dict.fromkeys((label for label, _, _ in parts), 0.0)
+    for n in range(warm + count):
+        for label, action, before in parts:
+            if before is not None:
+                before()
+            began = time.process_time()
+            action()
+            if n >= warm:
+                spent[label] += time.process_time() - began
+    return {label: total * 1000 / count for label, total in spent.items()}
 
 
 @dataclass
@@ -158,14 +172,16 @@ class StoreOnly:
             s.commit()
 
 
-def engine_completion(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> float:
-    """The engine's own complete_task (no web) on another looping route of the same case's authority, the open
-    task's id read outside the measured call."""
+def engine_completion(stepper: Stepper) -> Part:
+    """The engine's own complete_task (no web) on a looping route of a case of its own in the same authority, the
+    open task's id read before each call, unmeasured."""
     engine = stepper.engine
     with engine.session_factory() as s:
         instance = s.get(ProcessInstance, stepper.instance_id)
         assert instance is not None
-        case_id = instance.case_id
+        la_id = s.scalar(select(Case.la_id).where(Case.id == instance.case_id))
+        case_id = engine.open_case(s, la_id, "Floor", "Engine").id
+        s.commit()
     instance_id = engine.start(case_id, "looping", {"steps": 0, "limit": 1_000_000})
     held = {"task_id": 0, "n": 0}
 
@@ -175,15 +191,12 @@ def engine_completion(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> fl
     def complete() -> None:
         engine.complete_task(held["task_id"], {"note": f"engine {held['n']} " + "x" * 40})
 
-    return meter(ENGINE, complete, steps, find)
+    return ENGINE, complete, find
 
 
-def measure(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> list[tuple[str, float]]:
-    """Each part's mean cost per call (CPU ms with the default meter), with the floor, the step and their
-    difference, and the engine's completion beside its share of the floor."""
-    client = stepper.client
-    token = stepper.token
-    step = meter(STEP, stepper.step, steps, None)  # first, before the parts add anything to the database
+def parts_of(stepper: Stepper) -> list[Part]:
+    """The step, the four parts of its floor, the engine's completion and an empty signed-in GET."""
+    client, token = stepper.client, stepper.token
     spiff, store = spiff_only(stepper), StoreOnly(stepper.engine, stepper.instance_id)
 
     def post_empty() -> None:
@@ -196,16 +209,18 @@ def measure(stepper: Stepper, steps: int, meter: Meter = cpu_ms) -> list[tuple[s
                 raise RuntimeError(f"{path} did not answer 200")
         return fetch
 
-    parts = [(label, meter(label, action, steps, None)) for label, action in (
-        ("SpiffWorkflow alone: restore, complete, run on, serialize", spiff.step),
-        ("a signed-in POST (CSRF checked) to a view that does nothing", post_empty),
-        ("a signed-in GET of the GOV.UK layout with an empty body", get(LAYOUT)),
-        ("the database (ORM): read the task, write a completion, commit", store.step))]
-    floor = sum(ms for _, ms in parts)
-    engine_floor = parts[0][1] + parts[3][1]
-    return [*parts, (FLOOR, floor), (STEP, step), ("EHC Flow's own work (the step less the floor)", step - floor),
-            (ENGINE, engine_completion(stepper, steps, meter)), (ENGINE_FLOOR, engine_floor),
-            (EMPTY_GET, meter(EMPTY_GET, get(EMPTY), steps, None))]
+    return [(STEP, stepper.step, None), (SPIFF, spiff.step, None), (POST, post_empty, None), (LAYOUT_GET, get(LAYOUT),
+            None), (STORE, store.step, None), engine_completion(stepper), (EMPTY_GET, get(EMPTY), None)]
+
+
+def measure(stepper: Stepper, steps: int, runner: Runner = cpu_in_turn) -> list[tuple[str, float]]:
+    """Each part's mean cost per call (CPU ms with the default runner), with the floor (the four parts' sum), the
+    step less the floor, and the engine's share of the floor (SpiffWorkflow alone and the database's part)."""
+    found = runner(parts_of(stepper), steps)
+    floor = sum(found[label] for label in FLOOR_PARTS)
+    return [*((label, found[label]) for label in FLOOR_PARTS), (FLOOR, floor), (STEP, found[STEP]),
+            ("EHC Flow's own work (the step less the floor)", found[STEP] - floor), (ENGINE, found[ENGINE]),
+            (ENGINE_FLOOR, found[SPIFF] + found[STORE]), (EMPTY_GET, found[EMPTY_GET])]
 
 
 def headline_figures(workdir: Path, steps: int, open_tasks: int = 2000) -> dict[str, float]:
