@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.statutory import calendar
@@ -86,6 +86,24 @@ class AssessmentClock:
         return f"Week {self.week} of {self.weeks}"
 
 
+# The clock's reads, built once with their parameters (every staff task page and task list reads the first): building
+# a statement's comparisons costs more than these indexed reads themselves.
+_IDS = bindparam("ids", expanding=True)
+_CASE_INSTANCES = select(ProcessInstance.id, ProcessInstance.case_id, ProcessInstance.process_id,
+                         ProcessInstance.status, ProcessInstance.parent_instance_id, ProcessInstance.created_at).where(
+    ProcessInstance.case_id.in_(_IDS)).order_by(ProcessInstance.created_at, ProcessInstance.id)
+_CASE_DEADLINES = select(Deadline).where(Deadline.case_id.in_(_IDS), Deadline.status != "cancelled").order_by(
+    Deadline.id)
+_HAND_STARTS = select(AuditEvent.instance_id, AuditEvent.detail).where(AuditEvent.action == HAND_START_EVENT,
+                                                                        AuditEvent.instance_id.in_(_IDS))
+_REQUESTS_RECEIVED = select(AssessmentRequest.instance_id, AssessmentRequest.received_at).where(
+    AssessmentRequest.instance_id.in_(_IDS), AssessmentRequest.received_at.is_not(None))
+_ORDER_TASKS = select(HumanTask.case_id, HumanTask.due_date).where(
+    HumanTask.instance_id.in_(_IDS), HumanTask.bpmn_id == ORDER_TASK, HumanTask.status != "cancelled").order_by(
+    HumanTask.id)
+_INSTANCE_TASKS = select(HumanTask).where(HumanTask.instance_id.in_(_IDS))
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -93,18 +111,14 @@ def _aware(moment: datetime) -> datetime:
 def _received(session: Session, instance_ids: list[int]) -> dict[int, datetime]:
     """Instance id -> the moment its request was received, where something other than the route's start says so."""
     out: dict[int, datetime] = {}
-    for instance_id, detail in session.execute(
-            select(AuditEvent.instance_id, AuditEvent.detail)
-            .where(AuditEvent.action == HAND_START_EVENT, AuditEvent.instance_id.in_(instance_ids))):
+    for instance_id, detail in session.execute(_HAND_STARTS, {"ids": instance_ids}):
         text = (detail or {}).get("received_at")
         if isinstance(text, str):
             try:
                 out[instance_id] = _aware(datetime.fromisoformat(text))
             except ValueError:
                 continue
-    for instance_id, moment in session.execute(
-            select(AssessmentRequest.instance_id, AssessmentRequest.received_at)
-            .where(AssessmentRequest.instance_id.in_(instance_ids), AssessmentRequest.received_at.is_not(None))):
+    for instance_id, moment in session.execute(_REQUESTS_RECEIVED, {"ids": instance_ids}):
         out[instance_id] = _aware(moment)
     return out
 
@@ -117,11 +131,7 @@ def assessment_clocks(session: Session, case_ids: Iterable[int], today: date) ->
     instances: dict[int, list[Row[Any]]] = {}
     # Route and status judged here: given them, SQLite (no statistics) reads every instance of the route along its
     # index rather than the page's cases' instances. Only the columns used: not the saved states.
-    for instance in session.execute(
-            select(ProcessInstance.id, ProcessInstance.case_id, ProcessInstance.process_id, ProcessInstance.status,
-                   ProcessInstance.parent_instance_id, ProcessInstance.created_at)
-            .where(ProcessInstance.case_id.in_(wanted))
-            .order_by(ProcessInstance.created_at, ProcessInstance.id)):
+    for instance in session.execute(_CASE_INSTANCES, {"ids": wanted}):
         if instance.process_id in CLOCK_ROUTES and instance.status in ACTIVE:
             instances.setdefault(instance.case_id, []).append(instance)
     if not instances:
@@ -129,9 +139,7 @@ def assessment_clocks(session: Session, case_ids: Iterable[int], today: date) ->
     instance_ids = sorted(i.id for rows in instances.values() for i in rows)
     anchors: dict[int, dict[str, Deadline]] = {}
     open_deadlines: dict[int, list[Deadline]] = {}
-    for row in session.scalars(select(Deadline).where(Deadline.case_id.in_(sorted(instances)),
-                                                      Deadline.status != "cancelled")
-                               .order_by(Deadline.id)):
+    for row in session.scalars(_CASE_DEADLINES, {"ids": sorted(instances)}):
         if row.key in ANCHORS and row.instance_id in instance_ids:
             anchors.setdefault(row.case_id, {})[row.key] = row  # the latest of each key
         if row.status == "open" and row.instance_id in instance_ids:
@@ -143,16 +151,12 @@ def assessment_clocks(session: Session, case_ids: Iterable[int], today: date) ->
     ordered: dict[int, date] = {}
     # The undated rows are skipped here rather than in SQL: a due date test in the query leads SQLite (which keeps no
     # statistics) to read every dated open task along ix_human_task_status_due instead of these instances' tasks.
-    for case_id, due in session.execute(
-            select(HumanTask.case_id, HumanTask.due_date)
-            .where(HumanTask.instance_id.in_(order_instances), HumanTask.bpmn_id == ORDER_TASK,
-                   HumanTask.status != "cancelled")
-            .order_by(HumanTask.id)):
+    for case_id, due in session.execute(_ORDER_TASKS, {"ids": order_instances}):
         if due is not None:
             ordered[case_id] = calendar.add_weeks(due, -ORDER_NOTICE_WEEKS)
     tasks: dict[int, list[HumanTask]] = {}
     # Judged here too: with ``status = 'open'`` in the query SQLite reads every open task along a status index.
-    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids))):
+    for task in session.scalars(_INSTANCE_TASKS, {"ids": instance_ids}):
         if task.status == "open" and task.due_date is not None:
             tasks.setdefault(task.case_id, []).append(task)
     out: dict[int, AssessmentClock] = {}

@@ -13,9 +13,12 @@ from sqlalchemy import bindparam, literal, null, select, union_all
 
 from engine.store.models import Case, Deadline, HumanTask, ProcessInstance, ProcessVersion, Timer
 
-#: The deadlines completed tasks may fire or meet: timed by them (case_id, attached) or theirs as timers (timers).
+#: The deadlines completed tasks may fire or meet: timed by them (case_id, attached) or theirs as timers (timers);
+#: and every deadline of the case still open or missed, which the same command may take over or meet by its key.
 DEADLINES_OF_TASKS = select(Deadline).where(
-    ((Deadline.case_id == bindparam("case_id")) & Deadline.attached_task_guid.in_(bindparam("attached", expanding=True)))
+    ((Deadline.case_id == bindparam("case_id"))
+     & (Deadline.attached_task_guid.in_(bindparam("attached", expanding=True))
+        | Deadline.status.in_(("open", "missed"))))
     | Deadline.timer_guid.in_(bindparam("timers", expanding=True)))
 
 #: A case's deadlines of one key (case_id, key) that are still open or missed: those a task may take over or meet.

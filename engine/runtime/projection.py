@@ -24,6 +24,7 @@ from engine.people.roles import ROLE_PARTY, YOUNG_PERSON, Role, role_for_lane
 from engine.runtime import audit_batch, lean_flush
 from engine.runtime import command_reads as reads
 from engine.runtime.task_tree import (
+    all_tasks,
     attached_task,
     gateway_timer_fired,
     instance_status,
@@ -63,7 +64,13 @@ class Snapshot:
 
     @classmethod
     def of(cls, wf: BpmnWorkflow) -> Snapshot:
-        return cls({t.id: t.state for t in wf.get_tasks()})
+        """Every task's state, read from the workflows' task maps: walking the tree (``get_tasks``) costs several
+        times more, and its order does not matter here. The maps hold every task the walk would find, and may hold
+        more (a finished call activity's), which ``Projector.apply`` never looks up."""
+        states = {tid: task.state for tid, task in wf.tasks.items()}
+        for sub in wf.subprocesses.values():
+            states.update((tid, task.state) for tid, task in sub.tasks.items())
+        return cls(states)
 
 
 class Projector:
@@ -86,11 +93,14 @@ class Projector:
         # objects someone refers to, and ``_deadlines_by`` looks them up there.
         self._deadlines: list[Deadline] = []
         self._started = False  # set by apply: the command started this instance
+        # Set once every deadline of the case still open or missed has been read into ``_deadlines``: ``_unfinished``
+        # then finds them there rather than reading them again (cleared after a hook, which may have added some).
+        self._unfinished_held = False
         self.tasks: list[Task] = []  # set by apply: every task of the workflow after the command, in tree order
 
     # ---- entry point -------------------------------------------------------------------------------------------
     def apply(self, before: Snapshot, completed_user_task: UUID | None = None) -> None:
-        self.tasks = self.wf.get_tasks()
+        self.tasks = all_tasks(self.wf)
         after = {t.id: t for t in self.tasks}
         changed_to = {
             tid: task.state for tid, task in after.items() if before.states.get(tid) != task.state
@@ -119,6 +129,7 @@ class Projector:
         self._deadlines += list(lean_flush.execute(self.session, reads.DEADLINES_OF_TASKS, Deadline, params={
             "case_id": case_id, "attached": guids, "timers": guids},
             matters=lambda row: row.case_id == case_id or row.timer_guid in guids).scalars())
+        self._unfinished_held = True
 
     def _deadlines_by(self, column: str, guid: str) -> list[Deadline]:
         """The deadlines whose ``column`` (timer_guid or attached_task_guid) is ``guid``: those read by
@@ -132,9 +143,15 @@ class Projector:
     def _unfinished(self, key: str) -> list[Deadline]:
         """The case's deadlines of ``key`` still open or missed, as this command has left them, without a flush: the
         rows stored so, as the session holds them now, and the rows it has added. A command only moves a deadline on
-        (open to missed, met or cancelled), never back, so no row it changed can have become one of these."""
-        stored = lean_flush.execute(self.session, reads.UNFINISHED_DEADLINES,
-                                    params={"case_id": self.instance.case_id, "key": key}).scalars()
+        (open to missed, met or cancelled), never back, so no row it changed can have become one of these. Once
+        ``_load_deadlines_of`` has read every such row of the case, they are found in the session instead."""
+        stored: Any
+        if self._unfinished_held:
+            stored = sorted({row.id: row for row in self._deadlines if row.id is not None}.values(),
+                            key=lambda row: row.id)
+        else:
+            stored = lean_flush.execute(self.session, reads.UNFINISHED_DEADLINES,
+                                        params={"case_id": self.instance.case_id, "key": key}).scalars()
         added = [row for row in self.session.new if isinstance(row, Deadline)]
         return [row for row in [*stored, *added] if row.case_id == self.instance.case_id and row.key == key
                 and row.status in ("open", "missed") and row not in self.session.deleted]
@@ -193,6 +210,7 @@ class Projector:
                 audit_batch.write(self.session)
                 _hook(target)(self, task, props[name])
                 self.case = None  # a hook may move the case to another authority: read it again when needed
+                self._unfinished_held = False
 
     def _open_for_timer(self, task: Task, key: str) -> None:
         due = timer_due(task)
