@@ -87,7 +87,8 @@ class AssessmentClock:
 
 
 # The clock's reads, built once with their parameters (every staff task page and task list reads the first): building
-# a statement's comparisons costs more than these indexed reads themselves.
+# a statement's comparisons costs more than these indexed reads themselves. Those of columns only run as Core on the
+# session's connection: the ORM's handling of a statement costs about as much again as such a read.
 _IDS = bindparam("ids", expanding=True)
 _CASE_INSTANCES = select(ProcessInstance.id, ProcessInstance.case_id, ProcessInstance.process_id,
                          ProcessInstance.status, ProcessInstance.parent_instance_id, ProcessInstance.created_at).where(
@@ -111,14 +112,14 @@ def _aware(moment: datetime) -> datetime:
 def _received(session: Session, instance_ids: list[int]) -> dict[int, datetime]:
     """Instance id -> the moment its request was received, where something other than the route's start says so."""
     out: dict[int, datetime] = {}
-    for instance_id, detail in session.execute(_HAND_STARTS, {"ids": instance_ids}):
+    for instance_id, detail in session.connection().execute(_HAND_STARTS, {"ids": instance_ids}):
         text = (detail or {}).get("received_at")
         if isinstance(text, str):
             try:
                 out[instance_id] = _aware(datetime.fromisoformat(text))
             except ValueError:
                 continue
-    for instance_id, moment in session.execute(_REQUESTS_RECEIVED, {"ids": instance_ids}):
+    for instance_id, moment in session.connection().execute(_REQUESTS_RECEIVED, {"ids": instance_ids}):
         out[instance_id] = _aware(moment)
     return out
 
@@ -131,7 +132,7 @@ def assessment_clocks(session: Session, case_ids: Iterable[int], today: date) ->
     instances: dict[int, list[Row[Any]]] = {}
     # Route and status judged here: given them, SQLite (no statistics) reads every instance of the route along its
     # index rather than the page's cases' instances. Only the columns used: not the saved states.
-    for instance in session.execute(_CASE_INSTANCES, {"ids": wanted}):
+    for instance in session.connection().execute(_CASE_INSTANCES, {"ids": wanted}):
         if instance.process_id in CLOCK_ROUTES and instance.status in ACTIVE:
             instances.setdefault(instance.case_id, []).append(instance)
     if not instances:
@@ -151,7 +152,7 @@ def assessment_clocks(session: Session, case_ids: Iterable[int], today: date) ->
     ordered: dict[int, date] = {}
     # The undated rows are skipped here rather than in SQL: a due date test in the query leads SQLite (which keeps no
     # statistics) to read every dated open task along ix_human_task_status_due instead of these instances' tasks.
-    for case_id, due in session.execute(_ORDER_TASKS, {"ids": order_instances}):
+    for case_id, due in session.connection().execute(_ORDER_TASKS, {"ids": order_instances}):
         if due is not None:
             ordered[case_id] = calendar.add_weeks(due, -ORDER_NOTICE_WEEKS)
     tasks: dict[int, list[HumanTask]] = {}

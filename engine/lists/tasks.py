@@ -361,7 +361,8 @@ _EXCEPTION_CLAIMED = select(Deadline.id).where(Deadline.attached_task_guid == bi
 
 def task_status(session: Session, task: HumanTask, today: date) -> str:
     """The list status of one task (a key of TASK_STATUSES)."""
-    if session.scalar(_EXCEPTION_CLAIMED, {"guid": task.task_guid, "case_id": task.case_id}):
+    # Core on the session's connection, as the clock's reads: a task page reads this for its one task.
+    if session.connection().scalar(_EXCEPTION_CLAIMED, {"guid": task.task_guid, "case_id": task.case_id}):
         return "exception"
     if task.due_date is None:
         return "no_date"

@@ -24,11 +24,23 @@ def execute(session: Session, statement: Any, *tables: type, params: dict[str, A
     """``session.execute(statement, params)``, flushing first only if rows of ``tables`` (mapped classes) are
     pending; ``matters``, when given, says which of them could change what the statement finds (the caller knows a
     change it has made and allows for)."""
+    _flush_if_pending(session, tables, matters)
+    with session.no_autoflush:
+        return session.execute(statement, params)
+
+
+def rows(session: Session, statement: Any, *tables: type, params: dict[str, Any] | None = None,
+         matters: Callable[[Any], bool] | None = None) -> Result[Any]:
+    """``execute`` for a statement that selects columns, not mapped objects: run as Core on the session's
+    connection, since the ORM's handling of a statement costs about as much again as the rest of such a read."""
+    _flush_if_pending(session, tables, matters)
+    return session.connection().execute(statement, params)
+
+
+def _flush_if_pending(session: Session, tables: tuple[type, ...], matters: Callable[[Any], bool] | None) -> None:
     if any(isinstance(row, tables) and (matters is None or matters(row))
            for row in chain(session.new, session.dirty, session.deleted)):
         session.flush()
-    with session.no_autoflush:
-        return session.execute(statement, params)
 
 
 def update_by_id(session: Session, model: Any, ids: list[int], values: dict[str, Any], *where: Any) -> None:
@@ -48,4 +60,4 @@ def update_by_id(session: Session, model: Any, ids: list[int], values: dict[str,
         session.expire(row, list(values))
 
 
-__all__ = ["execute", "update_by_id"]
+__all__ = ["execute", "rows", "update_by_id"]

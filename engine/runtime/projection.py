@@ -265,7 +265,7 @@ class Projector:
         if self._started:
             return {}, {}
         done, instance_id = str(completed_user_task) if completed_user_task else None, self.instance.id
-        rows = lean_flush.execute(self.session, reads.WAITING_ROWS, Timer, HumanTask, params={
+        rows = lean_flush.rows(self.session, reads.WAITING_ROWS, Timer, HumanTask, params={
             "instance_id": instance_id}, matters=lambda row: row.instance_id == instance_id and (
                 not isinstance(row, HumanTask) or row.task_guid != done)).all()
         return ({row.task_guid: row for row in rows if row.kind == "timer"},
@@ -319,7 +319,7 @@ class Projector:
             if guid in open_rows:
                 continue
             if case is None:  # read only when a task opens, and only what _organisation_for needs
-                case = lean_flush.execute(self.session, reads.CASE_LA, Case,
+                case = lean_flush.rows(self.session, reads.CASE_LA, Case,
                                           params={"case_id": self.instance.case_id}).one()
             spec = task.task_spec
             role = role_for_lane(spec.lane)
