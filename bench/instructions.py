@@ -4,17 +4,17 @@
 
 ``bench.stack_floor`` measures CPU time, which on a shared machine moves by a third from one hour to the next, so a
 change worth a few per cent cannot be told from the spell. This runs the same parts (the step, the four parts of
-its floor, the engine's own completion) in a child Python under Valgrind's callgrind and counts the instructions each
-executes, which repeat to within a few thousandths of a per cent for the same code and data: a change to EHC Flow is
-compared by running this on both trees (``PYTHONPATH=<tree>``).
+its floor, the engine's own completion), each in a loop of its own, in a child Python under Valgrind's callgrind and
+counts the instructions each executes, which repeat to within a few tenths of a per cent for the same code: a change
+to EHC Flow is compared by running this in each tree's own folder, both at once (``python -m`` puts the current
+folder before ``PYTHONPATH``, so ``PYTHONPATH=<tree>`` would run the same code twice).
 
 Only the measured calls are counted: the set-up runs uninstrumented, and the child turns counting on and off around
 each part (callgrind's client requests, from a small library built with ``cc`` for the run) and dumps the part's
-count under its label. Instructions are the process's
-own (Python, SQLite, the C libraries); time in the kernel, waiting on the disk and cache misses are not in them, so
-they compare code, not the durability or the machine, and weigh the parts differently from CPU time (SpiffWorkflow's
-pure Python runs more instructions per second than the database's and the pages' work). Needs valgrind (Debian's
-package ``valgrind``, with its headers) and a C compiler; about two minutes with the defaults. Nothing here asserts a count.
+count under its label. Instructions are the process's own (Python, SQLite, the C libraries); time in the kernel,
+waiting on the disk and cache misses are not in them, so they compare code, not the durability or the machine, and
+weigh the parts differently from CPU time. Needs valgrind (Debian's package ``valgrind``, with its headers) and a C
+compiler; two to three minutes with the defaults. Nothing here asserts a count.
 """
 
 from __future__ import annotations
