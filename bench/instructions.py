@@ -30,19 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.stack_floor import (
-    ENGINE,
-    ENGINE_FLOOR,
-    FLOOR,
-    FLOOR_PARTS,
-    SPIFF,
-    STEP,
-    STORE,
-    Part,
-    Runner,
-    add_floor_views,
-    measure,
-)
+from bench.stack_floor import ENGINE, ENGINE_FLOOR, FLOOR, STEP, Part, Runner, add_floor_views, parts_of, with_totals
 from bench.step_profile import signed_in_stepper
 
 _DUMP = re.compile(r"^desc: Trigger: Client Request: (\S+)\s*$", re.M)
@@ -75,7 +63,8 @@ def _requests(workdir: Path) -> ctypes.CDLL:
 def counter(requests: ctypes.CDLL) -> Runner:
     """A ``bench.stack_floor`` runner that counts each part's ``count`` calls in a loop of its own (the count does not
     depend on what ran before, as the time does) and dumps the total under the part's key (``before`` each call is
-    not counted); the parent reads the figures from the dumps, so this returns zeros."""
+    not counted); the parent reads the figures from the dumps, so this returns zeros. Collection is on between
+    parts, as callgrind starts."""
 
     def counted(parts: list[Part], count: int) -> dict[str, float]:
         for label, action, before in parts:
@@ -94,6 +83,8 @@ def counter(requests: ctypes.CDLL) -> Runner:
                 action()
                 if before is not None:
                     requests.toggle()
+            if before is not None:
+                requests.toggle()  # on again, for the next part
             requests.stop()
             requests.dump(_key(label).encode())
         return dict.fromkeys((label for label, _, _ in parts), 0.0)
@@ -108,9 +99,9 @@ def _key(label: str) -> str:
 
 def _inside(workdir: Path, steps: int, open_tasks: int) -> None:
     counted = counter(_requests(workdir))
-    stepper = signed_in_stepper(open_tasks, workdir, prepare=add_floor_views)
-    labels = [label for label, _ in measure(stepper, steps, counted)]
-    (workdir / "labels.json").write_text(json.dumps(labels))
+    parts = parts_of(signed_in_stepper(open_tasks, workdir, prepare=add_floor_views))
+    counted(parts, steps)
+    (workdir / "labels.json").write_text(json.dumps([label for label, _, _ in parts]))
 
 
 def _per_call(workdir: Path, steps: int) -> dict[str, float]:
@@ -125,9 +116,9 @@ def _per_call(workdir: Path, steps: int) -> dict[str, float]:
 
 
 def run(steps: int, open_tasks: int) -> list[tuple[str, float]]:
-    """Runs the parts in a child under callgrind; returns (label, instructions per call), the floor's and the
-    ratios' rows computed from the counted parts."""
-    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+    """Runs the parts in a child under callgrind; returns (label, instructions per call) with the totals of
+    ``bench.stack_floor.with_totals``."""
+    if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: apt-get install valgrind")
     with tempfile.TemporaryDirectory(prefix="ehcflow-instructions-") as folder:
         workdir = Path(folder)
@@ -142,11 +133,10 @@ def run(steps: int, open_tasks: int) -> list[tuple[str, float]]:
             raise SystemExit(f"the counted run failed:\n{done.stderr[-3000:]}")
         labels = json.loads((workdir / "labels.json").read_text())
         per_call = _per_call(workdir, steps)
-    counts = {label: per_call[_key(label)] for label in labels if _key(label) in per_call}
-    counts[FLOOR] = sum(counts[label] for label in FLOOR_PARTS)
-    counts[ENGINE_FLOOR] = counts[SPIFF] + counts[STORE]
-    counts["EHC Flow's own work (the step less the floor)"] = counts[STEP] - counts[FLOOR]
-    return [(label, counts[label]) for label in labels]
+    missing = [label for label in labels if _key(label) not in per_call]
+    if missing:
+        raise SystemExit(f"callgrind wrote no count for: {', '.join(missing)}")
+    return with_totals({label: per_call[_key(label)] for label in labels})
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ from webui.access import signed_in
 
 EMPTY, LAYOUT = "/bench-floor/empty", "/bench-floor/layout"
 FLOOR, STEP = "the floor (their sum)", "the step (bench.step_profile's)"
+OWN = "EHC Flow's own work (the step less the floor)"
 EMPTY_GET = "for comparison: a signed-in GET to a view that does nothing"
 SPIFF = "SpiffWorkflow alone: restore, complete, run on, serialize"
 POST = "a signed-in POST (CSRF checked) to a view that does nothing"
@@ -75,7 +76,7 @@ def add_floor_views(app: Flask) -> None:
 #: A part measured: its label, the call measured, and what runs before each call unmeasured (or None).
 Part = tuple[str, Callable[[], object], Callable[[], object] | None]
 #: How parts are measured: runner(parts, count) gives each label's mean cost per call over ``count`` calls, after a
-#: tenth as many (at least 5) to warm up.
+#: tenth as many (at least 5) to warm up (``cpu_in_turn`` here, instructions in ``bench.instructions``).
 Runner = Callable[[list[Part], int], dict[str, float]]
 
 
@@ -213,14 +214,19 @@ def parts_of(stepper: Stepper) -> list[Part]:
             None), (STORE, store.step, None), engine_completion(stepper), (EMPTY_GET, get(EMPTY), None)]
 
 
-def measure(stepper: Stepper, steps: int, runner: Runner = cpu_in_turn) -> list[tuple[str, float]]:
-    """Each part's mean cost per call (CPU ms with the default runner), with the floor (the four parts' sum), the
-    step less the floor, and the engine's share of the floor (SpiffWorkflow alone and the database's part)."""
-    found = runner(parts_of(stepper), steps)
+def with_totals(found: dict[str, float]) -> list[tuple[str, float]]:
+    """The parts' costs (by label, as a runner gives them) in the order printed, with the floor (the four parts'
+    sum), the step less the floor, and the engine's share of the floor (SpiffWorkflow alone and the database's
+    part), whatever the unit."""
     floor = sum(found[label] for label in FLOOR_PARTS)
     return [*((label, found[label]) for label in FLOOR_PARTS), (FLOOR, floor), (STEP, found[STEP]),
-            ("EHC Flow's own work (the step less the floor)", found[STEP] - floor), (ENGINE, found[ENGINE]),
-            (ENGINE_FLOOR, found[SPIFF] + found[STORE]), (EMPTY_GET, found[EMPTY_GET])]
+            (OWN, found[STEP] - floor), (ENGINE, found[ENGINE]), (ENGINE_FLOOR, found[SPIFF] + found[STORE]),
+            (EMPTY_GET, found[EMPTY_GET])]
+
+
+def measure(stepper: Stepper, steps: int) -> list[tuple[str, float]]:
+    """Each part's mean CPU in ms per call, timed in turn, with the totals of ``with_totals``."""
+    return with_totals(cpu_in_turn(parts_of(stepper), steps))
 
 
 def headline_figures(workdir: Path, steps: int, open_tasks: int = 2000) -> dict[str, float]:
